@@ -1,0 +1,51 @@
+// Builds the four bundles: extension host, webview (browser), CLI and engine service.
+// Usage: node esbuild.mjs [--watch] [--dev]
+import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const watch = process.argv.includes('--watch');
+const dev = process.argv.includes('--dev');
+
+/** Native or editor-provided modules are loaded at run time, never bundled. */
+const nodeExternals = ['vscode', 'onnxruntime-node', 'mocha', '@huggingface/transformers'];
+
+const shared = {
+  bundle: true,
+  sourcemap: true,
+  minify: !dev,
+  keepNames: true,
+  logLevel: 'info',
+  define: { __AUTOGLM_VERSION__: JSON.stringify(pkg.version) },
+};
+
+const node = { ...shared, platform: 'node', target: 'node20', format: 'cjs', external: nodeExternals };
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { service: 'src/service/main.ts' }, outdir: 'dist' },
+  {
+    ...shared,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    entryPoints: { webview: 'src/webview/main.ts' },
+    outdir: 'dist',
+  },
+  // The extension-host test suite runs inside VS Code; it is built beside the product, not into it.
+  {
+    ...node,
+    minify: false,
+    entryPoints: ['test/integration/index.ts', 'test/integration/**/*.test.ts'],
+    outbase: 'test',
+    outdir: 'out/test',
+  },
+];
+
+if (watch) {
+  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,65 @@
+import * as vscode from 'vscode';
+import { isLogLevel, type LogLevel } from '../common/logger';
+
+/**
+ * The only place that reads settings. Everything below `host` receives these plain values.
+ * Defaults here mirror package.json's `contributes.configuration`, where each is documented.
+ */
+export const MODEL_VARIANTS = ['auto', 'fp32', 'fp16', 'q4', 'int8'] as const;
+export type ModelVariantSetting = (typeof MODEL_VARIANTS)[number];
+
+export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
+export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDERS)[number];
+
+export interface AutoGlmConfig {
+  model: {
+    /** Absolute model folder, or '' for the bundled model. */
+    path: string;
+    variant: ModelVariantSetting;
+  };
+  engine: {
+    executionProvider: ExecutionProviderSetting;
+    /** Intra-op threads; 0 lets the engine choose. */
+    threads: number;
+  };
+  log: {
+    level: LogLevel;
+    prompts: boolean;
+  };
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+function clampInt(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
+}
+
+export function readConfiguration(): AutoGlmConfig {
+  const c = vscode.workspace.getConfiguration('autoglm');
+  const level = c.get<unknown>('log.level');
+  return {
+    model: {
+      path: (c.get<string>('model.path') ?? '').trim(),
+      variant: oneOf(c.get('model.variant'), MODEL_VARIANTS, 'auto'),
+    },
+    engine: {
+      executionProvider: oneOf(c.get('engine.executionProvider'), EXECUTION_PROVIDERS, 'auto'),
+      threads: clampInt(c.get('engine.threads'), 0, 64, 0),
+    },
+    log: {
+      level: isLogLevel(level) ? level : 'info',
+      prompts: c.get<boolean>('log.prompts') === true,
+    },
+  };
+}
+
+/** Calls `listener` with fresh values whenever an `autoglm.*` setting changes. */
+export function onConfigurationChanged(listener: (config: AutoGlmConfig) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration('autoglm')) {
+      listener(readConfiguration());
+    }
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * A real VS Code workbench for GUI tests: code-server with the packaged VSIX installed into a
+ * fresh extensions folder, a fresh copy of the fixture workspace, and a Chromium page on it.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from './browser';
+import { startCodeServer, type CodeServer } from './codeServer';
+import { RESULTS_DIR, ROOT } from './paths';
+
+export interface Workbench {
+  page: Page;
+  workspace: string;
+  server: CodeServer;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function vsixPath(): string {
+  if (process.env.AUTOGLM_VSIX) {
+    return path.resolve(process.env.AUTOGLM_VSIX);
+  }
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  return path.join(ROOT, `${pkg.name}-linux-x64-${pkg.version}.vsix`);
+}
+
+export async function openWorkbench(settings: Record<string, unknown> = {}): Promise<Workbench> {
+  const vsix = vsixPath();
+  if (!fs.existsSync(vsix)) {
+    throw new Error(`${vsix} is missing: run \`node tools/package.mjs\` first`);
+  }
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-ws-'));
+  fs.cpSync(path.join(ROOT, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
+  const server = await startCodeServer({ vsix, settings });
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(server.workbenchUrl(workspace));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const shots = path.join(RESULTS_DIR, 'screenshots');
+    fs.mkdirSync(shots, { recursive: true });
+    const opened = browser;
+    return {
+      page,
+      workspace,
+      server,
+      async screenshot(name) {
+        const file = path.join(shots, `${name}.png`);
+        await page.screenshot({ path: file });
+        return file;
+      },
+      async close() {
+        await opened.close();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await browser?.close();
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Runs a command through the command palette, as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}

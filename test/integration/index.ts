@@ -1,0 +1,31 @@
+/**
+ * Entry point VS Code loads as `extensionTestsPath`: runs every `*.test.js` beside it with mocha
+ * inside the real extension host, writes the counts for the summary, and rejects on failure.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+
+export async function run(): Promise<void> {
+  const resultFile = process.env.AUTOGLM_RESULT_FILE ?? path.resolve(__dirname, '../../../test-results/integration.json');
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
+  const grep = process.env.AUTOGLM_TEST_GREP;
+  if (grep) {
+    mocha.grep(grep);
+  }
+  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+    mocha.addFile(path.join(__dirname, file));
+  }
+  const failures: { title: string; message: string }[] = [];
+  const stats = await new Promise<Mocha.Stats>((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 1, pending: 0 } as Mocha.Stats));
+    runner.on('fail', (test, err: unknown) => failures.push({ title: test.fullTitle(), message: err instanceof Error ? err.message : String(err) }));
+  });
+  const counts = { passed: stats.passes, failed: stats.failures, skipped: stats.pending, failures };
+  fs.mkdirSync(path.dirname(resultFile), { recursive: true });
+  fs.writeFileSync(resultFile, JSON.stringify(counts, null, 2));
+  console.log(`AUTOGLM_RESULT ${JSON.stringify(counts)}`);
+  if (stats.failures > 0) {
+    throw new Error(`${stats.failures} extension-host test(s) failed`);
+  }
+}
