@@ -74,4 +74,10 @@ describe('package.json manifest', () => {
       assert.match(String(version), /^\d+\.\d+\.\d+$/, name);
     }
   });
+
+  it('lists every setting in the README settings table', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const missing = Object.keys(pkg.contributes.configuration.properties).filter((key) => !readme.includes(`| \`${key}\` |`));
+    assert.deepEqual(missing, []);
+  });
 });
