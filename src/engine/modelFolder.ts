@@ -1,0 +1,168 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ModelLoadError } from '../common/errors';
+import type { ModelVariant } from './types';
+
+/**
+ * Reads and checks a model folder in the Hugging Face ONNX layout (config.json,
+ * generation_config.json, tokenizer.json, tokenizer_config.json, onnx/*.onnx). Every failure is
+ * a ModelLoadError naming the file and the problem.
+ */
+
+/** Decoder architectures whose transformers.js / optimum exports share the I/O layout the engine runs. */
+export const SUPPORTED_MODEL_TYPES: readonly string[] = ['qwen2', 'qwen3', 'llama', 'mistral', 'starcoder2', 'phi3', 'gemma', 'gemma2', 'granite'];
+
+export type ConcreteVariant = Exclude<ModelVariant, 'auto'>;
+
+/** File names per variant, as transformers.js and optimum name them, in order of preference. */
+export const VARIANT_FILES: Readonly<Record<ConcreteVariant, readonly string[]>> = {
+  fp32: ['model.onnx', 'decoder_model_merged.onnx'],
+  fp16: ['model_fp16.onnx', 'decoder_model_merged_fp16.onnx'],
+  q4: ['model_q4.onnx', 'decoder_model_merged_q4.onnx'],
+  int8: ['model_int8.onnx', 'model_quantized.onnx', 'decoder_model_merged_quantized.onnx'],
+};
+
+/** Which variant `auto` prefers. On CPU q4 is fastest among the batch-invariant ones; GPUs want fp16. */
+export const AUTO_ORDER: Readonly<Record<'cpu' | 'gpu', readonly ConcreteVariant[]>> = {
+  cpu: ['q4', 'fp32', 'int8', 'fp16'],
+  gpu: ['fp16', 'fp32', 'q4', 'int8'],
+};
+
+export interface ModelConfig {
+  modelType: string;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  hiddenSize: number;
+  vocabSize: number;
+  /** Context window in tokens. */
+  maxPositions: number;
+}
+
+export interface ModelFolder {
+  dir: string;
+  name: string;
+  config: ModelConfig;
+  /** Parsed tokenizer.json and tokenizer_config.json, handed to the tokenizer library. */
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  /** End-of-sequence ids from generation_config.json, else config.json. */
+  eosTokenIds: number[];
+  /** Variant -> absolute path of its ONNX file, for those that exist. */
+  variants: Map<ConcreteVariant, string>;
+}
+
+async function readJson(dir: string, name: string, required: true): Promise<Record<string, unknown>>;
+async function readJson(dir: string, name: string, required: false): Promise<Record<string, unknown> | undefined>;
+async function readJson(dir: string, name: string, required: boolean): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(dir, name);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (!required) {
+        return undefined;
+      }
+      throw new ModelLoadError(file, 'file is missing', 'missing-file', { cause: err });
+    }
+    throw new ModelLoadError(file, `cannot be read: ${(err as Error).message}`, 'unreadable-file', { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ModelLoadError(file, `is not valid JSON: ${(err as Error).message}`, 'invalid-json', { cause: err });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ModelLoadError(file, 'must contain a JSON object', 'invalid-json');
+  }
+  return value as Record<string, unknown>;
+}
+
+function positiveInt(file: string, json: Record<string, unknown>, key: string, fallback?: number): number {
+  const value = json[key] ?? fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    throw new ModelLoadError(file, `"${key}" must be a positive integer (found ${JSON.stringify(json[key])})`, 'invalid-config');
+  }
+  return value;
+}
+
+export function parseConfig(file: string, json: Record<string, unknown>): ModelConfig {
+  const modelType = json['model_type'];
+  if (typeof modelType !== 'string') {
+    throw new ModelLoadError(file, '"model_type" is missing', 'invalid-config');
+  }
+  if (!SUPPORTED_MODEL_TYPES.includes(modelType)) {
+    throw new ModelLoadError(file, `model_type "${modelType}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`, 'unsupported-model-type');
+  }
+  const layers = positiveInt(file, json, 'num_hidden_layers');
+  const heads = positiveInt(file, json, 'num_attention_heads');
+  const hiddenSize = positiveInt(file, json, 'hidden_size');
+  const kvHeads = positiveInt(file, json, 'num_key_value_heads', heads);
+  const headDim = positiveInt(file, json, 'head_dim', Math.floor(hiddenSize / heads));
+  const vocabSize = positiveInt(file, json, 'vocab_size');
+  const maxPositions = positiveInt(file, json, 'max_position_embeddings', 2048);
+  return { modelType, layers, heads, kvHeads, headDim, hiddenSize, vocabSize, maxPositions };
+}
+
+function idList(value: unknown): number[] {
+  if (typeof value === 'number') {
+    return [value];
+  }
+  return Array.isArray(value) ? value.filter((v): v is number => typeof v === 'number') : [];
+}
+
+export async function readModelFolder(dir: string): Promise<ModelFolder> {
+  const abs = path.resolve(dir);
+  const stat = await fs.stat(abs).catch(() => undefined);
+  if (!stat?.isDirectory()) {
+    throw new ModelLoadError(abs, 'model folder does not exist', 'missing-folder');
+  }
+  const configFile = path.join(abs, 'config.json');
+  const configJson = await readJson(abs, 'config.json', true);
+  const config = parseConfig(configFile, configJson);
+  const generation = await readJson(abs, 'generation_config.json', false);
+  const tokenizerJson = await readJson(abs, 'tokenizer.json', true);
+  const tokenizerConfig = (await readJson(abs, 'tokenizer_config.json', false)) ?? {};
+  const eos = idList(generation?.['eos_token_id']);
+  const eosTokenIds = eos.length > 0 ? eos : idList(configJson['eos_token_id']);
+  const variants = await findVariants(abs);
+  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants };
+}
+
+async function findVariants(dir: string): Promise<Map<ConcreteVariant, string>> {
+  const onnxDir = path.join(dir, 'onnx');
+  const names = new Set(await fs.readdir(onnxDir).catch(() => [] as string[]));
+  const variants = new Map<ConcreteVariant, string>();
+  for (const [variant, files] of Object.entries(VARIANT_FILES) as Array<[ConcreteVariant, readonly string[]]>) {
+    const found = files.find((f) => names.has(f));
+    if (found) {
+      variants.set(variant, path.join(onnxDir, found));
+    }
+  }
+  if (variants.size === 0) {
+    throw new ModelLoadError(onnxDir, `no ONNX model file found (expected one of ${Object.values(VARIANT_FILES).flat().join(', ')})`, 'missing-onnx');
+  }
+  return variants;
+}
+
+/** The variants to try, in order, for a setting and a device class. */
+export function variantCandidates(folder: ModelFolder, setting: ModelVariant, device: 'cpu' | 'gpu'): Array<{ variant: ConcreteVariant; file: string }> {
+  if (setting !== 'auto') {
+    const file = folder.variants.get(setting);
+    if (!file) {
+      throw new ModelLoadError(
+        path.join(folder.dir, 'onnx', VARIANT_FILES[setting][0]!),
+        `variant "${setting}" is not in this model folder (available: ${[...folder.variants.keys()].join(', ')})`,
+        'missing-variant',
+      );
+    }
+    return [{ variant: setting, file }];
+  }
+  return AUTO_ORDER[device].flatMap((variant) => {
+    const file = folder.variants.get(variant);
+    return file ? [{ variant, file }] : [];
+  });
+}

@@ -1,0 +1,203 @@
+import { abortError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { DecoderSession, type StepOutput } from './decoderSession';
+import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
+import { PrefixCache } from './prefixCache';
+import { sampleToken } from './sampling';
+import type { BatchRunner, ReleaseOutcome } from './scheduler';
+import type { Sequence } from './sequence';
+
+/**
+ * The model side of the scheduler: prefills a new sequence (reusing the longest cached prefix),
+ * runs decode steps over the left-padded batch, keeps the batch KV between steps, and takes
+ * rows in and out when sequences join or leave.
+ */
+export interface RunnerCounters {
+  requestsCompleted: number;
+  requestsCancelled: number;
+  requestsFailed: number;
+  promptTokensTotal: number;
+  reusedTokensTotal: number;
+  generatedTokensTotal: number;
+  decodeSteps: number;
+}
+
+export class ModelRunner implements BatchRunner<Sequence> {
+  private batch: BatchKv | undefined;
+  /** Sequence of each batch row; undefined marks a row whose sequence left (dropped at the next rebuild). */
+  private rows: Array<Sequence | undefined> = [];
+  /** Sequences between `start` and their final `release`. */
+  private readonly live = new Set<Sequence>();
+  readonly counters: RunnerCounters = {
+    requestsCompleted: 0,
+    requestsCancelled: 0,
+    requestsFailed: 0,
+    promptTokensTotal: 0,
+    reusedTokensTotal: 0,
+    generatedTokensTotal: 0,
+    decodeSteps: 0,
+  };
+
+  constructor(
+    private readonly session: DecoderSession,
+    readonly cache: PrefixCache,
+    private readonly prefillChunk: number,
+    private readonly logger: Logger,
+  ) {}
+
+  private get shape(): KvShape {
+    return this.session.io.shape;
+  }
+
+  /** Bytes of KV owned by running or paused sequences, the decode batch included. */
+  liveKvBytes(): number {
+    let total = batchBytes(this.batch);
+    for (const seq of this.live) {
+      total += seq.kv ? sequenceBytes(seq.kv) : 0;
+    }
+    return total;
+  }
+
+  async start(seq: Sequence): Promise<void> {
+    this.live.add(seq);
+    seq.markStarted();
+    if (seq.kv && seq.pending !== undefined) {
+      return; // resuming after a pause: its KV state was kept
+    }
+    const prompt = seq.prompt;
+    let kv: SequenceKv = emptySequence(this.shape);
+    if (seq.usePrefixCache) {
+      // At least the last prompt token is run, since its logits give the first output token.
+      const match = this.cache.lookup(prompt);
+      const reuse = Math.min(match?.length ?? 0, prompt.length - 1);
+      if (match && reuse > 0) {
+        kv = copySequence(this.shape, { kv: match.entry.kv }, reuse);
+        seq.reusedTokens = reuse;
+      }
+    }
+    seq.kv = kv;
+    seq.kvTokens.push(...prompt.slice(0, kv.length));
+    let out: StepOutput | undefined;
+    let last = 0;
+    for (let pos = kv.length; pos < prompt.length; pos += this.prefillChunk) {
+      if (seq.cancelled) {
+        return;
+      }
+      const ids = prompt.slice(pos, pos + this.prefillChunk);
+      out = await this.session.run({
+        batch: 1,
+        seqLen: ids.length,
+        ids,
+        pastWidth: kv.length,
+        pads: [0],
+        pastKeys: kv.keys,
+        pastValues: kv.values,
+      });
+      kv = { length: kv.length + ids.length, keys: out.keys, values: out.values };
+      seq.kv = kv;
+      seq.kvTokens.push(...ids);
+      last = ids.length;
+    }
+    if (!out) {
+      throw new Error('empty prompt');
+    }
+    seq.accept(sampleToken(DecoderSession.logitsAt(out, 0, last, last - 1), seq.sampling, seq.seen, seq.random));
+  }
+
+  async step(seqs: readonly Sequence[]): Promise<void> {
+    const batch = this.arrange(seqs);
+    const ids = seqs.map((s) => s.pending!);
+    const out = await this.session.run({
+      batch: seqs.length,
+      seqLen: 1,
+      ids,
+      pastWidth: batch.width,
+      pads: batch.pads,
+      pastKeys: batch.keys,
+      pastValues: batch.values,
+    });
+    this.batch = { width: batch.width + 1, pads: batch.pads, keys: out.keys, values: out.values };
+    this.counters.decodeSteps++;
+    seqs.forEach((seq, row) => {
+      seq.kvTokens.push(ids[row]!);
+      seq.accept(sampleToken(DecoderSession.logitsAt(out, row, 1, 0), seq.sampling, seq.seen, seq.random));
+    });
+  }
+
+  /** Makes the batch rows equal `seqs`, copying KV only when membership or order changed. */
+  private arrange(seqs: readonly Sequence[]): BatchKv {
+    const same = this.batch !== undefined && this.rows.length === seqs.length && seqs.every((s, i) => this.rows[i] === s);
+    if (same) {
+      return this.batch!;
+    }
+    const sources: RowSource[] = seqs.map((seq) => {
+      const row = this.batch ? this.rows.indexOf(seq) : -1;
+      if (row >= 0) {
+        return { batch: this.batch!, row };
+      }
+      if (!seq.kv) {
+        throw new Error('a sequence joined the batch without KV state');
+      }
+      return { kv: seq.kv };
+    });
+    const batch = assembleBatch(this.shape, sources);
+    for (const seq of seqs) {
+      seq.kv = undefined;
+    }
+    this.batch = batch;
+    this.rows = seqs.slice();
+    return batch;
+  }
+
+  release(seq: Sequence, outcome: ReleaseOutcome, error?: unknown): void {
+    const row = this.batch ? this.rows.indexOf(seq) : -1;
+    if (outcome === 'paused') {
+      if (row >= 0) {
+        seq.kv = copySequence(this.shape, { batch: this.batch!, row });
+        this.rows[row] = undefined;
+      }
+      return;
+    }
+    if (seq.usePrefixCache && outcome !== 'failed') {
+      const source: RowSource | undefined = row >= 0 ? { batch: this.batch!, row } : seq.kv ? { kv: seq.kv } : undefined;
+      if (source && seq.kvTokens.length > 0) {
+        // A standalone sequence can be kept as is; a batch row is copied out (the batch moves on).
+        const kv = 'kv' in source && source.kv.length === seq.kvTokens.length ? source.kv : copySequence(this.shape, source, seq.kvTokens.length);
+        this.cache.store(Int32Array.from(seq.kvTokens), kv);
+      }
+    }
+    if (row >= 0) {
+      this.rows[row] = undefined;
+    }
+    seq.kv = undefined;
+    seq.pending = undefined;
+    this.live.delete(seq);
+    this.counters.promptTokensTotal += seq.prompt.length;
+    this.counters.reusedTokensTotal += seq.reusedTokens;
+    this.counters.generatedTokensTotal += seq.generatedCount;
+    switch (outcome) {
+      case 'finished':
+        this.counters.requestsCompleted++;
+        seq.close();
+        break;
+      case 'cancelled':
+        this.counters.requestsCancelled++;
+        seq.close(abortError());
+        break;
+      case 'failed':
+        this.counters.requestsFailed++;
+        this.logger.debug('request failed', { error });
+        seq.close(error ?? new Error('generation failed'));
+        break;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unexpected outcome ${String(never)}`);
+      }
+    }
+  }
+
+  idle(): void {
+    this.batch = undefined;
+    this.rows = [];
+  }
+}

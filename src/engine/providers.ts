@@ -1,0 +1,105 @@
+import { promises as fs } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { ModelLoadError, errorMessage } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
+import type { ModelVariant, ProviderSetting } from './types';
+
+/**
+ * Opens the ONNX session on the best execution provider that actually loads. onnxruntime-node
+ * throws (rather than falling back) when a provider's libraries are missing, so each attempt is
+ * caught, logged with its reason, and the next provider is tried; CPU always comes last.
+ */
+export type ConcreteProvider = Exclude<ProviderSetting, 'auto'>;
+
+/** GPU providers worth trying per platform, best first. */
+export function gpuProvidersFor(platform: NodeJS.Platform): ConcreteProvider[] {
+  switch (platform) {
+    case 'win32':
+      return ['cuda', 'dml', 'webgpu'];
+    case 'darwin':
+      return ['coreml', 'webgpu'];
+    default:
+      return ['cuda', 'webgpu'];
+  }
+}
+
+export function providerCandidates(setting: ProviderSetting, platform: NodeJS.Platform = process.platform): ConcreteProvider[] {
+  if (setting === 'auto') {
+    return [...gpuProvidersFor(platform), 'cpu'];
+  }
+  return setting === 'cpu' ? ['cpu'] : [setting, 'cpu'];
+}
+
+export interface SessionOptions {
+  /** Intra-op threads; undefined lets onnxruntime choose (one per physical core). */
+  threads?: number;
+}
+
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  provider: ConcreteProvider;
+  variant: ConcreteVariant;
+  file: string;
+  /** Why the providers tried before this one did not load. */
+  fallbacks: Array<{ provider: ConcreteProvider; variant: ConcreteVariant; reason: string }>;
+}
+
+export type SessionFactory = (file: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+
+const defaultFactory: SessionFactory = (file, options) => ort.InferenceSession.create(file, options);
+
+async function checkFile(file: string): Promise<void> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) {
+    throw new ModelLoadError(file, 'file is missing', 'missing-file');
+  }
+  if (stat.size === 0) {
+    throw new ModelLoadError(file, 'file is empty (truncated download?)', 'invalid-onnx');
+  }
+}
+
+export async function openSession(
+  folder: ModelFolder,
+  providerSetting: ProviderSetting,
+  variantSetting: ModelVariant,
+  options: SessionOptions,
+  logger: Logger,
+  create: SessionFactory = defaultFactory,
+): Promise<OpenedSession> {
+  const fallbacks: OpenedSession['fallbacks'] = [];
+  for (const provider of providerCandidates(providerSetting)) {
+    const device = provider === 'cpu' ? 'cpu' : 'gpu';
+    const candidates = variantCandidates(folder, variantSetting, device);
+    // A GPU attempt uses only its preferred file; CPU goes through every candidate of `auto`.
+    for (const { variant, file } of provider === 'cpu' ? candidates : candidates.slice(0, 1)) {
+      await checkFile(file);
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+        interOpNumThreads: 1,
+        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      };
+      try {
+        const session = await create(file, sessionOptions);
+        logger.info('model session opened', { provider, variant, file, fallbacks });
+        return { session, provider, variant, file, fallbacks };
+      } catch (err) {
+        const reason = errorMessage(err).split('\n')[0] ?? 'unknown error';
+        if (provider !== 'cpu') {
+          logger.warn(`execution provider ${provider} did not load; trying the next one`, { provider, variant, file, reason });
+          fallbacks.push({ provider, variant, reason });
+          continue;
+        }
+        if (variantSetting === 'auto' && candidates.length > 1 && variant !== candidates.at(-1)!.variant) {
+          logger.warn(`model variant ${variant} did not load; trying the next one`, { variant, file, reason });
+          fallbacks.push({ provider, variant, reason });
+          continue;
+        }
+        throw new ModelLoadError(file, `is not a loadable ONNX model (corrupt or truncated?): ${reason}`, 'invalid-onnx', { cause: err });
+      }
+    }
+  }
+  throw new ModelLoadError(folder.dir, 'no ONNX file could be opened', 'invalid-onnx');
+}

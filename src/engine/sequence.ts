@@ -1,0 +1,160 @@
+import { AsyncChannel } from '../common/channel';
+import type { IncrementalDetokenizer } from './detokenizer';
+import type { SequenceKv } from './kv';
+import type { Random } from './prng';
+import type { SamplingParams } from './sampling';
+import type { SchedulerJob } from './scheduler';
+import { StopSequenceMatcher } from './stopMatcher';
+import type { GenerateEvent, GenerateStats, Priority, StopReason } from './types';
+
+/**
+ * One request's life in the engine: its tokens, its KV state while it is out of the decode batch,
+ * sampling state, and the stream of events to the caller. Tokens come in through `accept`, which
+ * applies the stop criteria and emits UTF-8-safe text with stop sequences held back.
+ */
+export interface SequenceInit {
+  order: number;
+  priority: Priority;
+  prompt: number[];
+  maxTokens: number;
+  /** Stop reason when `maxTokens` is reached: it was clamped by the context window or not. */
+  limitReason: StopReason;
+  sampling: SamplingParams;
+  random: Random;
+  stop: readonly string[];
+  stopTokenIds: ReadonlySet<number>;
+  usePrefixCache: boolean;
+  detokenizer: IncrementalDetokenizer;
+  signal: AbortSignal | undefined;
+  now: () => number;
+}
+
+export class Sequence implements SchedulerJob {
+  readonly order: number;
+  readonly priority: Priority;
+  readonly prompt: number[];
+  readonly sampling: SamplingParams;
+  readonly random: Random;
+  readonly usePrefixCache: boolean;
+  readonly events = new AsyncChannel<GenerateEvent>();
+  /** Tokens whose KV state exists (prompt, then every generated token fed back). */
+  readonly kvTokens: number[] = [];
+  /** Distinct tokens seen so far, for the repetition penalty. */
+  readonly seen: Set<number>;
+  /** KV state owned by this sequence while it is not a row of the decode batch. */
+  kv: SequenceKv | undefined;
+  /** The last sampled token, to be fed at the next decode step. */
+  pending: number | undefined;
+  finished = false;
+  stopReason: StopReason = 'max-tokens';
+  reusedTokens = 0;
+  private abandoned = false;
+  private readonly generated: number[] = [];
+  private readonly emitted: string[] = [];
+  private readonly stopMatcher: StopSequenceMatcher;
+  private readonly created: number;
+  private started: number | undefined;
+  private firstToken: number | undefined;
+  private lastToken: number | undefined;
+
+  constructor(private readonly init: SequenceInit) {
+    this.order = init.order;
+    this.priority = init.priority;
+    this.prompt = init.prompt;
+    this.sampling = init.sampling;
+    this.random = init.random;
+    this.usePrefixCache = init.usePrefixCache;
+    this.seen = new Set(init.prompt);
+    this.stopMatcher = new StopSequenceMatcher(init.stop);
+    this.created = init.now();
+  }
+
+  get cancelled(): boolean {
+    return this.abandoned || (this.init.signal?.aborted ?? false);
+  }
+
+  get generatedCount(): number {
+    return this.generated.length;
+  }
+
+  /** The caller stopped reading (broke out of its loop). */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  markStarted(): void {
+    this.started ??= this.init.now();
+  }
+
+  /** Takes the next sampled token: stop checks, text emission, and what to feed next. */
+  accept(token: number): void {
+    if (this.finished) {
+      return;
+    }
+    const now = this.init.now();
+    this.firstToken ??= now;
+    this.lastToken = now;
+    this.generated.push(token);
+    this.seen.add(token);
+    if (this.init.stopTokenIds.has(token)) {
+      // Text held back as a possible stop sequence was not one after all.
+      const rest = this.stopMatcher.push(this.init.detokenizer.flush());
+      this.emit(rest.emit + this.stopMatcher.flush(), [token]);
+      this.finish('stop-token');
+      return;
+    }
+    const piece = this.init.detokenizer.push(token);
+    const check = this.stopMatcher.push(piece);
+    if (check.stopped) {
+      this.emit(check.emit, [token]);
+      this.finish('stop-sequence');
+      return;
+    }
+    if (this.generated.length >= this.init.maxTokens) {
+      const rest = this.stopMatcher.push(this.init.detokenizer.flush());
+      this.emit(check.emit + rest.emit + (rest.stopped ? '' : this.stopMatcher.flush()), [token]);
+      this.finish(rest.stopped ? 'stop-sequence' : this.init.limitReason);
+      return;
+    }
+    this.emit(check.emit, [token]);
+    this.pending = token;
+  }
+
+  private emit(text: string, tokenIds: number[]): void {
+    this.emitted.push(text);
+    this.events.push({ type: 'delta', text, tokenIds });
+  }
+
+  private finish(reason: StopReason): void {
+    this.finished = true;
+    this.pending = undefined;
+    this.stopReason = reason;
+  }
+
+  stats(): GenerateStats {
+    const end = this.init.now();
+    const decodeMs = this.firstToken !== undefined && this.lastToken !== undefined ? this.lastToken - this.firstToken : 0;
+    const n = this.generated.length;
+    return {
+      promptTokens: this.prompt.length,
+      reusedTokens: this.reusedTokens,
+      prefilledTokens: this.prompt.length - this.reusedTokens,
+      generatedTokens: n,
+      queueMs: (this.started ?? end) - this.created,
+      timeToFirstTokenMs: (this.firstToken ?? end) - this.created,
+      tokensPerSecond: n > 1 && decodeMs > 0 ? ((n - 1) * 1000) / decodeMs : 0,
+      totalMs: end - this.created,
+      stopReason: this.stopReason,
+    };
+  }
+
+  /** Ends the event stream: stats after success, the error otherwise. */
+  close(error?: unknown): void {
+    if (error !== undefined) {
+      this.events.fail(error);
+      return;
+    }
+    this.events.push({ type: 'done', text: this.emitted.join(''), tokenIds: this.generated.slice(), stats: this.stats() });
+    this.events.close();
+  }
+}
