@@ -1,5 +1,6 @@
 import type { CliCommand } from './command';
+import { generateCommand } from './generate';
 import { templatesCommand } from './templates';
 
 /** Every subcommand, in the order `autoglm --help` lists them. */
-export const commands: CliCommand[] = [templatesCommand];
+export const commands: CliCommand[] = [generateCommand, templatesCommand];

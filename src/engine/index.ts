@@ -13,3 +13,4 @@ export type {
   ProviderSetting,
   StopReason,
 } from './types';
+export { bundledModelDir } from './bundledModel';

@@ -80,6 +80,8 @@ export async function openSession(
         executionMode: 'sequential',
         interOpNumThreads: 1,
         ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+        // The reason of a failed GPU attempt is logged here; onnxruntime's own error print is noise.
+        ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       };
       try {
         const session = await create(file, sessionOptions);
@@ -88,7 +90,9 @@ export async function openSession(
       } catch (err) {
         const reason = errorMessage(err).split('\n')[0] ?? 'unknown error';
         if (provider !== 'cpu') {
-          logger.warn(`execution provider ${provider} did not load; trying the next one`, { provider, variant, file, reason });
+          // Expected under `auto` on machines without that GPU stack; a warning when asked for explicitly.
+          const log = providerSetting === 'auto' ? logger.info.bind(logger) : logger.warn.bind(logger);
+          log(`execution provider ${provider} did not load; trying the next one`, { provider, variant, file, reason });
           fallbacks.push({ provider, variant, reason });
           continue;
         }
