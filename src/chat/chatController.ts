@@ -1,0 +1,283 @@
+/**
+ * Conversations and their streamed answers, without an editor: the host feeds it user actions
+ * and forwards its events to the webview. One answer streams at a time.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Backend, BackendChunk, BackendStats } from '../backends/backend';
+import { errorMessage, isAbortError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { buildContextWindow, turnText } from './contextWindow';
+import type { HistoryStore } from './history';
+import { summarize, type ChatTurn, type ContextItem, type Conversation, type ConversationSummary } from './types';
+
+export type ChatEvent =
+  | { type: 'state' }
+  | { type: 'delta'; conversationId: string; turnId: string; text: string }
+  | { type: 'done'; conversationId: string; turnId: string }
+  | { type: 'error'; conversationId: string; turnId: string | undefined; message: string };
+
+export interface ChatControllerOptions {
+  backend: () => Promise<Backend>;
+  store: HistoryStore;
+  logger: Logger;
+  systemPrompt: () => string;
+  /** The model's context window in tokens. */
+  contextTokens: () => number;
+  /** Most tokens of one answer. */
+  answerTokens: number;
+  temperature: number;
+  /** How often a streaming answer is saved, so a crash keeps what was said (ms). */
+  persistEveryMs: number;
+  onEvent(event: ChatEvent): void;
+}
+
+export interface SendInput {
+  /** What the user typed; shown in the conversation. */
+  content: string;
+  context?: ContextItem[];
+  /** The prompt a template rendered for this message, sent instead of `content`. */
+  prompt?: string;
+  templateId?: string;
+}
+
+export interface WindowInfo {
+  promptTokens: number;
+  droppedTurnIds: string[];
+}
+
+const TITLE_CHARS = 60;
+
+export class ChatController {
+  private conversations: Conversation[] = [];
+  private currentId: string | undefined;
+  private running: { conversationId: string; turnId: string; abort: AbortController; done: Promise<void> } | undefined;
+  private lastWindow: WindowInfo = { promptTokens: 0, droppedTurnIds: [] };
+
+  constructor(private readonly options: ChatControllerOptions) {}
+
+  /** Loads the history; returns a message for the user when the file had to be reset. */
+  async init(): Promise<string | undefined> {
+    const loaded = await this.options.store.load();
+    // An answer that was streaming when the window closed or crashed stays, marked as partial.
+    this.conversations = loaded.conversations;
+    this.currentId = this.list()[0]?.id;
+    if (loaded.problem) {
+      this.options.logger.warn('Chat history was reset', { problem: loaded.problem });
+    }
+    return loaded.problem;
+  }
+
+  list(): ConversationSummary[] {
+    return this.conversations.map(summarize).sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  current(): Conversation | undefined {
+    return this.conversations.find((c) => c.id === this.currentId);
+  }
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  get window(): WindowInfo {
+    return this.lastWindow;
+  }
+
+  newConversation(): void {
+    this.currentId = undefined;
+    this.lastWindow = { promptTokens: 0, droppedTurnIds: [] };
+    this.options.onEvent({ type: 'state' });
+  }
+
+  select(id: string): void {
+    if (this.conversations.some((c) => c.id === id)) {
+      this.currentId = id;
+      this.lastWindow = { promptTokens: 0, droppedTurnIds: [] };
+      this.options.onEvent({ type: 'state' });
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    if (this.running?.conversationId === id) {
+      await this.cancel();
+    }
+    this.conversations = this.conversations.filter((c) => c.id !== id);
+    if (this.currentId === id) {
+      this.currentId = this.list()[0]?.id;
+    }
+    await this.persist();
+    this.options.onEvent({ type: 'state' });
+  }
+
+  async send(input: SendInput): Promise<void> {
+    let conversation = this.current();
+    if (!conversation) {
+      const now = Date.now();
+      const firstLine = input.content.trim().split('\n')[0] ?? '';
+      conversation = {
+        id: randomUUID(),
+        title: firstLine.length > TITLE_CHARS ? `${firstLine.slice(0, TITLE_CHARS - 1)}…` : firstLine || 'New chat',
+        createdAt: now,
+        updatedAt: now,
+        turns: [],
+      };
+      this.conversations.push(conversation);
+      this.currentId = conversation.id;
+    }
+    conversation.turns.push({
+      id: randomUUID(),
+      role: 'user',
+      content: input.content,
+      createdAt: Date.now(),
+      ...(input.context && input.context.length > 0 ? { context: input.context } : {}),
+      ...(input.prompt !== undefined ? { prompt: input.prompt } : {}),
+      ...(input.templateId !== undefined ? { templateId: input.templateId } : {}),
+    });
+    await this.answer(conversation);
+  }
+
+  /** Answers the last user message again, replacing the previous answer. */
+  async regenerate(): Promise<void> {
+    const conversation = this.current();
+    if (!conversation || this.busy) {
+      return;
+    }
+    while (conversation.turns.length > 0 && conversation.turns[conversation.turns.length - 1]!.role === 'assistant') {
+      conversation.turns.pop();
+    }
+    if (conversation.turns.length > 0) {
+      await this.answer(conversation);
+    }
+  }
+
+  /** Replaces the last user message (and what followed it) with `content`, then answers. */
+  async editLast(content: string): Promise<void> {
+    const conversation = this.current();
+    if (!conversation || this.busy) {
+      return;
+    }
+    const index = conversation.turns.map((t) => t.role).lastIndexOf('user');
+    if (index < 0) {
+      return;
+    }
+    const previous = conversation.turns[index]!;
+    conversation.turns.splice(index);
+    await this.send({ content, ...(previous.context ? { context: previous.context } : {}) });
+  }
+
+  /** Stops the streaming answer; what was generated so far is kept. */
+  async cancel(): Promise<void> {
+    const running = this.running;
+    if (running) {
+      running.abort.abort();
+      await running.done;
+    }
+  }
+
+  /** The exact messages the model receives for the current conversation (for inspection). */
+  async inspectPrompt(): Promise<string> {
+    const conversation = this.current();
+    if (!conversation) {
+      return this.options.systemPrompt();
+    }
+    const lastUser = conversation.turns.map((t) => t.role).lastIndexOf('user');
+    const turns = conversation.turns.slice(0, lastUser + 1);
+    const backend = await this.options.backend();
+    const window = await this.window_(backend, turns);
+    return window.messages.map((m) => `### ${m.role}\n${m.content}`).join('\n\n');
+  }
+
+  private async window_(backend: Backend, turns: readonly ChatTurn[]): Promise<ReturnType<typeof buildContextWindow>> {
+    const system = this.options.systemPrompt();
+    const texts = [system, ...turns.map(turnText)];
+    const counts = new Map<string, number>();
+    for (const text of texts) {
+      if (!counts.has(text)) {
+        counts.set(text, await backend.countTokens(text));
+      }
+    }
+    return buildContextWindow({
+      system,
+      turns,
+      contextTokens: this.options.contextTokens(),
+      answerTokens: this.options.answerTokens,
+      countTokens: (text) => counts.get(text) ?? Math.ceil(text.length / 3),
+    });
+  }
+
+  private async answer(conversation: Conversation): Promise<void> {
+    if (this.running) {
+      throw new Error('An answer is already streaming; stop it first.');
+    }
+    const turn: ChatTurn = { id: randomUUID(), role: 'assistant', content: '', createdAt: Date.now(), partial: true };
+    const history = [...conversation.turns];
+    conversation.turns.push(turn);
+    conversation.updatedAt = turn.createdAt;
+    const abort = new AbortController();
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    this.running = { conversationId: conversation.id, turnId: turn.id, abort, done };
+    this.options.onEvent({ type: 'state' });
+    const log = this.options.logger.child({ traceId: turn.id });
+    try {
+      const backend = await this.options.backend();
+      const window = await this.window_(backend, history);
+      this.lastWindow = { promptTokens: window.promptTokens, droppedTurnIds: window.droppedTurnIds };
+      this.options.onEvent({ type: 'state' });
+      log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length });
+      let lastSave = Date.now();
+      const stream: AsyncIterable<BackendChunk> = backend.chat(
+        { messages: window.messages, maxTokens: this.options.answerTokens, temperature: this.options.temperature, priority: 'chat', traceId: turn.id },
+        abort.signal,
+      );
+      let stats: BackendStats | undefined;
+      for await (const chunk of stream) {
+        if (chunk.type === 'done') {
+          stats = chunk.stats;
+          continue;
+        }
+        if (chunk.text === '') {
+          continue;
+        }
+        turn.content += chunk.text;
+        this.options.onEvent({ type: 'delta', conversationId: conversation.id, turnId: turn.id, text: chunk.text });
+        if (Date.now() - lastSave >= this.options.persistEveryMs) {
+          lastSave = Date.now();
+          await this.persist();
+        }
+      }
+      if (abort.signal.aborted) {
+        turn.stopped = true;
+      }
+      if (stats) {
+        turn.stats = {
+          promptTokens: stats.promptTokens,
+          generatedTokens: stats.generatedTokens,
+          timeToFirstTokenMs: stats.timeToFirstTokenMs,
+          tokensPerSecond: stats.tokensPerSecond,
+          stopReason: stats.stopReason,
+        };
+      }
+    } catch (err) {
+      if (isAbortError(err) || abort.signal.aborted) {
+        turn.stopped = true;
+      } else {
+        turn.error = errorMessage(err);
+        log.error('Chat answer failed', { error: err });
+        this.options.onEvent({ type: 'error', conversationId: conversation.id, turnId: turn.id, message: turn.error });
+      }
+    } finally {
+      delete turn.partial;
+      conversation.updatedAt = Date.now();
+      this.running = undefined;
+      await this.persist().catch((err: unknown) => log.error('Saving chat history failed', { error: err }));
+      this.options.onEvent({ type: 'done', conversationId: conversation.id, turnId: turn.id });
+      this.options.onEvent({ type: 'state' });
+      finish();
+    }
+  }
+
+  private persist(): Promise<void> {
+    return this.options.store.save(this.conversations);
+  }
+}

@@ -1,0 +1,59 @@
+/** Plain data of conversations; persisted as JSON, shown by the webview, never editor types. */
+
+export type ContextKind = 'selection' | 'file' | 'diagnostics' | 'mention';
+
+/** Something attached to a message: shown as a chip, sent inside the user turn. */
+export interface ContextItem {
+  id: string;
+  kind: ContextKind;
+  /** Short label for the chip, e.g. `sample.ts:3-7`. */
+  label: string;
+  path?: string;
+  languageId?: string;
+  text: string;
+}
+
+export interface TurnStats {
+  promptTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  tokensPerSecond: number;
+  stopReason: string;
+}
+
+export interface ChatTurn {
+  id: string;
+  role: 'user' | 'assistant';
+  /** What the user typed (for a slash command, the command line), or the answer so far. */
+  content: string;
+  createdAt: number;
+  context?: ContextItem[];
+  /** The prompt actually sent for this user turn when a template rendered it. */
+  prompt?: string;
+  templateId?: string;
+  /** An answer still streaming, or cut short by a crash or reload; kept and marked. */
+  partial?: boolean;
+  /** The answer was stopped by the user. */
+  stopped?: boolean;
+  error?: string;
+  stats?: TurnStats;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  turns: ChatTurn[];
+}
+
+export interface ConversationSummary {
+  id: string;
+  title: string;
+  updatedAt: number;
+  turnCount: number;
+}
+
+export function summarize(c: Conversation): ConversationSummary {
+  return { id: c.id, title: c.title, updatedAt: c.updatedAt, turnCount: c.turns.length };
+}
