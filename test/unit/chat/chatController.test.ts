@@ -122,9 +122,9 @@ describe('chat controller', () => {
     const { controller, events, backend } = setup(['fine']);
     await controller.init();
     const original = backend.chat.bind(backend);
-    backend.chat = async function* () {
-      throw new Error('model folder is broken');
-    };
+    backend.chat = () => ({
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('model folder is broken')) }),
+    });
     await controller.send({ content: 'q' });
     assert.equal(controller.current()!.turns[1]!.error, 'model folder is broken');
     assert.ok(events.some((e) => e.type === 'error' && e.message === 'model folder is broken'));

@@ -9,7 +9,7 @@ export class ScriptedBackend implements Backend {
     return { kind: 'local' as const, modelName: 'scripted', device: 'cpu', loaded: true };
   }
 
-  async *generate(): AsyncIterable<BackendChunk> {
+  generate(): AsyncIterable<BackendChunk> {
     throw new Error('not used');
   }
 
