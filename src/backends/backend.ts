@@ -46,6 +46,10 @@ export interface BackendInfo {
   modelName: string;
   /** Model family used to pick the fill-in-the-middle template, when known (e.g. 'qwen2.5-coder'). */
   modelFamily?: string;
+  /** `model_type` from the model's config.json (e.g. 'qwen2'), when known. */
+  modelType?: string;
+  /** Context window in tokens, when known. */
+  contextLength?: number;
   /** Where it runs: 'cpu', 'cuda', 'webgpu', or the server's URL. */
   device: string;
   loaded: boolean;
