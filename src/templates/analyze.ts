@@ -371,7 +371,9 @@ export function parseSource(parse: (source: string) => hbs.AST.Program, source: 
     let message: string;
     const mismatch = /^(\S+) doesn't match (\S+)/.exec(lines[0] ?? '');
     if (mismatch) {
-      message = `block '{{#${mismatch[1]}}}' is closed by '{{/${mismatch[2]}}}'`;
+      const close = source.split('\n').findIndex((text, i) => i + 1 >= line && text.includes(`{{/${mismatch[2]}`));
+      message = `block '{{#${mismatch[1]}}}' opened on line ${lineOffset + line} is closed by '{{/${mismatch[2]}}}'`;
+      line = close >= 0 ? close + 1 : line;
     } else if (/got 'EOF'/.test(text)) {
       const open = findUnclosedBlock(source);
       if (open) {
@@ -383,9 +385,8 @@ export function parseSource(parse: (source: string) => hbs.AST.Program, source: 
     } else if (/^Lexical error/.test(text)) {
       message = /\{\{!--/.test(source) && !/--\}\}/.test(source) ? "unclosed comment: '{{!--' needs '--}}'" : 'Handlebars syntax error: unrecognized text inside {{ }}';
     } else {
-      const expecting = lines.at(-1) ?? text;
-      const near = lines[1]?.trim();
-      message = `Handlebars syntax error${near ? ` near '${near.slice(-40)}'` : ''}: ${expecting.replace(/^Expecting /, 'expecting ')}`;
+      const expecting = /^Expecting (.*), got (.*)$/.exec(lines.at(-1) ?? '');
+      message = expecting ? `Handlebars syntax error: unexpected ${expecting[2]}, expecting ${expecting[1]}` : `Handlebars syntax error: ${lines[0] ?? text}`;
     }
     return { diagnostic: { file, line: lineOffset + line, severity: 'error', code: 'syntax', message } };
   }

@@ -96,7 +96,7 @@ export function suggest(word: string, candidates: readonly string[]): string {
   const best = candidates
     .map((c) => ({ c, d: distance(word.toLowerCase(), c.toLowerCase()) }))
     .sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? ` (did you mean '${best.c}'?)` : '';
+  return best && best.d <= Math.max(word.length <= 4 ? 1 : 2, Math.floor(word.length / 3)) ? ` (did you mean '${best.c}'?)` : '';
 }
 
 function describe(value: unknown): string {
@@ -136,7 +136,19 @@ export function parseFrontMatter(file: string, split: SplitTemplate): ParsedFron
   // Only the first YAML error: the ones after it are usually its consequences.
   for (const err of doc.errors.slice(0, 1)) {
     const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    report(lineOf(err.pos[0]), 'bad-yaml', `invalid YAML in front matter: ${message}`);
+    let line = lineOf(err.pos[0]);
+    // An unclosed [ or { is noticed where the next key starts; point at the line that opened it.
+    const bracket = /^Flow (sequence|mapping)/.exec(message)?.[1] === 'sequence' ? '[' : /^Flow mapping/.test(message) ? '{' : undefined;
+    if (bracket) {
+      const yamlLines = split.yaml.split('\n');
+      for (let i = Math.min(line - split.yamlStartLine, yamlLines.length - 1); i >= 0; i--) {
+        if (yamlLines[i]!.includes(bracket)) {
+          line = split.yamlStartLine + i;
+          break;
+        }
+      }
+    }
+    report(line, 'bad-yaml', `invalid YAML in front matter: ${message}`);
   }
   if (diagnostics.length > 0) {
     return { diagnostics };

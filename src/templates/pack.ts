@@ -298,7 +298,7 @@ export async function loadPack(dir: string, source: PackSource, options: LoadPac
       templateLabel: `template '${t.meta.id}'`,
     });
     diagnostics.push(...result.diagnostics);
-    for (const v of t.meta.variables) {
+    for (const v of result.diagnostics.length > 0 ? [] : t.meta.variables) {
       if (!result.used.has(v.name)) {
         diagnostics.push({ file: t.file, line: v.line, severity: 'warning', code: 'unused-variable', message: `variable '${v.name}' is declared but the template never uses it` });
       }

@@ -14,7 +14,11 @@ interface CompilerEnvironment {
   template(spec: unknown): Compiled;
 }
 
-const knownHelpers = Object.fromEntries([...HELPER_NAMES].map((name) => [name, true]));
+const knownHelpers: Record<string, boolean> = {
+  ...Object.fromEntries([...HELPER_NAMES].map((name) => [name, true])),
+  // Handlebars counts these as known by default; they are unregistered, so compiling a call must fail.
+  ...Object.fromEntries(REMOVED_BUILTIN_HELPERS.map((name) => [name, false])),
+};
 
 function compileOptions(): Record<string, unknown> {
   // Fresh object each time: the Handlebars compiler writes into its options.
