@@ -240,6 +240,11 @@ export class Engine {
     };
   }
 
+  /** Resolves when no request is running or waiting (tests and benchmarks wait for the accounting to settle). */
+  whenIdle(): Promise<void> {
+    return this.scheduler.whenIdle();
+  }
+
   /** Drops the prefix cache (e.g. to measure without it). */
   clearPrefixCache(): void {
     this.runner.cache.clear();

@@ -62,6 +62,13 @@ export class Scheduler<J extends SchedulerJob> {
     return this.running.length;
   }
 
+  /** Resolves once no job waits or runs and the loop has let go of its batch state. */
+  async whenIdle(): Promise<void> {
+    while (this.loop) {
+      await this.loop;
+    }
+  }
+
   /** Jobs waiting or running, for accounting. */
   jobs(): readonly J[] {
     return [...this.running, ...this.waiting];

@@ -46,6 +46,9 @@ export class TextTokenizer {
 
   /** Text of `ids`, without special tokens. */
   decode(ids: readonly number[]): string {
+    if (ids.length === 0) {
+      return '';
+    }
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 
