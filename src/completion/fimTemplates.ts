@@ -1,0 +1,116 @@
+import { commentLine } from './commentSyntax';
+import { type Snippet } from './snippets';
+
+export interface FimRenderContext {
+  filePath: string;
+  languageId: string;
+  snippets: readonly Pick<Snippet, 'path' | 'text'>[];
+  /** Shown in repository-level formats; default: the first folder of the file path, or 'workspace'. */
+  repoName?: string;
+}
+
+/**
+ * A model family's fill-in-the-middle format. The built-in renderers below cover the families
+ * the extension knows; a prompt pack can supply its own object with the same shape.
+ */
+export interface FimTemplate {
+  /** Family id, e.g. 'qwen2.5-coder'; also part of the cache key. */
+  readonly family: string;
+  render(prefix: string, suffix: string, context: FimRenderContext): string;
+  /** Strings that end generation; they mark the model leaving the hole. */
+  readonly stop: readonly string[];
+}
+
+export const FIM_FAMILIES = ['qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const;
+export type FimFamily = (typeof FIM_FAMILIES)[number];
+
+/** `// Path: a.ts` and each snippet as commented lines, for formats without file separators. */
+export function commentHeader(context: FimRenderContext): string {
+  const lines: string[] = [];
+  for (const snippet of context.snippets) {
+    const intro = commentLine(context.languageId, `Compare this snippet from ${snippet.path}:`);
+    if (intro === undefined) {
+      break;
+    }
+    lines.push(intro);
+    for (const line of snippet.text.split('\n')) {
+      lines.push(commentLine(context.languageId, line) ?? line);
+    }
+  }
+  const path = commentLine(context.languageId, `Path: ${context.filePath}`);
+  if (path !== undefined && context.filePath !== '') {
+    lines.push(path);
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+function repoName(context: FimRenderContext): string {
+  return context.repoName ?? (context.filePath.includes('/') ? context.filePath.split('/')[0] || 'workspace' : 'workspace');
+}
+
+/** Qwen2.5-Coder: the plain form, or the repository-level form when there are neighbour snippets. */
+export const qwenCoderTemplate: FimTemplate = {
+  family: 'qwen2.5-coder',
+  stop: ['<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_start|>', '<|im_end|>'],
+  render(prefix, suffix, context) {
+    const fim = `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
+    if (context.snippets.length === 0) {
+      return fim;
+    }
+    const files = context.snippets.map((s) => `<|file_sep|>${s.path}\n${s.text}\n`).join('');
+    return `<|repo_name|>${repoName(context)}\n${files}<|file_sep|>${context.filePath}\n${fim}`;
+  },
+};
+
+/** StarCoder2: repository metadata with `<file_sep>`, the file path right after `<fim_prefix>`. */
+export const starCoder2Template: FimTemplate = {
+  family: 'starcoder2',
+  stop: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<repo_name>'],
+  render(prefix, suffix, context) {
+    const fim = `<fim_prefix>${context.filePath === '' ? '' : `${context.filePath}\n`}${prefix}<fim_suffix>${suffix}<fim_middle>`;
+    if (context.snippets.length === 0) {
+      return fim;
+    }
+    const files = context.snippets.map((s) => `<file_sep>${s.path}\n${s.text}`).join('');
+    return `<repo_name>${repoName(context)}${files}<file_sep>${fim}`;
+  },
+};
+
+/** DeepSeek-Coder: full-width bars (U+FF5C) and U+2581 in its special tokens. */
+export const deepSeekCoderTemplate: FimTemplate = {
+  family: 'deepseek-coder',
+  stop: ['<｜end▁of▁sentence｜>', '<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>', '<|EOT|>'],
+  render(prefix, suffix, context) {
+    return `<｜fim▁begin｜>${commentHeader(context)}${prefix}<｜fim▁hole｜>${suffix}<｜fim▁end｜>`;
+  },
+};
+
+/** Code Llama infilling in prefix-suffix-middle order; the spaces are part of the trained format. */
+export const codeLlamaTemplate: FimTemplate = {
+  family: 'codellama',
+  stop: ['<EOT>', '</s>', '<PRE>', '<SUF>', '<MID>'],
+  render(prefix, suffix, context) {
+    return `<PRE> ${commentHeader(context)}${prefix} <SUF>${suffix} <MID>`;
+  },
+};
+
+/** Codestral: suffix first, then prefix; the tokenizer adds the BOS token. */
+export const codestralTemplate: FimTemplate = {
+  family: 'codestral',
+  stop: ['</s>', '[PREFIX]', '[SUFFIX]', '[MIDDLE]'],
+  render(prefix, suffix, context) {
+    return `[SUFFIX]${suffix}[PREFIX]${commentHeader(context)}${prefix}`;
+  },
+};
+
+export const BUILTIN_FIM_TEMPLATES: Readonly<Record<FimFamily, FimTemplate>> = {
+  'qwen2.5-coder': qwenCoderTemplate,
+  starcoder2: starCoder2Template,
+  'deepseek-coder': deepSeekCoderTemplate,
+  codellama: codeLlamaTemplate,
+  codestral: codestralTemplate,
+};
+
+export function isFimFamily(value: string): value is FimFamily {
+  return (FIM_FAMILIES as readonly string[]).includes(value);
+}

@@ -1,0 +1,19 @@
+/** The inline-completion pipeline's public surface, for the host and the benchmark. */
+export { CompletionPipeline, type CompletionPipelineOptions, type Sleep } from './pipeline';
+export { type PipelineCounters } from './pipelineStats';
+export { prefilter, SKIP_REASONS, type SkipReason } from './prefilter';
+export { detectFimFamily, resolveFimTemplate } from './fimFamily';
+export { BUILTIN_FIM_TEMPLATES, FIM_FAMILIES, type FimFamily, type FimRenderContext, type FimTemplate } from './fimTemplates';
+export { estimateTokens, type TokenCounter } from './tokens';
+export {
+  DEFAULT_COMPLETION_SETTINGS,
+  type CompletionResult,
+  type CompletionResultStats,
+  type CompletionSettings,
+  type CompletionSnapshot,
+  type CompletionSource,
+  type DebounceSetting,
+  type NeighbourFile,
+  type OffsetRange,
+  type SelectedCompletionItem,
+} from './types';

@@ -1,0 +1,260 @@
+import { type Backend, type BackendStats } from '../backends/backend';
+import { delay } from '../common/async';
+import { isAbortError } from '../common/errors';
+import { type Logger, silentLogger } from '../common/logger';
+import { CompletionCache } from './completionCache';
+import { buildContext } from './context';
+import { AdaptiveDebounce } from './debounce';
+import { resolveFimTemplate } from './fimFamily';
+import { type FimTemplate } from './fimTemplates';
+import { LatestRequest } from './latestRequest';
+import { chooseLineMode, type LineMode } from './lineMode';
+import { collectLines, splitIntoLines, takeLines, textDeltas } from './lineStream';
+import { copyCounters, emptyCounters, type PipelineCounters } from './pipelineStats';
+import { postprocess } from './postprocess';
+import { prefilter } from './prefilter';
+import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from './stopFilters';
+import { cursorLine, indentWidth, isBlank } from './text';
+import { estimateTokens, type TokenCounter } from './tokens';
+import { TypedAhead } from './typedAhead';
+import { type CompletionResult, type CompletionSettings, type CompletionSnapshot, type CompletionSource, type OffsetRange } from './types';
+
+/** Waiting, made replaceable so that a benchmark can replay typing on a simulated clock. */
+export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+export interface CompletionPipelineOptions {
+  backend: Pick<Backend, 'generate' | 'info'>;
+  settings: CompletionSettings;
+  logger?: Logger;
+  /** The model's tokenizer count; default: an estimate from the length. */
+  countTokens?: TokenCounter;
+  /** `model_type` from the model's config.json, when known; helps pick the FIM template. */
+  modelType?: string;
+  /** Templates by family id (from prompt packs); they win over the built-in renderers. */
+  templates?: Readonly<Record<string, FimTemplate>>;
+  /** Default: a real timer. */
+  sleep?: Sleep;
+  /** Completion cache entries. Default: 500. */
+  cacheEntries?: number;
+  /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
+  onBackendStats?: (traceId: string, stats: BackendStats) => void;
+}
+
+/** Most tokens for a single-line completion; a line longer than this is not a good suggestion. */
+const SINGLE_LINE_MAX_TOKENS = 64;
+/** Head of the suffix the stop filters and bracket balance look at, in characters. */
+const SUFFIX_HEAD_CHARS = 2_000;
+
+/** The document as the completion sees it: with the selected IntelliSense item already inserted. */
+interface View {
+  text: string;
+  offset: number;
+  /** What the result replaces in the real document, and the text it starts with. */
+  range: OffsetRange;
+  lead: string;
+}
+
+/**
+ * snapshot -> prefilter -> typed-ahead reuse -> cache -> debounce -> context -> FIM prompt ->
+ * backend stream -> line filters -> postprocess -> result. Reuse and cache come before the
+ * debounce: an answer that costs nothing should not wait.
+ */
+export class CompletionPipeline {
+  private settings: CompletionSettings;
+  private readonly backend: Pick<Backend, 'generate' | 'info'>;
+  private readonly logger: Logger;
+  private readonly countTokens: TokenCounter;
+  private readonly sleep: Sleep;
+  private readonly debounce: AdaptiveDebounce;
+  private readonly latest = new LatestRequest();
+  private readonly cache: CompletionCache;
+  private readonly typedAhead = new TypedAhead();
+  private readonly counters = emptyCounters();
+  private nextTrace = 1;
+
+  constructor(private readonly options: CompletionPipelineOptions) {
+    this.backend = options.backend;
+    this.settings = options.settings;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'completion' });
+    this.countTokens = options.countTokens ?? estimateTokens;
+    this.sleep = options.sleep ?? delay;
+    this.debounce = new AdaptiveDebounce(options.settings.debounceMs);
+    this.cache = new CompletionCache(options.cacheEntries ?? 500);
+  }
+
+  updateSettings(settings: CompletionSettings): void {
+    const changedOutput = settings.maxLines !== this.settings.maxLines || settings.maxTokens !== this.settings.maxTokens || settings.promptTokens !== this.settings.promptTokens || settings.fimTemplate !== this.settings.fimTemplate;
+    this.settings = settings;
+    this.debounce.setSetting(settings.debounceMs);
+    if (changedOutput) {
+      this.cache.clear();
+      this.typedAhead.forget();
+    }
+  }
+
+  /** Counters since creation (a copy). */
+  stats(): PipelineCounters {
+    return copyCounters(this.counters);
+  }
+
+  /** The current debounce wait in ms (adaptive setting: follows measured latency). */
+  get debounceMs(): number {
+    return this.debounce.delayMs;
+  }
+
+  /** The template the next request uses. */
+  template(): FimTemplate {
+    const info = this.backend.info();
+    return resolveFimTemplate(info.modelFamily ?? info.modelName, this.options.modelType, this.settings.fimTemplate, this.options.templates);
+  }
+
+  /** Aborts the request in flight, if any. */
+  cancel(): void {
+    this.latest.cancel();
+  }
+
+  dispose(): void {
+    this.latest.cancel();
+    this.cache.clear();
+    this.typedAhead.forget();
+  }
+
+  async provide(snapshot: CompletionSnapshot, signal: AbortSignal): Promise<CompletionResult | undefined> {
+    const begun = performance.now();
+    const traceId = `c${this.nextTrace++}`;
+    const log = this.logger.child({ traceId });
+    this.counters.requests++;
+    const request = this.latest.begin(signal);
+    let sleptMs = 0;
+    try {
+      const reason = prefilter(snapshot, this.settings);
+      if (reason !== undefined) {
+        this.counters.skipped[reason]++;
+        log.debug('completion skipped', { reason, languageId: snapshot.languageId });
+        return undefined;
+      }
+      const typed = this.typedAhead.match(snapshot);
+      if (typed !== undefined) {
+        this.counters.servedByTypedAhead++;
+        log.debug('completion served by typed-ahead reuse');
+        return this.result(typed.text, typed.range, 'typed-ahead', begun, 0, traceId);
+      }
+
+      const view = viewOf(snapshot);
+      const template = this.template();
+      const { mode, reason: modeReason } = chooseLineMode(view.text, view.offset, snapshot.languageId);
+      const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
+      const cached = this.cache.get(key);
+      if (cached !== undefined) {
+        this.counters.servedFromCache++;
+        log.debug('completion served from cache', { empty: cached === '' });
+        return cached === '' ? undefined : this.shown(snapshot, view.lead + cached, view.range, 'cache', begun, 0, traceId);
+      }
+
+      const debounceMs = this.debounce.delayMs;
+      const sleepStart = performance.now();
+      await this.sleep(debounceMs, request.signal);
+      sleptMs = performance.now() - sleepStart;
+
+      this.counters.generationsStarted++;
+      const generationStart = performance.now();
+      const { text, promptTokens, reusedTokens } = await this.generate(snapshot, view, template, mode, request.signal, traceId);
+      if (request.signal.aborted) {
+        throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+      }
+      this.debounce.recordLatency(performance.now() - generationStart);
+      this.cache.set(key, text ?? '');
+      if (text === undefined) {
+        this.counters.empty++;
+        log.debug('completion empty', { mode, modeReason });
+        return undefined;
+      }
+      this.counters.generated++;
+      const result = this.shown(snapshot, view.lead + text, view.range, 'generated', begun, sleptMs, traceId);
+      result.stats.debounceMs = debounceMs;
+      result.stats.promptTokens = promptTokens;
+      result.stats.reusedTokens = reusedTokens;
+      log.debug('completion generated', { mode, modeReason, lines: text.split('\n').length, latencyMs: result.stats.latencyMs, promptTokens });
+      return result;
+    } catch (err) {
+      if (isAbortError(err) || request.signal.aborted) {
+        this.counters.cancelled++;
+        log.debug('completion cancelled');
+        return undefined;
+      }
+      this.counters.errors++;
+      log.error('completion failed', { error: err });
+      throw err;
+    } finally {
+      request.end();
+    }
+  }
+
+  private async generate(snapshot: CompletionSnapshot, view: View, template: FimTemplate, mode: LineMode, signal: AbortSignal, traceId: string): Promise<{ text: string | undefined; promptTokens: number; reusedTokens: number }> {
+    const settings = this.settings;
+    const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
+    const context = buildContext(
+      { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours: snapshot.neighbours },
+      { promptTokens: settings.promptTokens, reservedTokens: this.countTokens(template.render('', '', renderContext)) },
+      this.countTokens,
+    );
+    const prompt = template.render(context.prefix, context.suffix, { ...renderContext, snippets: context.snippets });
+    const estimated = context.tokens.prefix + context.tokens.suffix + context.tokens.snippets;
+
+    const generation = new AbortController();
+    const onAbort = (): void => generation.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let stats: BackendStats | undefined;
+    const onStats = (s: BackendStats): void => {
+      stats = s;
+      this.options.onBackendStats?.(traceId, s);
+    };
+    try {
+      const chunks = this.backend.generate(
+        {
+          prompt,
+          maxTokens: mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens,
+          temperature: 0,
+          stop: mode === 'single' ? [...template.stop, '\n'] : template.stop,
+          priority: 'interactive',
+          traceId,
+        },
+        generation.signal,
+      );
+      const suffixHead = view.text.slice(view.offset, view.offset + SUFFIX_HEAD_CHARS);
+      let lines = splitIntoLines(textDeltas(chunks, onStats, () => generation.abort()));
+      if (mode === 'single') {
+        lines = takeLines(lines, 1);
+      } else {
+        const before = cursorLine(view.text, view.offset).before;
+        const tabSize = snapshot.indentation.tabSize;
+        const minIndent = isBlank(before) ? indentWidth(before, tabSize) : indentWidth(before, tabSize) + 1;
+        lines = takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, settings.maxLines));
+      }
+      const collected = await collectLines(lines);
+      const text = postprocess(collected, { suffix: suffixHead, eol: snapshot.eol, insertSpaces: snapshot.indentation.insertSpaces, tabSize: snapshot.indentation.tabSize });
+      return { text, promptTokens: stats?.promptTokens ?? estimated, reusedTokens: stats?.reusedTokens ?? 0 };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private shown(snapshot: CompletionSnapshot, text: string, range: OffsetRange, source: CompletionSource, begun: number, sleptMs: number, traceId: string): CompletionResult {
+    this.typedAhead.remember(snapshot, text, range);
+    return this.result(text, range, source, begun, sleptMs, traceId);
+  }
+
+  private result(text: string, range: OffsetRange, source: CompletionSource, begun: number, sleptMs: number, traceId: string): CompletionResult {
+    return { text, range, stats: { latencyMs: performance.now() - begun - sleptMs, debounceMs: 0, promptTokens: 0, reusedTokens: 0, source, traceId } };
+  }
+}
+
+/** With a selected IntelliSense item, the completion continues the document as if it were inserted. */
+function viewOf(snapshot: CompletionSnapshot): View {
+  const item = snapshot.selectedCompletion;
+  if (item === undefined) {
+    return { text: snapshot.text, offset: snapshot.offset, range: { start: snapshot.offset, end: snapshot.offset }, lead: '' };
+  }
+  const text = snapshot.text.slice(0, item.range.start) + item.text + snapshot.text.slice(item.range.end);
+  return { text, offset: item.range.start + item.text.length, range: { ...item.range }, lead: item.text };
+}

@@ -1,0 +1,41 @@
+import { SKIP_REASONS, type SkipReason } from './prefilter';
+
+/** Counters of a pipeline since it was created; read with `CompletionPipeline.stats()`. */
+export interface PipelineCounters {
+  /** Calls to `provide`. */
+  requests: number;
+  /** Requests the prefilter turned away, by reason. */
+  skipped: Record<SkipReason, number>;
+  /** Backend generations started (after prefilter, reuse and debounce). */
+  generationsStarted: number;
+  /** Requests aborted (by a newer request or by the caller) during debounce or generation. */
+  cancelled: number;
+  /** Requests answered from the completion cache (including remembered empty answers). */
+  servedFromCache: number;
+  /** Requests answered with the rest of the suggestion the user is typing. */
+  servedByTypedAhead: number;
+  /** Generations that produced something to show. */
+  generated: number;
+  /** Generations that produced nothing worth showing. */
+  empty: number;
+  /** Unexpected failures. */
+  errors: number;
+}
+
+export function emptyCounters(): PipelineCounters {
+  return {
+    requests: 0,
+    skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
+    generationsStarted: 0,
+    cancelled: 0,
+    servedFromCache: 0,
+    servedByTypedAhead: 0,
+    generated: 0,
+    empty: 0,
+    errors: 0,
+  };
+}
+
+export function copyCounters(c: PipelineCounters): PipelineCounters {
+  return { ...c, skipped: { ...c.skipped } };
+}
