@@ -1,5 +1,5 @@
 import { rankSnippets, type Snippet, type SnippetOptions } from './snippets';
-import { lineEndAt, lineStartAt } from './text';
+import { lineStartAt } from './text';
 import { type TokenCounter } from './tokens';
 import { type NeighbourFile } from './types';
 
@@ -115,8 +115,8 @@ export function prefixWindow(text: string, offset: number, budget: number, count
 
 /** The rest of the cursor's line, then whole lines after it, within the budget. */
 export function suffixWindow(text: string, offset: number, budget: number, count: TokenCounter): Window {
-  const lineEnd = lineEndAt(text, offset);
-  let end = Math.max(offset, lineEnd);
+  const firstBreak = text.indexOf('\n', offset);
+  let end = firstBreak < 0 ? text.length : firstBreak + 1;
   const current = text.slice(offset, end);
   let used = count(current);
   if (used > budget) {
@@ -145,6 +145,10 @@ function tail(text: string, budget: number, count: TokenCounter): Window {
     piece = text.slice(text.length - chars);
     tokens = count(piece);
   }
+  // Never start with half of a surrogate pair: the tokenizer would see a broken character.
+  if (/^[\udc00-\udfff]/.test(piece)) {
+    piece = piece.slice(1);
+  }
   return { text: piece, tokens };
 }
 
@@ -156,6 +160,9 @@ function head(text: string, budget: number, count: TokenCounter): Window {
     chars = Math.floor(chars * 0.9);
     piece = text.slice(0, chars);
     tokens = count(piece);
+  }
+  if (/[\ud800-\udbff]$/.test(piece)) {
+    piece = piece.slice(0, -1);
   }
   return { text: piece, tokens };
 }

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { CompletionCache } from '../../../src/completion/completionCache';
+import { AdaptiveDebounce } from '../../../src/completion/debounce';
+import { LatestRequest } from '../../../src/completion/latestRequest';
+import { TypedAhead } from '../../../src/completion/typedAhead';
+import { snapshot } from './fixtures';
+
+describe('completion/debounce, cancellation, cache, typed-ahead', () => {
+  it('starts at 100 ms and follows measured latency within bounds', () => {
+    const d = new AdaptiveDebounce('adaptive');
+    assert.equal(d.delayMs, 100);
+    d.recordLatency(20);
+    assert.equal(d.delayMs, 50);
+    for (let i = 0; i < 20; i++) d.recordLatency(180);
+    assert.ok(d.delayMs > 170 && d.delayMs <= 180, String(d.delayMs));
+    for (let i = 0; i < 20; i++) d.recordLatency(5000);
+    assert.equal(d.delayMs, 300);
+  });
+
+  it('uses a fixed debounce as set', () => {
+    const d = new AdaptiveDebounce(40);
+    d.recordLatency(500);
+    assert.equal(d.delayMs, 40);
+  });
+
+  it('aborts the previous request when a new one begins, and follows the caller signal', () => {
+    const latest = new LatestRequest();
+    const outer1 = new AbortController();
+    const first = latest.begin(outer1.signal);
+    const outer2 = new AbortController();
+    const second = latest.begin(outer2.signal);
+    assert.equal(first.signal.aborted, true);
+    assert.equal(second.signal.aborted, false);
+    outer2.abort();
+    assert.equal(second.signal.aborted, true);
+  });
+
+  it('caches by prefix tail, suffix head and template', () => {
+    const cache = new CompletionCache(2);
+    const k1 = CompletionCache.key({ family: 'qwen2.5-coder', mode: 'single', path: 'a', prefix: 'x'.repeat(5000) + 'let a = ', suffix: '' });
+    const k2 = CompletionCache.key({ family: 'codellama', mode: 'single', path: 'a', prefix: 'let a = ', suffix: '' });
+    cache.set(k1, '1;');
+    assert.equal(cache.get(k1), '1;');
+    assert.equal(cache.get(k2), undefined);
+    cache.set(k2, '');
+    assert.equal(cache.get(k2), '');
+    cache.set('k3', 'z');
+    assert.equal(cache.get(k1), undefined, 'least recently used entry evicted');
+  });
+
+  it('serves the rest of a suggestion while the user types it', () => {
+    const reuse = new TypedAhead();
+    const shown = snapshot('const total = ║\nreturn total;');
+    reuse.remember(shown, 'items.length;', { start: shown.offset, end: shown.offset });
+    const typed = snapshot('const total = ite║\nreturn total;');
+    assert.deepEqual(reuse.match(typed), { text: 'ms.length;', range: { start: typed.offset, end: typed.offset } });
+    assert.equal(reuse.match(snapshot('const total = itx║\nreturn total;')), undefined, 'diverged');
+    assert.equal(reuse.match(snapshot('const total = items.length;║\nreturn total;')), undefined, 'fully typed');
+    assert.equal(reuse.match(snapshot('const total = ite║\nreturn sum;')), undefined, 'suffix changed');
+    assert.equal(reuse.match(snapshot('const total = ite║\nreturn total;', { path: 'other.ts' })), undefined, 'other file');
+  });
+
+  it('reuses across CRLF line breaks of a multi-line suggestion', () => {
+    const reuse = new TypedAhead();
+    const shown = snapshot('if (a) {║\r\n}');
+    reuse.remember(shown, '\r\n    go();', { start: shown.offset, end: shown.offset });
+    assert.equal(reuse.match(snapshot('if (a) {\r\n    g║\r\n}'))?.text, 'o();');
+  });
+});
