@@ -1,4 +1,4 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import type { Logger } from '../../common/logger';
 import type { TemplateCatalog } from '../../templates/catalog';
 import type { TokenCounter } from '../../templates/types';
