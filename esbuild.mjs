@@ -1,7 +1,7 @@
 // Builds the four bundles: extension host, webview (browser), CLI and engine service.
 // Usage: node esbuild.mjs [--watch] [--dev]
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -42,6 +42,12 @@ const builds = [
     outdir: 'out/test',
   },
 ];
+
+// The chat webview loads codicons from the extension itself (no remote resources).
+mkdirSync('dist/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) {
+  copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/codicons/${file}`);
+}
 
 if (watch) {
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));

@@ -1,10 +1,18 @@
 import * as vscode from 'vscode';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Backend } from './backends/backend';
+import { LocalEngineBackend } from './backends/localEngine';
+import { ChatController } from './chat/chatController';
+import { HistoryStore } from './chat/history';
 import { VERSION } from './common/version';
-import { ChatViewProvider, CHAT_VIEW_ID } from './host/chatView';
-import { onConfigurationChanged, readConfiguration } from './host/configuration';
+import { ChatContextSource } from './host/chatContext';
+import { registerChatCommands } from './host/chatCommands';
+import { ChatViewProvider, CHAT_VIEW_ID, type SlashCommandSource } from './host/chatView';
+import { CodeActions } from './host/codeActions';
+import { onConfigurationChanged, readConfiguration, type AutoGlmConfig } from './host/configuration';
 import { createChannelLogger } from './host/logChannel';
-import { describeEngine } from './host/modelInfo';
+import { BUNDLED_MODEL_DIR, describeEngine } from './host/modelInfo';
 import { EngineStatusBar } from './host/statusBar';
 
 /** What the extension exposes to other extensions and to its own extension-host tests. */
@@ -14,6 +22,20 @@ export interface AutoGlmApi {
   readonly activationMs: number;
   isModelLoaded(): boolean;
   isChatViewReady(): boolean;
+  readonly chat: {
+    view: ChatViewProvider;
+    controller(): ChatController;
+    codeActions: CodeActions;
+    whenReady(): Promise<void>;
+  };
+}
+
+const DEFAULT_SYSTEM_PROMPT =
+  'You are Open AutoGLM, a coding assistant that runs on the user\'s own machine. Answer precisely and concisely; put code in fenced Markdown blocks.';
+const DEFAULT_CONTEXT_TOKENS = 2048;
+
+function modelDir(config: AutoGlmConfig, extensionPath: string): string {
+  return config.model.path === '' ? path.join(extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
 }
 
 /**
@@ -30,22 +52,89 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   let config = readConfiguration();
   const channel = register(vscode.window.createOutputChannel('Open AutoGLM', { log: true }));
   const logger = createChannelLogger(channel, () => config.log.level);
-  const status = (): ReturnType<typeof describeEngine> => describeEngine(config, context.extensionPath, false);
+
+  // The backend is created on first use and replaced when model or engine settings change.
+  let backend: LocalEngineBackend | undefined;
+  const getBackend = (): LocalEngineBackend => {
+    backend ??= new LocalEngineBackend({
+      modelDir: modelDir(config, context.extensionPath),
+      variant: config.model.variant,
+      provider: config.engine.executionProvider,
+      threads: config.engine.threads,
+      logger: logger.child({ component: 'backend' }),
+      onStateChange: () => refreshStatus(),
+    });
+    return backend;
+  };
+  register({ dispose: () => backend?.dispose() });
+
+  const status = (): ReturnType<typeof describeEngine> => {
+    const info = backend?.info();
+    const s = describeEngine(config, context.extensionPath, info?.loaded ?? false);
+    return info?.loaded ? { ...s, executionProvider: `${s.executionProvider} → ${info.device}` } : s;
+  };
 
   const statusBar = register(new EngineStatusBar('autoglm.showStatus'));
-  const chatView = register(new ChatViewProvider(context.extensionUri, logger, status, () => channel.show(true)));
+  const contextSource = register(new ChatContextSource(() => config.chat.fileContextChars));
+  const codeActions = register(new CodeActions(() => contextSource.editor));
+  let slashSource: SlashCommandSource | undefined;
+
+  let controller: ChatController | undefined;
+  const historyDir = (context.storageUri ?? context.globalStorageUri).fsPath;
+  const chatView: ChatViewProvider = register(
+    new ChatViewProvider({
+      extensionUri: context.extensionUri,
+      logger,
+      status,
+      openLog: () => channel.show(true),
+      controller: () => {
+        controller ??= new ChatController({
+          backend: async (): Promise<Backend> => getBackend(),
+          store: new HistoryStore(path.join(historyDir, 'chat-history.json')),
+          logger: logger.child({ component: 'chat' }),
+          systemPrompt: () => DEFAULT_SYSTEM_PROMPT,
+          contextTokens: () => backend?.info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
+          answerTokens: config.chat.maxTokens,
+          temperature: config.chat.temperature,
+          persistEveryMs: 1000,
+          onEvent: (e) => chatView.onChatEvent(e),
+        });
+        return controller;
+      },
+      contextSource,
+      codeActions,
+      slash: () => slashSource,
+      contextTokens: () => backend?.info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
+    }),
+  );
   register(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }));
+
+  const whenChatReady = (): Promise<void> => chatView.whenReady();
+
+  function refreshStatus(): void {
+    statusBar.update(status());
+    chatView.postStatus();
+  }
 
   register(
     onConfigurationChanged((next) => {
+      const engineChanged =
+        next.model.path !== config.model.path ||
+        next.model.variant !== config.model.variant ||
+        next.engine.executionProvider !== config.engine.executionProvider ||
+        next.engine.threads !== config.engine.threads;
       config = next;
-      statusBar.update(status());
-      chatView.postStatus();
+      if (engineChanged && backend) {
+        backend.dispose();
+        backend = undefined;
+      }
+      refreshStatus();
       logger.info('Settings changed', { model: next.model, engine: next.engine, logLevel: next.log.level });
     }),
   );
 
-  register(vscode.commands.registerCommand('autoglm.openChat', () => vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`)));
+  register(vscode.commands.registerCommand('autoglm.openChat', () => chatView.reveal()));
+  register(vscode.commands.registerCommand('autoglm.chat.new', () => controller?.newConversation()));
   register(vscode.commands.registerCommand('autoglm.showLog', () => channel.show(true)));
   register(
     vscode.commands.registerCommand('autoglm.showStatus', async () => {
@@ -59,6 +148,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       }
     }),
   );
+  registerChatCommands({ register, view: chatView, contextSource, whenReady: whenChatReady });
 
   statusBar.update(status());
   const activationMs = performance.now() - started;
@@ -67,8 +157,9 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   return {
     version: VERSION,
     activationMs,
-    isModelLoaded: () => false,
+    isModelLoaded: () => backend?.info().loaded ?? false,
     isChatViewReady: () => chatView.isReady,
+    chat: { view: chatView, controller: () => chatView.controller(), codeActions, whenReady: whenChatReady },
   };
 }
 

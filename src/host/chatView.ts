@@ -1,50 +1,79 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import type { ChatController, ChatEvent } from '../chat/chatController';
+import type { ContextItem } from '../chat/types';
+import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { isWebviewToHost, type EngineStatusView, type HostToWebview } from '../protocol/webview';
+import { isWebviewToHost, type ChatStateView, type EngineStatusView, type HostToWebview, type SlashCommandView, type WebviewToHost } from '../protocol/webview';
+import type { ChatContextSource } from './chatContext';
+import type { CodeActions } from './codeActions';
 
 export const CHAT_VIEW_ID = 'autoglm.chatView';
 
-/** The sidebar view. Content comes only from the extension's own dist/ and media/ folders. */
-export class ChatViewProvider implements vscode.WebviewViewProvider {
+/** Slash commands come from the prompt template packs. */
+export interface SlashCommandSource {
+  list(): SlashCommandView[];
+  /** Renders `/name input` with the attached context; undefined for an unknown command. */
+  render(name: string, input: string, context: readonly ContextItem[]): Promise<{ prompt: string; templateId: string } | undefined>;
+}
+
+export interface ChatViewDeps {
+  extensionUri: vscode.Uri;
+  logger: Logger;
+  status(): EngineStatusView;
+  openLog(): void;
+  controller(): ChatController;
+  contextSource: ChatContextSource;
+  codeActions: CodeActions;
+  slash(): SlashCommandSource | undefined;
+  contextTokens(): number;
+}
+
+/** The chat sidebar: routes webview messages to the chat controller and editor actions. */
+export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
-  private readonly resolvedEmitter = new vscode.EventEmitter<void>();
+  private pending: ContextItem[] = [];
+  private readonly readyEmitter = new vscode.EventEmitter<void>();
   /** Fires once the webview has loaded its script and asked for state. */
-  readonly onDidBecomeReady = this.resolvedEmitter.event;
+  readonly onDidBecomeReady = this.readyEmitter.event;
+  /** Messages posted to the webview, kept for the extension-host tests. */
+  readonly posted: HostToWebview[] = [];
 
-  constructor(
-    private readonly extensionUri: vscode.Uri,
-    private readonly logger: Logger,
-    private readonly status: () => EngineStatusView,
-    private readonly openLog: () => void,
-  ) {}
+  private initialized: Promise<void> | undefined;
+
+  constructor(private readonly deps: ChatViewDeps) {}
+
+  controller(): ChatController {
+    return this.deps.controller();
+  }
+
+  /** Loads the chat history once; an unreadable history file is reported, backed up and reset. */
+  whenReady(): Promise<void> {
+    this.initialized ??= this.deps
+      .controller()
+      .init()
+      .then((problem) => {
+        if (problem) {
+          this.post({ type: 'chat/notice', level: 'error', message: problem });
+          void vscode.window.showWarningMessage(`Open AutoGLM: ${problem}`);
+        }
+      });
+    return this.initialized;
+  }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
-    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    const dist = vscode.Uri.joinPath(this.deps.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(this.deps.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
     view.webview.html = this.html(view.webview);
     view.webview.onDidReceiveMessage((msg: unknown) => {
       if (!isWebviewToHost(msg)) {
-        this.logger.warn('Ignored an invalid message from the chat view', { received: typeof msg });
+        this.deps.logger.warn('Ignored an invalid message from the chat view', { received: typeof msg });
         return;
       }
-      switch (msg.type) {
-        case 'webview/ready':
-          this.ready = true;
-          this.postStatus();
-          this.resolvedEmitter.fire();
-          break;
-        case 'webview/openLog':
-          this.openLog();
-          break;
-        default: {
-          const never: never = msg;
-          throw new Error(`Unhandled webview message ${JSON.stringify(never)}`);
-        }
-      }
+      this.handle(msg).catch((err: unknown) => this.fail(err));
     });
     view.onDidDispose(() => {
       this.view = undefined;
@@ -57,19 +86,191 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
     return this.ready;
   }
 
+  /** Chat events from the controller, forwarded to the webview. */
+  onChatEvent(event: ChatEvent): void {
+    switch (event.type) {
+      case 'state':
+      case 'done':
+        this.postState();
+        break;
+      case 'delta':
+        this.post({ type: 'chat/delta', turnId: event.turnId, text: event.text });
+        break;
+      case 'error':
+        this.post({ type: 'chat/notice', level: 'error', message: event.message });
+        break;
+      default: {
+        const never: never = event;
+        throw new Error(`Unhandled chat event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Shows the view and waits until its script is running. */
+  async reveal(): Promise<void> {
+    if (!this.ready) {
+      const ready = new Promise<void>((resolve) => {
+        const sub = this.onDidBecomeReady(() => {
+          sub.dispose();
+          resolve();
+        });
+      });
+      await vscode.commands.executeCommand(`${CHAT_VIEW_ID}.focus`);
+      await ready;
+    } else {
+      this.view?.show(true);
+    }
+  }
+
+  attach(item: ContextItem | undefined): void {
+    if (item) {
+      this.pending = [...this.pending.filter((p) => !(p.kind === item.kind && p.label === item.label)), item];
+      this.postState();
+    }
+  }
+
+  /** Sends a message as if typed in the view, with the attached context. */
+  async submit(text: string): Promise<void> {
+    await this.whenReady();
+    const context = this.pending;
+    const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(text.trim());
+    if (slash) {
+      const source = this.deps.slash();
+      const rendered = await source?.render(slash[1]!, slash[2]!, context);
+      if (!rendered) {
+        const names = (source?.list() ?? []).map((c) => `/${c.name}`).join(', ');
+        this.post({ type: 'chat/notice', level: 'error', message: `Unknown command /${slash[1]}. ${names ? `Available: ${names}.` : 'No prompt templates are loaded.'}` });
+        this.post({ type: 'chat/draft', text });
+        return;
+      }
+      this.pending = [];
+      await this.deps.controller().send({ content: text.trim(), context, prompt: rendered.prompt, templateId: rendered.templateId });
+      return;
+    }
+    this.pending = [];
+    await this.deps.controller().send({ content: text.trim(), context });
+  }
+
+  state(): ChatStateView {
+    const controller = this.deps.controller();
+    const current = controller.current();
+    const streaming = controller.busy ? current?.turns.at(-1)?.id : undefined;
+    const chip = (c: ContextItem) => ({ id: c.id, kind: c.kind, label: c.label });
+    return {
+      conversations: controller.list(),
+      current: current && {
+        id: current.id,
+        title: current.title,
+        turns: current.turns.map((t) => ({ ...t, context: t.context?.map(chip) })),
+      },
+      busy: controller.busy,
+      streamingTurnId: streaming,
+      promptTokens: controller.window.promptTokens,
+      contextTokens: this.deps.contextTokens(),
+      droppedTurnIds: controller.window.droppedTurnIds,
+      pending: this.pending.map(chip),
+      slashCommands: this.deps.slash()?.list() ?? [],
+    };
+  }
+
+  postState(): void {
+    this.post({ type: 'chat/state', state: this.state() });
+  }
+
   postStatus(): void {
-    const message: HostToWebview = { type: 'host/status', status: this.status() };
+    this.post({ type: 'host/status', status: this.deps.status() });
+  }
+
+  private post(message: HostToWebview): void {
+    this.posted.push(message);
+    if (this.posted.length > 5000) {
+      this.posted.splice(0, this.posted.length - 5000);
+    }
     void this.view?.webview.postMessage(message);
   }
 
+  private fail(err: unknown): void {
+    const message = errorMessage(err);
+    this.deps.logger.error('Chat action failed', { error: err });
+    this.post({ type: 'chat/notice', level: 'error', message });
+    void vscode.window.showErrorMessage(`Open AutoGLM: ${message}`);
+  }
+
+  private async handle(msg: WebviewToHost): Promise<void> {
+    const controller = this.deps.controller();
+    switch (msg.type) {
+      case 'webview/ready':
+        await this.whenReady();
+        this.ready = true;
+        this.postStatus();
+        this.postState();
+        this.readyEmitter.fire();
+        return;
+      case 'webview/openLog':
+        this.deps.openLog();
+        return;
+      case 'chat/send':
+        return this.submit(msg.text);
+      case 'chat/cancel':
+        return controller.cancel();
+      case 'chat/new':
+        this.pending = [];
+        controller.newConversation();
+        return;
+      case 'chat/select':
+        controller.select(msg.id);
+        return;
+      case 'chat/delete':
+        return controller.delete(msg.id);
+      case 'chat/regenerate':
+        return controller.regenerate();
+      case 'chat/editLast':
+        return controller.editLast(msg.text);
+      case 'chat/inspectPrompt':
+        return this.inspect(msg.text);
+      case 'context/add':
+        return this.addContext(msg.kind);
+      case 'context/remove':
+        this.pending = this.pending.filter((p) => p.id !== msg.id);
+        this.postState();
+        return;
+      case 'code/action':
+        return this.deps.codeActions.run(msg.action, msg.code, msg.language);
+      default: {
+        const never: never = msg;
+        throw new Error(`Unhandled webview message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private async addContext(kind: 'selection' | 'file' | 'diagnostics' | 'mention'): Promise<void> {
+    const source = this.deps.contextSource;
+    const item = kind === 'selection' ? source.selection() : kind === 'file' ? source.file() : kind === 'diagnostics' ? source.diagnostics() : await source.mention();
+    if (!item && kind !== 'mention') {
+      const why = { selection: 'Nothing is selected in the editor.', file: 'No file is open in the editor.', diagnostics: 'The current file has no problems.' }[kind];
+      this.post({ type: 'chat/notice', level: 'info', message: why });
+    }
+    this.attach(item);
+  }
+
+  /** Shows the exact prompt: the draft rendered by its template, or the conversation as sent. */
+  private async inspect(draft: string): Promise<void> {
+    const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(draft.trim());
+    if (slash) {
+      const rendered = await this.deps.slash()?.render(slash[1]!, slash[2]!, this.pending);
+      this.post({ type: 'chat/prompt', text: rendered ? rendered.prompt : `Unknown command /${slash[1]}` });
+      return;
+    }
+    this.post({ type: 'chat/prompt', text: await this.deps.controller().inspectPrompt() });
+  }
+
   dispose(): void {
-    this.resolvedEmitter.dispose();
+    this.readyEmitter.dispose();
   }
 
   private html(webview: vscode.Webview): string {
     const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'chat.css'));
+    const uri = (...segments: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.deps.extensionUri, ...segments)).toString();
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource}`,
@@ -77,20 +278,51 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
       `img-src ${webview.cspSource} data:`,
       `font-src ${webview.cspSource}`,
     ].join('; ');
+    const button = (id: string, icon: string, label: string, extra = '') =>
+      `<button type="button" id="${id}" class="icon-button" title="${label}" aria-label="${label}" ${extra}><span class="codicon codicon-${icon}" aria-hidden="true"></span></button>`;
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css.toString()}">
-<title>Open AutoGLM</title>
+<link rel="stylesheet" href="${uri('dist', 'codicons', 'codicon.css')}">
+<link rel="stylesheet" href="${uri('media', 'chat.css')}">
+<title>Open AutoGLM Chat</title>
 </head>
 <body>
-<h3>Open AutoGLM</h3>
-<section class="status" id="status" data-state="loading" aria-live="polite">Reading engine status...</section>
-<button id="open-log" type="button">Open log</button>
-<script nonce="${nonce}" src="${script.toString()}"></script>
+<header class="toolbar" role="toolbar" aria-label="Chat">
+  ${button('new-chat', 'add', 'New chat')}
+  ${button('toggle-history', 'history', 'Conversations')}
+  ${button('regenerate', 'refresh', 'Regenerate the last answer')}
+  ${button('edit-last', 'edit', 'Edit and resend the last message')}
+  ${button('inspect', 'eye', 'Inspect the prompt')}
+  ${button('open-log', 'output', 'Open the log')}
+</header>
+<div id="status-line" class="status-line" data-state="loading" aria-live="polite"></div>
+<nav id="history" class="history" hidden aria-label="Conversations"></nav>
+<div id="notice" class="notice" hidden role="status"></div>
+<main id="messages" class="messages" aria-live="polite"></main>
+<pre id="prompt-view" class="prompt-view" hidden title="Click to close"></pre>
+<footer class="composer">
+  <div class="context-bar">
+    <div id="chips" class="chips" aria-label="Attached context"></div>
+    <div class="context-buttons" role="toolbar" aria-label="Attach context">
+      ${button('add-selection', 'selection', 'Attach the selection')}
+      ${button('add-file', 'file', 'Attach the current file')}
+      ${button('add-diagnostics', 'warning', "Attach the current file's problems")}
+      ${button('add-mention', 'mention', 'Attach a workspace file (@)')}
+    </div>
+  </div>
+  <ul id="suggestions" class="suggestions" role="listbox" hidden></ul>
+  <textarea id="input" rows="3" placeholder="Ask about your code, or type / for commands (Enter sends, Shift+Enter new line)" aria-label="Message"></textarea>
+  <div class="send-row">
+    <span id="tokens" class="tokens"></span>
+    <button type="button" id="stop" class="stop" hidden>Stop</button>
+    <button type="button" id="send" class="send">Send</button>
+  </div>
+</footer>
+<script nonce="${nonce}" src="${uri('dist', 'webview.js')}"></script>
 </body>
 </html>`;
   }

@@ -26,6 +26,13 @@ export interface AutoGlmConfig {
     level: LogLevel;
     prompts: boolean;
   };
+  chat: {
+    /** Most tokens of one answer. */
+    maxTokens: number;
+    temperature: number;
+    /** Most characters of a file attached as context. */
+    fileContextChars: number;
+  };
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
@@ -34,6 +41,10 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
+}
+
+function clampNumber(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 }
 
 export function readConfiguration(): AutoGlmConfig {
@@ -51,6 +62,11 @@ export function readConfiguration(): AutoGlmConfig {
     log: {
       level: isLogLevel(level) ? level : 'info',
       prompts: c.get<boolean>('log.prompts') === true,
+    },
+    chat: {
+      maxTokens: clampInt(c.get('chat.maxTokens'), 16, 8192, 512),
+      temperature: clampNumber(c.get('chat.temperature'), 0, 2, 0.2),
+      fileContextChars: clampInt(c.get('chat.fileContextChars'), 500, 500_000, 12_000),
     },
   };
 }

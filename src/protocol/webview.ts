@@ -11,27 +11,131 @@ export interface EngineStatusView {
   loaded: boolean;
 }
 
-export type HostToWebview = { type: 'host/status'; status: EngineStatusView };
+export interface ContextChipView {
+  id: string;
+  kind: 'selection' | 'file' | 'diagnostics' | 'mention';
+  label: string;
+}
 
-export type WebviewToHost = { type: 'webview/ready' } | { type: 'webview/openLog' };
+export interface TurnView {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  createdAt: number;
+  context?: ContextChipView[];
+  templateId?: string;
+  partial?: boolean;
+  stopped?: boolean;
+  error?: string;
+  stats?: { promptTokens: number; generatedTokens: number; timeToFirstTokenMs: number; tokensPerSecond: number; stopReason: string };
+}
+
+export interface ConversationSummaryView {
+  id: string;
+  title: string;
+  updatedAt: number;
+  turnCount: number;
+}
+
+export interface SlashCommandView {
+  name: string;
+  title: string;
+  description: string;
+  /** Where the template comes from: built-in, user or workspace pack. */
+  source: string;
+}
+
+export interface ChatStateView {
+  conversations: ConversationSummaryView[];
+  current: { id: string; title: string; turns: TurnView[] } | undefined;
+  busy: boolean;
+  streamingTurnId: string | undefined;
+  /** Tokens of the last prompt sent, and the model's context window. */
+  promptTokens: number;
+  contextTokens: number;
+  /** Earlier turns left out of the last prompt because of the context window. */
+  droppedTurnIds: string[];
+  /** Context attached to the next message. */
+  pending: ContextChipView[];
+  slashCommands: SlashCommandView[];
+}
+
+export type HostToWebview =
+  | { type: 'host/status'; status: EngineStatusView }
+  | { type: 'chat/state'; state: ChatStateView }
+  | { type: 'chat/delta'; turnId: string; text: string }
+  | { type: 'chat/notice'; level: 'info' | 'error'; message: string }
+  | { type: 'chat/prompt'; text: string }
+  | { type: 'chat/draft'; text: string };
+
+export type CodeAction = 'copy' | 'insert' | 'apply' | 'saveAs';
+export const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'apply', 'saveAs'];
+
+export type ContextRequest = 'selection' | 'file' | 'diagnostics' | 'mention';
+export const CONTEXT_REQUESTS: readonly ContextRequest[] = ['selection', 'file', 'diagnostics', 'mention'];
+
+export type WebviewToHost =
+  | { type: 'webview/ready' }
+  | { type: 'webview/openLog' }
+  | { type: 'chat/send'; text: string }
+  | { type: 'chat/cancel' }
+  | { type: 'chat/new' }
+  | { type: 'chat/select'; id: string }
+  | { type: 'chat/delete'; id: string }
+  | { type: 'chat/regenerate' }
+  | { type: 'chat/editLast'; text: string }
+  | { type: 'chat/inspectPrompt'; text: string }
+  | { type: 'context/add'; kind: ContextRequest }
+  | { type: 'context/remove'; id: string }
+  | { type: 'code/action'; action: CodeAction; code: string; language: string };
+
+/** Longest text the host accepts from the webview (characters). */
+export const MAX_MESSAGE_CHARS = 200_000;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-export function isWebviewToHost(value: unknown): value is WebviewToHost {
-  if (!isRecord(value)) {
-    return false;
-  }
-  return value['type'] === 'webview/ready' || value['type'] === 'webview/openLog';
+function isText(value: unknown, max = MAX_MESSAGE_CHARS): value is string {
+  return typeof value === 'string' && value.length <= max;
 }
 
-export function isHostToWebview(value: unknown): value is HostToWebview {
-  if (!isRecord(value) || value['type'] !== 'host/status' || !isRecord(value['status'])) {
+export function isWebviewToHost(value: unknown): value is WebviewToHost {
+  if (!isRecord(value) || typeof value['type'] !== 'string') {
     return false;
   }
-  const s = value['status'];
+  const type = value['type'] as WebviewToHost['type'];
+  switch (type) {
+    case 'webview/ready':
+    case 'webview/openLog':
+    case 'chat/cancel':
+    case 'chat/new':
+    case 'chat/regenerate':
+      return true;
+    case 'chat/send':
+    case 'chat/editLast':
+    case 'chat/inspectPrompt':
+      return isText(value['text']);
+    case 'chat/select':
+    case 'chat/delete':
+    case 'context/remove':
+      return isText(value['id'], 200);
+    case 'context/add':
+      return (CONTEXT_REQUESTS as readonly unknown[]).includes(value['kind']);
+    case 'code/action':
+      return (CODE_ACTIONS as readonly unknown[]).includes(value['action']) && isText(value['code']) && isText(value['language'], 100);
+    default: {
+      // Unknown message types are rejected; the assignment keeps the switch exhaustive.
+      const exhaustive: never = type;
+      void exhaustive;
+      return false;
+    }
+  }
+}
+
+function isStatus(s: unknown): s is EngineStatusView {
   return (
+    isRecord(s) &&
     typeof s['modelName'] === 'string' &&
     typeof s['modelPath'] === 'string' &&
     typeof s['bundled'] === 'boolean' &&
@@ -39,4 +143,44 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
     typeof s['executionProvider'] === 'string' &&
     typeof s['loaded'] === 'boolean'
   );
+}
+
+function isState(s: unknown): s is ChatStateView {
+  return (
+    isRecord(s) &&
+    Array.isArray(s['conversations']) &&
+    (s['current'] === undefined || (isRecord(s['current']) && Array.isArray(s['current']['turns']))) &&
+    typeof s['busy'] === 'boolean' &&
+    typeof s['promptTokens'] === 'number' &&
+    typeof s['contextTokens'] === 'number' &&
+    Array.isArray(s['droppedTurnIds']) &&
+    Array.isArray(s['pending']) &&
+    Array.isArray(s['slashCommands'])
+  );
+}
+
+export function isHostToWebview(value: unknown): value is HostToWebview {
+  if (!isRecord(value) || typeof value['type'] !== 'string') {
+    return false;
+  }
+  const type = value['type'] as HostToWebview['type'];
+  switch (type) {
+    case 'host/status':
+      return isStatus(value['status']);
+    case 'chat/state':
+      return isState(value['state']);
+    case 'chat/delta':
+      return typeof value['turnId'] === 'string' && typeof value['text'] === 'string';
+    case 'chat/notice':
+      return (value['level'] === 'info' || value['level'] === 'error') && typeof value['message'] === 'string';
+    case 'chat/prompt':
+    case 'chat/draft':
+      return typeof value['text'] === 'string';
+    default: {
+      // Unknown message types are rejected; the assignment keeps the switch exhaustive.
+      const exhaustive: never = type;
+      void exhaustive;
+      return false;
+    }
+  }
 }

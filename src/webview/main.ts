@@ -1,4 +1,15 @@
-import { isHostToWebview, type EngineStatusView, type WebviewToHost } from '../protocol/webview';
+import {
+  isHostToWebview,
+  type ChatStateView,
+  type CodeAction,
+  type ContextRequest,
+  type EngineStatusView,
+  type SlashCommandView,
+  type TurnView,
+  type WebviewToHost,
+} from '../protocol/webview';
+import { renderMarkdown } from './markdown';
+import { matchSlash } from './slash';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -6,29 +17,241 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
+const post = (message: WebviewToHost): void => vscode.postMessage(message);
 
-function row(list: HTMLElement, term: string, value: string): void {
-  const dt = document.createElement('dt');
-  dt.textContent = term;
-  const dd = document.createElement('dd');
-  dd.textContent = value;
-  list.append(dt, dd);
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; title?: string; attrs?: Record<string, string> } = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (props.className) node.className = props.className;
+  if (props.text !== undefined) node.textContent = props.text;
+  if (props.title) node.title = props.title;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+
+function iconButton(icon: string, label: string, onClick: () => void, extraClass = ''): HTMLButtonElement {
+  const b = el('button', { className: `icon-button ${extraClass}`.trim(), title: label, attrs: { type: 'button', 'aria-label': label } }, [el('span', { className: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } })]);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+const byId = <T extends HTMLElement>(id: string): T => {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`#${id} is missing from the chat view`);
+  return node as T;
+};
+
+const messages = byId<HTMLDivElement>('messages');
+const input = byId<HTMLTextAreaElement>('input');
+const sendButton = byId<HTMLButtonElement>('send');
+const stopButton = byId<HTMLButtonElement>('stop');
+const chips = byId<HTMLDivElement>('chips');
+const tokens = byId<HTMLSpanElement>('tokens');
+const history = byId<HTMLDivElement>('history');
+const suggestions = byId<HTMLUListElement>('suggestions');
+const notice = byId<HTMLDivElement>('notice');
+const promptView = byId<HTMLPreElement>('prompt-view');
+const statusLine = byId<HTMLDivElement>('status-line');
+
+let state: ChatStateView | undefined;
+let streamText = '';
+let streamTurnId: string | undefined;
+let pendingFrame = 0;
+let selectedSuggestion = 0;
+
+function codeBlockActions(pre: HTMLElement, code: string, language: string): void {
+  const act = (action: CodeAction) => () => post({ type: 'code/action', action, code, language });
+  const bar = el('div', { className: 'code-actions', attrs: { role: 'toolbar', 'aria-label': 'Code block actions' } }, [
+    iconButton('copy', 'Copy', act('copy'), 'code-copy'),
+    iconButton('insert', 'Insert at cursor', act('insert'), 'code-insert'),
+    iconButton('diff', 'Apply to selection or file (shows a diff)', act('apply'), 'code-apply'),
+    iconButton('new-file', 'Save as new file', act('saveAs'), 'code-save'),
+  ]);
+  pre.before(bar);
+}
+
+function renderBody(target: HTMLElement, content: string): void {
+  const { html, blocks } = renderMarkdown(content);
+  target.innerHTML = html;
+  target.querySelectorAll('pre').forEach((pre, i) => {
+    const block = blocks[i];
+    if (block) codeBlockActions(pre, block.code, block.language);
+  });
+}
+
+function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
+  const badges: string[] = [];
+  if (turn.partial) badges.push('interrupted');
+  if (turn.stopped) badges.push('stopped');
+  if (dropped) badges.push('not sent: outside the context window');
+  const header = el('div', { className: 'turn-header' }, [
+    el('span', { className: 'role', text: turn.role === 'user' ? 'You' : 'Open AutoGLM' }),
+    ...badges.map((b) => el('span', { className: 'badge', text: b })),
+  ]);
+  const body = el('div', { className: 'turn-body' });
+  if (turn.role === 'user') {
+    body.textContent = turn.content;
+  } else {
+    renderBody(body, turn.content);
+  }
+  const node = el('article', { className: `turn ${turn.role}${dropped ? ' dropped' : ''}`, attrs: { 'data-turn-id': turn.id, 'aria-label': turn.role === 'user' ? 'Your message' : 'Answer' } }, [header]);
+  if (turn.context?.length) {
+    node.append(el('div', { className: 'turn-context' }, turn.context.map((c) => el('span', { className: 'chip static', text: c.label }))));
+  }
+  node.append(body);
+  if (turn.error) node.append(el('div', { className: 'error', text: turn.error, attrs: { role: 'alert' } }));
+  if (turn.stats) {
+    node.append(el('div', { className: 'stats', text: `${turn.stats.generatedTokens} tokens, ${turn.stats.tokensPerSecond.toFixed(0)} tok/s, first token ${turn.stats.timeToFirstTokenMs.toFixed(0)} ms` }));
+  }
+  return node;
+}
+
+function renderState(s: ChatStateView): void {
+  state = s;
+  const dropped = new Set(s.droppedTurnIds);
+  const turns = s.current?.turns ?? [];
+  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id))));
+  if (turns.length === 0) {
+    messages.append(el('p', { className: 'empty', text: 'Ask about your code. Type / for commands; attach the selection, a file or problems with the buttons below.' }));
+  }
+  streamTurnId = s.streamingTurnId;
+  streamText = turns.find((t) => t.id === s.streamingTurnId)?.content ?? '';
+  const lastUser = [...turns].reverse().find((t) => t.role === 'user');
+  byId('regenerate').toggleAttribute('disabled', s.busy || !lastUser);
+  byId('edit-last').toggleAttribute('disabled', s.busy || !lastUser);
+  sendButton.hidden = s.busy;
+  stopButton.hidden = !s.busy;
+  messages.setAttribute('aria-busy', String(s.busy));
+  chips.replaceChildren(
+    ...s.pending.map((c) =>
+      el('span', { className: `chip ${c.kind}`, attrs: { 'data-chip-id': c.id } }, [el('span', { text: c.label }), iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove')]),
+    ),
+  );
+  tokens.textContent = `${s.promptTokens} / ${s.contextTokens} tokens`;
+  history.replaceChildren(
+    ...s.conversations.map((c) => {
+      const open = el('button', { className: `history-item${c.id === s.current?.id ? ' current' : ''}`, attrs: { type: 'button' } }, [
+        el('span', { className: 'title', text: c.title }),
+        el('span', { className: 'date', text: new Date(c.updatedAt).toLocaleString() }),
+      ]);
+      open.addEventListener('click', () => post({ type: 'chat/select', id: c.id }));
+      return el('div', { className: 'history-row' }, [open, iconButton('trash', `Delete ${c.title}`, () => post({ type: 'chat/delete', id: c.id }))]);
+    }),
+  );
+  messages.scrollTop = messages.scrollHeight;
+}
+
+function applyDelta(turnId: string, text: string): void {
+  if (turnId !== streamTurnId) {
+    streamTurnId = turnId;
+    streamText = '';
+  }
+  streamText += text;
+  if (pendingFrame === 0) {
+    pendingFrame = requestAnimationFrame(() => {
+      pendingFrame = 0;
+      const body = messages.querySelector<HTMLElement>(`[data-turn-id="${CSS.escape(streamTurnId ?? '')}"] .turn-body`);
+      if (body) {
+        renderBody(body, streamText);
+        messages.scrollTop = messages.scrollHeight;
+      }
+    });
+  }
 }
 
 function renderStatus(status: EngineStatusView): void {
-  const root = document.getElementById('status');
-  if (!root) {
-    return;
-  }
-  const list = document.createElement('dl');
-  row(list, 'Model', `${status.modelName}${status.bundled ? ' (bundled)' : ''}`);
-  row(list, 'Folder', status.modelPath);
-  row(list, 'Variant', status.variant);
-  row(list, 'Execution provider', status.executionProvider);
-  row(list, 'State', status.loaded ? 'loaded' : 'not loaded (loads on first request)');
-  root.replaceChildren(list);
-  root.setAttribute('data-state', 'ready');
+  statusLine.textContent = `${status.modelName}${status.bundled ? ' (bundled)' : ''} · ${status.variant} · ${status.executionProvider} · ${status.loaded ? 'loaded' : 'loads on first request'}`;
+  statusLine.setAttribute('data-state', 'ready');
 }
+
+function showSuggestions(): void {
+  const list: SlashCommandView[] = state ? matchSlash(input.value, state.slashCommands) : [];
+  suggestions.hidden = list.length === 0;
+  selectedSuggestion = Math.min(selectedSuggestion, Math.max(0, list.length - 1));
+  suggestions.replaceChildren(
+    ...list.map((c, i) => {
+      const item = el('li', { className: i === selectedSuggestion ? 'selected' : '', attrs: { role: 'option', 'aria-selected': String(i === selectedSuggestion), 'data-name': c.name } }, [
+        el('span', { className: 'name', text: `/${c.name}` }),
+        el('span', { className: 'description', text: `${c.description} (${c.source})` }),
+      ]);
+      item.addEventListener('mousedown', (e) => {
+        e.preventDefault();
+        complete(c);
+      });
+      return item;
+    }),
+  );
+}
+
+function complete(c: SlashCommandView): void {
+  input.value = `/${c.name} `;
+  suggestions.hidden = true;
+  input.focus();
+}
+
+/** Sends the input; while editing the last message, replaces that message instead. */
+function send(): void {
+  const text = input.value.trim();
+  if (!text || state?.busy) return;
+  if (input.dataset['editing'] === 'true') {
+    delete input.dataset['editing'];
+    post({ type: 'chat/editLast', text });
+  } else {
+    post({ type: 'chat/send', text });
+  }
+  input.value = '';
+  suggestions.hidden = true;
+}
+
+input.addEventListener('input', () => {
+  selectedSuggestion = 0;
+  showSuggestions();
+});
+input.addEventListener('keydown', (e) => {
+  const open = !suggestions.hidden && suggestions.children.length > 0;
+  if (open && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) {
+    e.preventDefault();
+    const n = suggestions.children.length;
+    selectedSuggestion = (selectedSuggestion + (e.key === 'ArrowDown' ? 1 : n - 1)) % n;
+    showSuggestions();
+  } else if (open && (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey))) {
+    e.preventDefault();
+    const list = state ? matchSlash(input.value, state.slashCommands) : [];
+    const pick = list[selectedSuggestion];
+    if (pick) complete(pick);
+  } else if (open && e.key === 'Escape') {
+    suggestions.hidden = true;
+  } else if (e.key === 'Enter' && !e.shiftKey) {
+    e.preventDefault();
+    send();
+  } else if (e.key === 'Escape' && state?.busy) {
+    post({ type: 'chat/cancel' });
+  }
+});
+
+sendButton.addEventListener('click', send);
+stopButton.addEventListener('click', () => post({ type: 'chat/cancel' }));
+byId('new-chat').addEventListener('click', () => post({ type: 'chat/new' }));
+byId('regenerate').addEventListener('click', () => post({ type: 'chat/regenerate' }));
+byId('edit-last').addEventListener('click', () => {
+  const last = [...(state?.current?.turns ?? [])].reverse().find((t) => t.role === 'user');
+  if (last) {
+    input.value = last.content;
+    input.focus();
+    input.dataset['editing'] = 'true';
+  }
+});
+byId('inspect').addEventListener('click', () => post({ type: 'chat/inspectPrompt', text: input.value }));
+byId('toggle-history').addEventListener('click', () => {
+  history.hidden = !history.hidden;
+});
+for (const kind of ['selection', 'file', 'diagnostics', 'mention'] as ContextRequest[]) {
+  byId(`add-${kind}`).addEventListener('click', () => post({ type: 'context/add', kind }));
+}
+byId('open-log').addEventListener('click', () => post({ type: 'webview/openLog' }));
+promptView.addEventListener('click', () => {
+  promptView.hidden = true;
+});
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
   const msg = event.data;
@@ -39,12 +262,31 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     case 'host/status':
       renderStatus(msg.status);
       break;
+    case 'chat/state':
+      renderState(msg.state);
+      break;
+    case 'chat/delta':
+      applyDelta(msg.turnId, msg.text);
+      break;
+    case 'chat/notice':
+      notice.textContent = msg.message;
+      notice.className = `notice ${msg.level}`;
+      notice.hidden = false;
+      break;
+    case 'chat/prompt':
+      promptView.textContent = msg.text;
+      promptView.hidden = false;
+      break;
+    case 'chat/draft':
+      input.value = msg.text;
+      input.focus();
+      showSuggestions();
+      break;
     default: {
-      const never: never = msg.type;
-      throw new Error(`Unhandled message ${String(never)}`);
+      const never: never = msg;
+      throw new Error(`Unhandled message ${JSON.stringify(never)}`);
     }
   }
 });
 
-document.getElementById('open-log')?.addEventListener('click', () => vscode.postMessage({ type: 'webview/openLog' }));
-vscode.postMessage({ type: 'webview/ready' });
+post({ type: 'webview/ready' });

@@ -9,13 +9,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { launchBrowser } from './browser';
-import { startCodeServer } from './codeServer';
+import { startCodeServer, TEST_USER_SETTINGS } from './codeServer';
 import { RESULTS_DIR, ROOT } from './paths';
 import { writeCrashResult } from './results';
 
 const RESULT_FILE = path.join(RESULTS_DIR, 'integration.json');
+const RELOAD_RESULT_FILE = path.join(RESULTS_DIR, 'integration-reload.json');
+const PHASE_FILE = path.join(RESULTS_DIR, 'integration-phase.txt');
 const TESTS_ENTRY = path.join(ROOT, 'out', 'test', 'integration', 'index.js');
 const TIMEOUT_MS = Number(process.env.AUTOGLM_INTEGRATION_TIMEOUT_MS ?? 15 * 60_000);
+
+/** Short answers keep the suite quick; behaviour does not depend on their length. */
+const INTEGRATION_SETTINGS = { 'autoglm.chat.maxTokens': 48 };
 
 function freshWorkspace(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-ws-'));
@@ -26,6 +31,8 @@ function freshWorkspace(): string {
 async function viaElectron(executable: string, workspace: string): Promise<number> {
   const { runTests } = await import('@vscode/test-electron');
   const userData = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-ud-'));
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({ ...TEST_USER_SETTINGS, ...INTEGRATION_SETTINGS }, null, 2));
   const extensions = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-ext-'));
   try {
     await runTests({
@@ -33,7 +40,7 @@ async function viaElectron(executable: string, workspace: string): Promise<numbe
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: TESTS_ENTRY,
       launchArgs: [workspace, '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-workspace-trust'],
-      extensionTestsEnv: { AUTOGLM_RESULT_FILE: RESULT_FILE, AUTOGLM_RESULT_DIR: RESULTS_DIR },
+      extensionTestsEnv: { AUTOGLM_RESULT_DIR: RESULTS_DIR },
     });
     return 0;
   } catch (err) {
@@ -43,13 +50,12 @@ async function viaElectron(executable: string, workspace: string): Promise<numbe
 }
 
 async function viaCodeServer(workspace: string): Promise<number> {
-  const server = await startCodeServer({ env: { AUTOGLM_RESULT_FILE: RESULT_FILE, AUTOGLM_RESULT_DIR: RESULTS_DIR } });
+  const server = await startCodeServer({ env: { AUTOGLM_RESULT_DIR: RESULTS_DIR }, settings: INTEGRATION_SETTINGS });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const exit = new Promise<number>((resolve) => {
-      void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));
-    });
+    let onExit: (code: number) => void = () => undefined;
+    await page.exposeFunction('codeAutomationExit', (code: number) => onExit(code));
     // The workbench forwards its own log too; only the suite's lines are worth printing.
     await page.exposeFunction('codeAutomationLog', (_level: unknown, args: unknown) => {
       const line = Array.isArray(args) ? format(...(args as unknown[])) : String(args);
@@ -63,17 +69,25 @@ async function viaCodeServer(workspace: string): Promise<number> {
       ['extensionDevelopmentPath', remote(ROOT)],
       ['extensionTestsPath', remote(TESTS_ENTRY)],
     ]);
-    await page.goto(url);
-    const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), TIMEOUT_MS).unref());
-    const code = await Promise.race([exit, timeout]);
-    if (code !== 0) {
-      await page.screenshot({ path: path.join(RESULTS_DIR, 'screenshots', 'integration-failure.png') }).catch(() => undefined);
-      if (code === -1) {
-        console.error(`extension-host tests did not finish within ${TIMEOUT_MS} ms`);
+    // The same window is loaded twice: the second load is a window reload, and runs the tests
+    // that check what must survive one (chat history).
+    let failed = 0;
+    for (const phase of ['first-load', 'after-reload'] as const) {
+      fs.writeFileSync(PHASE_FILE, phase);
+      const exit = new Promise<number>((resolve) => (onExit = resolve));
+      const timeout = new Promise<number>((resolve) => setTimeout(() => resolve(-1), TIMEOUT_MS).unref());
+      await page.goto(url);
+      const code = await Promise.race([exit, timeout]);
+      if (code !== 0) {
+        failed++;
+        await page.screenshot({ path: path.join(RESULTS_DIR, 'screenshots', `integration-${phase}-failure.png`) }).catch(() => undefined);
+        if (code === -1) {
+          console.error(`extension-host tests (${phase}) did not finish within ${TIMEOUT_MS} ms`);
+        }
+        console.error(fs.readFileSync(server.logFile, 'utf8').slice(-4000));
       }
-      console.error(fs.readFileSync(server.logFile, 'utf8').slice(-4000));
     }
-    return code === 0 ? 0 : 1;
+    return failed === 0 ? 0 : 1;
   } finally {
     await browser.close();
     await server.stop();
@@ -83,17 +97,22 @@ async function viaCodeServer(workspace: string): Promise<number> {
 async function main(): Promise<number> {
   fs.mkdirSync(path.join(RESULTS_DIR, 'screenshots'), { recursive: true });
   fs.rmSync(RESULT_FILE, { force: true });
+  fs.rmSync(RELOAD_RESULT_FILE, { force: true });
   if (!fs.existsSync(TESTS_ENTRY)) {
     throw new Error(`${TESTS_ENTRY} is missing: run \`node esbuild.mjs\` first`);
   }
   const workspace = freshWorkspace();
   const executable = process.env.VSCODE_EXECUTABLE;
   const code = executable ? await viaElectron(executable, workspace) : await viaCodeServer(workspace);
-  if (!fs.existsSync(RESULT_FILE)) {
-    writeCrashResult(RESULT_FILE, 'extension-host suite', 'the suite ended without writing its results');
-    return 1;
+  let missing = false;
+  for (const file of executable ? [RESULT_FILE] : [RESULT_FILE, RELOAD_RESULT_FILE]) {
+    if (!fs.existsSync(file)) {
+      writeCrashResult(file, `extension-host suite (${path.basename(file)})`, 'the suite ended without writing its results');
+      missing = true;
+    }
   }
-  return code;
+  fs.rmSync(PHASE_FILE, { force: true });
+  return missing ? 1 : code;
 }
 
 main().then(

@@ -6,12 +6,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 
+/** Tests tagged with this run only in the second window load, after the harness reloads it. */
+export const AFTER_RELOAD_TAG = '@after-reload';
+
 export async function run(): Promise<void> {
-  const resultFile = process.env.AUTOGLM_RESULT_FILE ?? path.resolve(__dirname, '../../../test-results/integration.json');
+  const resultsDir = process.env.AUTOGLM_RESULT_DIR ?? path.resolve(__dirname, '../../../test-results');
+  const phaseFile = path.join(resultsDir, 'integration-phase.txt');
+  const afterReload = fs.existsSync(phaseFile) && fs.readFileSync(phaseFile, 'utf8').trim() === 'after-reload';
+  const resultFile = path.join(resultsDir, afterReload ? 'integration-reload.json' : 'integration.json');
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
-  const grep = process.env.AUTOGLM_TEST_GREP;
-  if (grep) {
-    mocha.grep(grep);
+  mocha.grep(AFTER_RELOAD_TAG);
+  if (!afterReload) {
+    mocha.invert();
   }
   for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
     mocha.addFile(path.join(__dirname, file));

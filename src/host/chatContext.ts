@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import { randomUUID } from 'node:crypto';
+import type { ContextItem } from '../chat/types';
+
+/** Turns the editor's state into context items for the chat: selection, file, problems, @-mentions. */
+export class ChatContextSource implements vscode.Disposable {
+  private lastEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly maxFileChars: () => number) {
+    // The webview takes focus when it is used, so remember the editor the user came from.
+    this.subscription = vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (editor) {
+        this.lastEditor = editor;
+      }
+    });
+  }
+
+  /** The active text editor, or the last one before the chat view took focus. */
+  get editor(): vscode.TextEditor | undefined {
+    const active = vscode.window.activeTextEditor;
+    if (active) {
+      return active;
+    }
+    return this.lastEditor && vscode.window.visibleTextEditors.includes(this.lastEditor) ? this.lastEditor : undefined;
+  }
+
+  selection(editor = this.editor): ContextItem | undefined {
+    if (!editor || editor.selection.isEmpty) {
+      return undefined;
+    }
+    const s = editor.selection;
+    const name = vscode.workspace.asRelativePath(editor.document.uri);
+    return {
+      id: randomUUID(),
+      kind: 'selection',
+      label: `${name}:${s.start.line + 1}-${s.end.line + 1}`,
+      path: editor.document.uri.fsPath,
+      languageId: editor.document.languageId,
+      text: editor.document.getText(s),
+    };
+  }
+
+  file(editor = this.editor): ContextItem | undefined {
+    if (!editor) {
+      return undefined;
+    }
+    return this.document(editor.document, 'file');
+  }
+
+  diagnostics(editor = this.editor): ContextItem | undefined {
+    if (!editor) {
+      return undefined;
+    }
+    const doc = editor.document;
+    const problems = vscode.languages.getDiagnostics(doc.uri);
+    if (problems.length === 0) {
+      return undefined;
+    }
+    const severity = ['error', 'warning', 'info', 'hint'];
+    const text = problems
+      .map((d) => {
+        const line = doc.lineAt(Math.min(d.range.start.line, doc.lineCount - 1)).text.trim();
+        return `${d.range.start.line + 1}:${d.range.start.character + 1} ${severity[d.severity] ?? 'problem'}: ${d.message}${d.source ? ` (${d.source})` : ''}\n    ${line}`;
+      })
+      .join('\n');
+    return { id: randomUUID(), kind: 'diagnostics', label: vscode.workspace.asRelativePath(doc.uri), path: doc.uri.fsPath, text };
+  }
+
+  /** Asks for a workspace file with a quick pick, as the @-mention picker. */
+  async mention(): Promise<ContextItem | undefined> {
+    const files = await vscode.workspace.findFiles('**/*', '**/{node_modules,.git,dist,out}/**', 2000);
+    const pick = await vscode.window.showQuickPick(
+      files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })).sort((a, b) => a.label.localeCompare(b.label)),
+      { placeHolder: 'Attach a workspace file to the chat', matchOnDescription: true },
+    );
+    if (!pick) {
+      return undefined;
+    }
+    const doc = await vscode.workspace.openTextDocument(pick.uri);
+    return this.document(doc, 'mention');
+  }
+
+  private document(doc: vscode.TextDocument, kind: 'file' | 'mention'): ContextItem {
+    const max = this.maxFileChars();
+    const full = doc.getText();
+    const text = full.length > max ? `${full.slice(0, max)}\n[... ${full.length - max} more characters left out to fit the context window]` : full;
+    return { id: randomUUID(), kind, label: vscode.workspace.asRelativePath(doc.uri), path: doc.uri.fsPath, languageId: doc.languageId, text };
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}

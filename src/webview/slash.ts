@@ -1,0 +1,11 @@
+import type { SlashCommandView } from '../protocol/webview';
+
+/** Slash commands whose name starts with what follows `/` at the start of the input. */
+export function matchSlash(input: string, commands: readonly SlashCommandView[]): SlashCommandView[] {
+  const m = /^\/(\S*)$/.exec(input);
+  if (!m) {
+    return [];
+  }
+  const typed = m[1]!.toLowerCase();
+  return commands.filter((c) => c.name.toLowerCase().startsWith(typed));
+}
