@@ -25,14 +25,14 @@ describe('GUI: the installed VSIX in a real VS Code workbench', function () {
     assert.match(await item.innerText(), /autoglm-coder/);
   });
 
-  it('opens the chat view from the activity bar and renders the engine status in the webview', async () => {
+  it('opens the chat view from the activity bar and renders the model, variant and provider in the webview', async () => {
     await wb.page.locator('.activitybar a[aria-label^="Open AutoGLM"], .activitybar .action-item[aria-label^="Open AutoGLM"]').first().click();
     const frame = wb.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    const status = frame.locator('#status[data-state="ready"]');
+    const status = frame.locator('#status-line[data-state="ready"]');
     await status.waitFor({ timeout: 60_000 });
     const text = await status.innerText();
-    assert.match(text, /autoglm-coder \(bundled\)/);
-    assert.match(text, /Execution provider\s+auto/);
+    assert.match(text, /autoglm-coder \(bundled\) · auto · auto/);
+    assert.match(text, /loads on first request/);
     await wb.screenshot('chat-view');
   });
 
