@@ -1,4 +1,4 @@
-import { rankSnippets, type Snippet, type SnippetOptions } from './snippets';
+import { rankSnippets, SnippetIndex, type Snippet, type SnippetOptions } from './snippets';
 import { lineStartAt } from './text';
 import { type TokenCounter } from './tokens';
 import { type NeighbourFile } from './types';
@@ -40,52 +40,89 @@ export interface ContextBudget {
 const QUERY_LINES_BEFORE = 20;
 const QUERY_LINES_AFTER = 5;
 
-/**
- * Cuts the prefix and suffix windows and picks neighbour snippets, all within the budget. The
- * prefix gets the larger share because the next token depends most on what was just written;
- * budget one window leaves unused (a short file) goes to the other window, then to snippets.
- */
-export function buildContext(input: ContextInput, budget: ContextBudget, count: TokenCounter): CompletionContext {
-  const available = Math.max(0, budget.promptTokens - budget.reservedTokens);
-  const candidates = input.neighbours.length > 0 ? rankSnippets(queryAround(input.text, input.offset), input.neighbours, input.languageId, input.path, budget.snippetOptions) : [];
-  const snippetClaim = candidates.length > 0 ? Math.floor(available * (budget.snippetShare ?? 0.25)) : 0;
-  const codeBudget = available - snippetClaim;
-  const prefixBudget = Math.floor(codeBudget * (budget.prefixShare ?? 0.75));
+/** Share of the prefix budget a fresh window fills, leaving room to grow at a stable start. */
+const FRESH_FILL = 0.85;
 
-  const suffix = suffixWindow(input.text, input.offset, codeBudget - prefixBudget, count);
-  const prefix = prefixWindow(input.text, input.offset, codeBudget - suffix.tokens, count);
-  let left = available - prefix.tokens - suffix.tokens;
-  const snippets: Snippet[] = [];
-  let snippetTokens = 0;
-  for (const candidate of candidates.slice(0, budget.maxSnippets ?? 3)) {
-    const cost = count(`${candidate.path}\n${candidate.text}\n`);
-    if (cost <= left) {
-      snippets.push(candidate);
-      snippetTokens += cost;
-      left -= cost;
+/**
+ * What one document's requests share: where its prefix window started and the neighbour index.
+ * A prompt that starts the same as the previous one lets the backend reuse its prefix cache, so
+ * the window keeps its start while the text from there still fits, instead of sliding a line
+ * at a time.
+ */
+export class ContextMemo {
+  readonly snippets = new SnippetIndex();
+  private readonly starts = new Map<string, number>();
+
+  prefixStart(path: string): number | undefined {
+    return this.starts.get(path);
+  }
+
+  setPrefixStart(path: string, start: number): void {
+    this.starts.delete(path);
+    this.starts.set(path, start);
+    if (this.starts.size > 64) {
+      this.starts.delete(this.starts.keys().next().value!);
     }
   }
+}
+
+/**
+ * Cuts the prefix and suffix windows and picks neighbour snippets, all within the budget.
+ * Snippets come first, within their share, so that the prompt's opening stays the same while
+ * the user types on one line; the prefix gets the larger share of the rest because the next
+ * token depends most on what was just written, and budget the suffix leaves unused goes to it.
+ */
+export function buildContext(input: ContextInput, budget: ContextBudget, count: TokenCounter, memo?: ContextMemo): CompletionContext {
+  const available = Math.max(0, budget.promptTokens - budget.reservedTokens);
+  const candidates = input.neighbours.length > 0 ? rankSnippets(queryAround(input.text, input.offset), input.neighbours, input.languageId, input.path, budget.snippetOptions, memo?.snippets) : [];
+  const maxSnippets = budget.maxSnippets ?? 3;
+  const snippets: Snippet[] = [];
+  let snippetTokens = 0;
+  const addSnippets = (limit: number): void => {
+    for (const candidate of candidates.slice(0, maxSnippets)) {
+      if (snippets.includes(candidate)) {
+        continue;
+      }
+      const cost = count(`${candidate.path}\n${candidate.text}\n`);
+      if (snippetTokens + cost <= limit) {
+        snippets.push(candidate);
+        snippetTokens += cost;
+      }
+    }
+  };
+  addSnippets(Math.floor(available * (budget.snippetShare ?? 0.25)));
+
+  const codeBudget = available - snippetTokens;
+  const prefixBudget = Math.floor(codeBudget * (budget.prefixShare ?? 0.75));
+  const suffix = suffixWindow(input.text, input.offset, codeBudget - prefixBudget, count);
+  const prefix = prefixWindow(input.text, input.offset, codeBudget - suffix.tokens, count, memo === undefined ? {} : { hint: memo.prefixStart(input.path), fill: FRESH_FILL });
+  memo?.setPrefixStart(input.path, prefix.start);
+  addSnippets(available - prefix.tokens - suffix.tokens);
   return {
     filePath: input.path,
     languageId: input.languageId,
     prefix: prefix.text,
     suffix: suffix.text,
-    snippets,
+    snippets: snippets.sort((a, b) => candidates.indexOf(a) - candidates.indexOf(b)),
     tokens: { prefix: prefix.tokens, suffix: suffix.tokens, snippets: snippetTokens },
   };
 }
 
+/** The lines around the cursor's line, not the line itself: the ranking holds while it is typed. */
 function queryAround(text: string, offset: number): string {
-  let start = offset;
+  const lineStart = lineStartAt(text, offset);
+  let start = lineStart;
   for (let i = 0; i < QUERY_LINES_BEFORE && start > 0; i++) {
     start = lineStartAt(text, start - 1);
   }
-  let end = offset;
+  const nl = text.indexOf('\n', offset);
+  const lineEnd = nl < 0 ? text.length : nl + 1;
+  let end = lineEnd;
   for (let i = 0; i < QUERY_LINES_AFTER && end < text.length; i++) {
-    const nl = text.indexOf('\n', end);
-    end = nl < 0 ? text.length : nl + 1;
+    const next = text.indexOf('\n', end);
+    end = next < 0 ? text.length : next + 1;
   }
-  return text.slice(start, end);
+  return text.slice(start, lineStart) + text.slice(lineEnd, end);
 }
 
 interface Window {
@@ -93,24 +130,38 @@ interface Window {
   tokens: number;
 }
 
-/** Whole lines before the cursor, nearest first; the cursor's own line is always kept (cut from its start if it alone is too long). */
-export function prefixWindow(text: string, offset: number, budget: number, count: TokenCounter): Window {
+/**
+ * Whole lines before the cursor, nearest first; the cursor's own line is always kept (cut from
+ * its start if it alone is too long). `hint`: a previous start to keep while the text from there
+ * fits; `fill`: share of the budget a fresh cut fills.
+ */
+export function prefixWindow(text: string, offset: number, budget: number, count: TokenCounter, options: { hint?: number | undefined; fill?: number } = {}): Window & { start: number } {
   let start = lineStartAt(text, offset);
+  const { hint } = options;
+  // The character bound keeps a far jump of the cursor from counting a huge slice.
+  if (hint !== undefined && hint <= start && offset - hint <= budget * 8 && (hint === 0 || text[hint - 1] === '\n')) {
+    const tokens = count(text.slice(hint, offset));
+    if (tokens <= budget) {
+      return { text: text.slice(hint, offset), tokens, start: hint };
+    }
+  }
   const current = text.slice(start, offset);
   let used = count(current);
   if (used > budget) {
-    return tail(current, budget, count);
+    const cut = tail(current, budget, count);
+    return { ...cut, start: offset - cut.text.length };
   }
+  const target = Math.floor(budget * (options.fill ?? 1));
   while (start > 0) {
     const previous = lineStartAt(text, start - 1);
     const cost = count(text.slice(previous, start));
-    if (used + cost > budget) {
+    if (used + cost > target) {
       break;
     }
     used += cost;
     start = previous;
   }
-  return { text: text.slice(start, offset), tokens: used };
+  return { text: text.slice(start, offset), tokens: used, start };
 }
 
 /** The rest of the cursor's line, then whole lines after it, within the budget. */

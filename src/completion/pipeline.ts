@@ -3,7 +3,7 @@ import { delay } from '../common/async';
 import { isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
 import { CompletionCache } from './completionCache';
-import { buildContext } from './context';
+import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
 import { type FimTemplate } from './fimTemplates';
@@ -28,12 +28,14 @@ export interface CompletionPipelineOptions {
   logger?: Logger;
   /** The model's tokenizer count; default: an estimate from the length. */
   countTokens?: TokenCounter;
-  /** `model_type` from the model's config.json, when known; helps pick the FIM template. */
+  /** `model_type` from the model's config.json when the backend's info does not give it; helps pick the FIM template. */
   modelType?: string;
   /** Templates by family id (from prompt packs); they win over the built-in renderers. */
   templates?: Readonly<Record<string, FimTemplate>>;
   /** Default: a real timer. */
   sleep?: Sleep;
+  /** Cache and typed-ahead reuse. Default: true; off only to measure what they save. */
+  reuse?: boolean;
   /** Completion cache entries. Default: 500. */
   cacheEntries?: number;
   /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
@@ -69,6 +71,7 @@ export class CompletionPipeline {
   private readonly latest = new LatestRequest();
   private readonly cache: CompletionCache;
   private readonly typedAhead = new TypedAhead();
+  private readonly contextMemo = new ContextMemo();
   private readonly counters = emptyCounters();
   private nextTrace = 1;
 
@@ -105,7 +108,7 @@ export class CompletionPipeline {
   /** The template the next request uses. */
   template(): FimTemplate {
     const info = this.backend.info();
-    return resolveFimTemplate(info.modelFamily ?? info.modelName, this.options.modelType, this.settings.fimTemplate, this.options.templates);
+    return resolveFimTemplate(info.modelFamily ?? info.modelName, info.modelType ?? this.options.modelType, this.settings.fimTemplate, this.options.templates);
   }
 
   /** Aborts the request in flight, if any. */
@@ -133,7 +136,8 @@ export class CompletionPipeline {
         log.debug('completion skipped', { reason, languageId: snapshot.languageId });
         return undefined;
       }
-      const typed = this.typedAhead.match(snapshot);
+      const reuse = this.options.reuse !== false;
+      const typed = reuse ? this.typedAhead.match(snapshot) : undefined;
       if (typed !== undefined) {
         this.counters.servedByTypedAhead++;
         log.debug('completion served by typed-ahead reuse');
@@ -144,7 +148,7 @@ export class CompletionPipeline {
       const template = this.template();
       const { mode, reason: modeReason } = chooseLineMode(view.text, view.offset, snapshot.languageId);
       const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
-      const cached = this.cache.get(key);
+      const cached = reuse ? this.cache.get(key) : undefined;
       if (cached !== undefined) {
         this.counters.servedFromCache++;
         log.debug('completion served from cache', { empty: cached === '' });
@@ -197,6 +201,7 @@ export class CompletionPipeline {
       { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours: snapshot.neighbours },
       { promptTokens: settings.promptTokens, reservedTokens: this.countTokens(template.render('', '', renderContext)) },
       this.countTokens,
+      this.contextMemo,
     );
     const prompt = template.render(context.prefix, context.suffix, { ...renderContext, snippets: context.snippets });
     const estimated = context.tokens.prefix + context.tokens.suffix + context.tokens.snippets;

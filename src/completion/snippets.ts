@@ -58,11 +58,54 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
   return shared / (a.size + b.size - shared);
 }
 
+interface IndexedWindow {
+  text: string;
+  ids: Set<string>;
+}
+
+/**
+ * Sliding windows of neighbour files with their identifier sets, kept between requests: the
+ * neighbours rarely change while the user types, and re-scanning them on every keystroke would
+ * cost more than the rest of the pipeline.
+ */
+export class SnippetIndex {
+  private readonly files = new Map<string, { text: string; windowLines: number; step: number; windows: IndexedWindow[] }>();
+
+  constructor(private readonly maxFiles = 64) {}
+
+  windows(path: string, text: string, windowLines: number, step: number): IndexedWindow[] {
+    const known = this.files.get(path);
+    if (known !== undefined && known.text === text && known.windowLines === windowLines && known.step === step) {
+      return known.windows;
+    }
+    const windows = slidingWindows(text, windowLines, step);
+    this.files.delete(path);
+    this.files.set(path, { text, windowLines, step, windows });
+    if (this.files.size > this.maxFiles) {
+      this.files.delete(this.files.keys().next().value!);
+    }
+    return windows;
+  }
+}
+
+function slidingWindows(text: string, windowLines: number, step: number): IndexedWindow[] {
+  const lines = text.split(/\r?\n/);
+  const windows: IndexedWindow[] = [];
+  for (let start = 0; start < lines.length; start += step) {
+    const windowText = lines.slice(start, start + windowLines).join('\n');
+    windows.push({ text: windowText, ids: identifierSet(windowText) });
+    if (start + windowLines >= lines.length) {
+      break;
+    }
+  }
+  return windows;
+}
+
 /**
  * The best window of each same-language neighbour, best first, ranked by similarity of its
- * identifiers to `query` (the code around the cursor).
+ * identifiers to `query` (the code around the cursor). `index` keeps the windows between calls.
  */
-export function rankSnippets(query: string, neighbours: readonly NeighbourFile[], languageId: string, currentPath: string, options: SnippetOptions = {}): Snippet[] {
+export function rankSnippets(query: string, neighbours: readonly NeighbourFile[], languageId: string, currentPath: string, options: SnippetOptions = {}, index?: SnippetIndex): Snippet[] {
   const windowLines = options.windowLines ?? 12;
   const step = options.stepLines ?? 6;
   const minScore = options.minScore ?? 0.1;
@@ -75,16 +118,13 @@ export function rankSnippets(query: string, neighbours: readonly NeighbourFile[]
     if (file.path === currentPath || !sameLanguage(file.languageId, languageId)) {
       continue;
     }
-    const lines = file.text.slice(0, options.maxCharsPerFile ?? 200_000).split(/\r?\n/);
+    const text = file.text.slice(0, options.maxCharsPerFile ?? 200_000);
+    const windows = index !== undefined ? index.windows(file.path, text, windowLines, step) : slidingWindows(text, windowLines, step);
     let best: Snippet | undefined;
-    for (let start = 0; start < lines.length; start += step) {
-      const text = lines.slice(start, start + windowLines).join('\n');
-      const score = jaccard(queryIds, identifierSet(text));
+    for (const window of windows) {
+      const score = jaccard(queryIds, window.ids);
       if (score >= minScore && (best === undefined || score > best.score)) {
-        best = { path: file.path, text, score };
-      }
-      if (start + windowLines >= lines.length) {
-        break;
+        best = { path: file.path, text: window.text, score };
       }
     }
     if (best !== undefined) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { buildContext, prefixWindow, suffixWindow } from '../../../src/completion/context';
+import { buildContext, ContextMemo, prefixWindow, suffixWindow } from '../../../src/completion/context';
 import { identifierSet, jaccard, rankSnippets } from '../../../src/completion/snippets';
 import { estimateTokens } from '../../../src/completion/tokens';
 import { snapshot } from './fixtures';
@@ -47,6 +47,29 @@ describe('completion/context', () => {
     assert.ok(c.tokens.prefix <= 1000 && c.tokens.prefix > 900, `prefix tokens ${c.tokens.prefix}`);
     assert.ok(c.prefix.length > 1500);
     assert.ok(s.text.slice(0, s.offset).endsWith(c.prefix));
+  });
+
+  it('keeps the prompt start stable while the user types, so the backend can reuse its prefix cache', () => {
+    const memo = new ContextMemo();
+    const body = numbered(400);
+    const starts = ['x', 'xy', 'xyz', 'xyz(1, 2)'].map((typed) => {
+      const s = snapshot(`${body}\n${typed}║\n${numbered(10, 1000)}`);
+      return buildContext({ ...s, neighbours: [] }, { promptTokens: 100, reservedTokens: 0 }, perLine, memo).prefix.split('\n')[0];
+    });
+    assert.deepEqual(new Set(starts).size, 1, starts.join(','));
+    const s = snapshot(`${body}\n${'a\n'.repeat(30)}║`);
+    const moved = buildContext({ ...s, neighbours: [] }, { promptTokens: 100, reservedTokens: 0 }, perLine, memo);
+    assert.ok(moved.tokens.prefix <= 100 && !moved.prefix.startsWith(starts[0]!), 'shifts once the window no longer fits');
+  });
+
+  it('keeps the snippet choice while the cursor line is typed', () => {
+    const memo = new ContextMemo();
+    const neighbours = [
+      { path: 'src/users.ts', languageId: 'typescript', text: 'export function fetchUser(userId: string) {\n  return api.get(userId);\n}' },
+      { path: 'src/posts.ts', languageId: 'typescript', text: 'export function fetchPosts(postId: string) {\n  return db.find(postId);\n}' },
+    ];
+    const pick = (line: string) => buildContext(snapshot(`const user = fetchUser(userId);\n${line}║`, { neighbours }), { promptTokens: 1024, reservedTokens: 0 }, estimateTokens, memo).snippets.map((x) => x.path);
+    assert.deepEqual(pick('const p = fetchPosts(postId'), pick('c'));
   });
 
   it('never cuts a non-ASCII line inside a surrogate pair', () => {

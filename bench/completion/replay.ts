@@ -1,0 +1,354 @@
+/**
+ * Typing-replay benchmark of the inline-completion pipeline.
+ *
+ *   npx tsx bench/completion/replay.ts [--backend fake|engine] [--chars 1200] [--seed 7]
+ *                                      [--files a.js,b.js] [--fake-token-ms 0] [--out file.json]
+ *
+ * Replays the typing of real source files not written by this project (installed npm packages) at
+ * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
+ * now and then mid-line. The clock between keystrokes is simulated: the debounce wait resolves at
+ * once when the next keystroke is further away than the wait, and aborts the request when it is
+ * not. Everything after the debounce runs for real, and a generation still running when the next
+ * keystroke is due is aborted at that real moment, as the editor would cancel it.
+ *
+ * Each run is measured twice on the same keystrokes: the pipeline as shipped, and a peer with cache
+ * and typed-ahead reuse turned off, so that what reuse saves is measured in the same run.
+ *
+ * `--backend fake` answers instantly with the true continuation of the file 60% of the time (a
+ * plausible wrong line otherwise): its latencies are the pipeline's own overhead, not a model's.
+ * `--backend engine` runs the bundled model through src/backends/localEngine.ts.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { type Backend, type BackendChunk, type BackendInfo, type BackendRequest, type BackendStats } from '../../src/backends/backend';
+import { abortError } from '../../src/common/errors';
+import { CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, type CompletionSnapshot, type PipelineCounters, type TokenCounter } from '../../src/completion';
+
+const root = path.resolve(__dirname, '..', '..');
+
+interface Args {
+  backend: 'fake' | 'engine';
+  chars: number;
+  seed: number;
+  files: string[];
+  fakeTokenMs: number;
+  out: string | undefined;
+}
+
+const DEFAULT_FILES = ['node_modules/lru-cache/dist/esm/index.js', 'node_modules/semver/classes/range.js', 'node_modules/yaml/dist/compose/compose-node.js'];
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = (): string => inline ?? argv[++i] ?? '';
+    switch (flag) {
+      case '--backend': {
+        const v = value();
+        if (v !== 'fake' && v !== 'engine') throw new Error(`--backend must be fake or engine, not ${v}`);
+        args.backend = v;
+        break;
+      }
+      case '--chars': args.chars = Number(value()); break;
+      case '--seed': args.seed = Number(value()); break;
+      case '--files': args.files = value().split(','); break;
+      case '--fake-token-ms': args.fakeTokenMs = Number(value()); break;
+      case '--out': args.out = value(); break;
+      default: throw new Error(`unknown argument ${flag}`);
+    }
+  }
+  return args;
+}
+
+/** Small deterministic PRNG (mulberry32) so that runs replay the same keystrokes. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Keystroke {
+  /** Text inserted by this keystroke (a line break carries the next line's auto-indent). */
+  insert: string;
+  /** Simulated time of the keystroke, ms from the start of the file. */
+  at: number;
+}
+
+/** A region of `source` typed from its first character, with human timing. */
+function keystrokes(region: string, random: () => number): Keystroke[] {
+  const out: Keystroke[] = [];
+  let at = 0;
+  for (let i = 0; i < region.length; ) {
+    let insert = region[i]!;
+    i++;
+    if (insert === '\n') {
+      const indent = /^[ \t]*/.exec(region.slice(i))![0];
+      insert += indent;
+      i += indent.length;
+    }
+    out.push({ insert, at });
+    let gap = 80 + random() * 70;
+    if (insert.startsWith('\n') && random() < 0.3) {
+      gap += 300 + random() * 600;
+    } else if (random() < 0.03) {
+      gap += 1000 + random() * 1500;
+    }
+    at += gap;
+  }
+  return out;
+}
+
+function pickRegion(source: string, chars: number): { start: number; end: number } {
+  const lineStart = source.lastIndexOf('\n', Math.floor(source.length * 0.3)) + 1;
+  const stop = source.indexOf('\n', Math.min(source.length, lineStart + chars));
+  return { start: lineStart, end: stop < 0 ? source.length : stop + 1 };
+}
+
+/** Knows the file being typed and where the cursor is in it: answers like a model that is right 60% of the time. */
+class OracleBackend implements Pick<Backend, 'generate' | 'info'> {
+  original = '';
+  cursor = 0;
+  private readonly random: () => number;
+
+  constructor(seed: number, private readonly tokenMs: number) {
+    this.random = prng(seed ^ 0x5eed);
+  }
+
+  info(): BackendInfo {
+    return { kind: 'local', modelName: 'fake-oracle', modelFamily: 'qwen2.5-coder', device: 'none', loaded: true };
+  }
+
+  async *generate(request: BackendRequest, signal: AbortSignal): AsyncGenerator<BackendChunk> {
+    const single = request.stop?.includes('\n') === true;
+    let end = this.original.indexOf('\n', this.cursor);
+    end = end < 0 ? this.original.length : end;
+    if (!single) {
+      for (let i = 0; i < 3 && end < this.original.length; i++) {
+        const next = this.original.indexOf('\n', end + 1);
+        end = next < 0 ? this.original.length : next;
+      }
+    }
+    let text = this.original.slice(this.cursor, end);
+    if (this.random() >= 0.6) {
+      text = text.replace(/[A-Za-z_]\w*/, (word) => `${word}X`);
+    }
+    const stats: BackendStats = { promptTokens: estimateTokens(request.prompt), reusedTokens: 0, generatedTokens: 0, timeToFirstTokenMs: 0, tokensPerSecond: 0, stopReason: 'stop' };
+    for (let i = 0; i < text.length; i += 4) {
+      if (signal.aborted) {
+        return;
+      }
+      if (this.tokenMs > 0) {
+        await new Promise((r) => setTimeout(r, this.tokenMs));
+      }
+      stats.generatedTokens++;
+      yield { type: 'text', text: text.slice(i, i + 4) };
+    }
+    yield { type: 'done', stats };
+  }
+}
+
+interface RequestRecord {
+  file: string;
+  keystroke: number;
+  /** 'generated' | 'cache' | 'typed-ahead' | 'cancelled' | 'empty' | 'skipped' */
+  outcome: string;
+  /** Wall time of the pipeline call without the debounce wait, ms (latency to the item shown). */
+  latencyMs: number;
+  debounceMs: number;
+  promptTokens: number;
+  reusedTokens: number;
+  /** The shown text is what the user went on to type (at least its first line). */
+  correct?: boolean;
+}
+
+interface RunResult {
+  records: RequestRecord[];
+  counters: PipelineCounters;
+  keystrokes: number;
+}
+
+async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, reuse: boolean): Promise<RunResult> {
+  const backendStats = new Map<string, BackendStats>();
+  let sleepDecision: { gap: number; controller: AbortController } | undefined;
+  let abortTimer: NodeJS.Timeout | undefined;
+  const pipeline = new CompletionPipeline({
+    backend,
+    settings: { ...DEFAULT_COMPLETION_SETTINGS },
+    countTokens,
+    reuse,
+    onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
+    sleep: async (ms, signal) => {
+      const decision = sleepDecision!;
+      if (signal.aborted || ms >= decision.gap) {
+        decision.controller.abort();
+        throw abortError();
+      }
+      // The rest of the gap runs on the real clock: a generation still busy then is cancelled.
+      if (Number.isFinite(decision.gap)) {
+        abortTimer = setTimeout(() => decision.controller.abort(), decision.gap - ms);
+      }
+    },
+  });
+  const records: RequestRecord[] = [];
+  let total = 0;
+  for (const file of files) {
+    const random = prng(seed);
+    const region = file.source.slice(file.region.start, file.region.end);
+    const before = file.source.slice(0, file.region.start);
+    const after = file.source.slice(file.region.end);
+    const keys = keystrokes(region, random);
+    total += keys.length;
+    let typed = '';
+    for (let k = 0; k < keys.length; k++) {
+      typed += keys[k]!.insert;
+      const text = before + typed + after;
+      const offset = before.length + typed.length;
+      const prefix = text.slice(0, offset);
+      const snapshot: CompletionSnapshot = {
+        path: file.name,
+        languageId: 'javascript',
+        text,
+        offset,
+        line: prefix.split('\n').length - 1,
+        character: offset - (prefix.lastIndexOf('\n') + 1),
+        eol: '\n',
+        indentation: { insertSpaces: true, tabSize: 2 },
+        selectionEmpty: true,
+        neighbours: files.filter((f) => f !== file).map((f) => ({ path: f.name, languageId: 'javascript', text: f.source })),
+      };
+      if (oracle !== undefined) {
+        oracle.original = file.source;
+        oracle.cursor = offset;
+      }
+      const next = keys[k + 1];
+      const controller = new AbortController();
+      sleepDecision = { gap: next === undefined ? Infinity : next.at - keys[k]!.at, controller };
+      const before_ = pipeline.stats();
+      const started = performance.now();
+      const result = await pipeline.provide(snapshot, controller.signal);
+      const wall = performance.now() - started;
+      clearTimeout(abortTimer);
+      const after_ = pipeline.stats();
+      const outcome = result?.stats.source ?? (after_.cancelled > before_.cancelled ? 'cancelled' : after_.empty > before_.empty || after_.servedFromCache > before_.servedFromCache ? 'empty' : 'skipped');
+      const stats = result !== undefined ? backendStats.get(result.stats.traceId) : undefined;
+      const upcoming = file.source.slice(offset, offset + 400);
+      records.push({
+        file: file.name,
+        keystroke: k,
+        outcome,
+        latencyMs: result?.stats.latencyMs ?? wall,
+        debounceMs: result?.stats.debounceMs ?? 0,
+        promptTokens: stats?.promptTokens ?? result?.stats.promptTokens ?? 0,
+        reusedTokens: stats?.reusedTokens ?? result?.stats.reusedTokens ?? 0,
+        ...(result !== undefined ? { correct: upcoming.startsWith(result.text.split('\n')[0]!) } : {}),
+      });
+    }
+  }
+  pipeline.dispose();
+  return { records, counters: pipeline.stats(), keystrokes: total };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const round = (n: number): number => Math.round(n * 100) / 100;
+
+function summarize(run: RunResult) {
+  const shown = run.records.filter((r) => r.outcome === 'generated' || r.outcome === 'cache' || r.outcome === 'typed-ahead');
+  const generated = run.records.filter((r) => r.outcome === 'generated');
+  const latency = (rs: RequestRecord[]) => ({ p50: round(percentile(rs.map((r) => r.latencyMs), 50)), p95: round(percentile(rs.map((r) => r.latencyMs), 95)), max: round(Math.max(...rs.map((r) => r.latencyMs))) });
+  const c = run.counters;
+  const reused = c.servedFromCache + c.servedByTypedAhead;
+  return {
+    keystrokes: run.keystrokes,
+    requestsStarted: c.requests,
+    generationsStarted: c.generationsStarted,
+    cancelled: c.cancelled,
+    servedFromCache: c.servedFromCache,
+    servedByTypedAhead: c.servedByTypedAhead,
+    generatedShown: c.generated,
+    empty: c.empty,
+    skipped: c.skipped,
+    itemsShown: shown.length,
+    latencyShownMs: latency(shown),
+    latencyGeneratedMs: latency(generated),
+    promptTokensMean: round(generated.reduce((s, r) => s + r.promptTokens, 0) / Math.max(1, generated.length)),
+    reusedTokensMean: round(generated.reduce((s, r) => s + r.reusedTokens, 0) / Math.max(1, generated.length)),
+    servedWithoutGenerationShare: round(reused / Math.max(1, run.keystrokes)),
+    shownCorrectShare: round(shown.filter((r) => r.correct === true).length / Math.max(1, shown.length)),
+  };
+}
+
+async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCounter; dispose: () => Promise<void>; device: string } | undefined> {
+  const file = path.join(root, 'src', 'backends', 'localEngine.ts');
+  if (!existsSync(file)) {
+    return undefined;
+  }
+  const { LocalEngineBackend } = await import('../../src/backends/localEngine');
+  const { bundledModelDir } = await import('../../src/engine');
+  const { createStderrLogger } = await import('../../src/common/logger');
+  const backend = new LocalEngineBackend({ modelDir: bundledModelDir(path.join(root, 'src', 'engine')), variant: 'auto', provider: 'cpu', threads: 0, logger: createStderrLogger('warn') });
+  const engine = await backend.engine();
+  return { backend, countTokens: (text) => engine.countTokens(text), dispose: async () => backend.dispose(), device: `${engine.model.provider} ${engine.model.variant}` };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const files = args.files.map((name) => {
+    const source = readFileSync(path.join(root, name), 'utf8').replace(/\r\n/g, '\n');
+    return { name, source, region: pickRegion(source, args.chars) };
+  });
+
+  let backend: Pick<Backend, 'generate' | 'info'>;
+  let oracle: OracleBackend | undefined;
+  let countTokens: TokenCounter = estimateTokens;
+  let device = 'none (fake backend: pipeline overhead only)';
+  let dispose = async (): Promise<void> => undefined;
+  if (args.backend === 'engine') {
+    const engine = await engineBackend();
+    if (engine === undefined) {
+      console.error('engine backend unavailable: src/backends/localEngine.ts is not in this checkout');
+      process.exit(2);
+    }
+    ({ backend, countTokens, dispose, device } = engine);
+  } else {
+    oracle = new OracleBackend(args.seed, args.fakeTokenMs);
+    backend = oracle;
+  }
+
+  const pipeline = summarize(await replay(files, backend, oracle, countTokens, args.seed, true));
+  const run = await replay(files, backend, oracle, countTokens, args.seed, false);
+  const peer = summarize(run);
+  await dispose();
+
+  const result = {
+    benchmark: 'completion typing replay',
+    date: new Date().toISOString(),
+    backend: args.backend,
+    device,
+    node: process.version,
+    files: files.map((f) => ({ name: f.name, typedChars: f.region.end - f.region.start })),
+    settings: { seed: args.seed, charsPerFile: args.chars, msPerChar: '80-150', fakeTokenMs: args.fakeTokenMs, debounce: DEFAULT_COMPLETION_SETTINGS.debounceMs, promptTokens: DEFAULT_COMPLETION_SETTINGS.promptTokens },
+    pipeline,
+    peerWithoutReuse: peer,
+    generationsSavedByReuse: peer.generationsStarted - pipeline.generationsStarted,
+  };
+  const out = args.out ?? path.join(root, 'bench', 'results', `completion-${args.backend}.json`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify({ ...result, pipeline: { ...pipeline, skipped: undefined }, peerWithoutReuse: { ...peer, skipped: undefined } }, null, 2));
+  console.log(`results: ${path.relative(process.cwd(), out)}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
