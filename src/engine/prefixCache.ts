@@ -31,8 +31,16 @@ export class PrefixCache {
   private readonly lru: LRUCache<number, CachedSequence>;
   private nextKey = 0;
 
-  /** @param maxBytes budget for KV bytes plus token ids; 0 disables the cache. */
-  constructor(readonly maxBytes: number) {
+  /**
+   * @param maxBytes budget for KV bytes plus token ids; 0 disables the cache.
+   * @param supersedeSlack an entry that shares all but this many of its tokens with a newly stored
+   *   one is dropped: in the typing case each keystroke's sequence differs from the previous one
+   *   only in its last few tokens, and keeping both would fill the budget with near-copies.
+   */
+  constructor(
+    readonly maxBytes: number,
+    private readonly supersedeSlack = 32,
+  ) {
     this.lru = new LRUCache<number, CachedSequence>({
       maxSize: Math.max(1, maxBytes),
       sizeCalculation: (entry) => Math.max(1, sequenceBytes(entry.kv) + entry.tokens.byteLength),
@@ -66,8 +74,8 @@ export class PrefixCache {
   }
 
   /**
-   * Keeps a finished sequence. Entries that are a prefix of it are dropped (it covers them); if an
-   * entry already extends it, that entry is only marked as used.
+   * Keeps a finished sequence. Entries that are a prefix of it, or nearly (see `supersedeSlack`),
+   * are dropped; if an entry already extends it, that entry is only marked as used.
    */
   store(tokens: Int32Array, kv: SequenceKv): void {
     if (this.maxBytes <= 0 || tokens.length === 0 || kv.length !== tokens.length) {
@@ -79,7 +87,7 @@ export class PrefixCache {
         this.lru.get(key);
         return;
       }
-      if (n === entry.tokens.length) {
+      if (n === entry.tokens.length || (n >= entry.tokens.length - this.supersedeSlack && n >= this.supersedeSlack)) {
         this.lru.delete(key);
       }
     }

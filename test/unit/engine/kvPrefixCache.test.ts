@@ -112,3 +112,17 @@ describe('engine/prefixCache', () => {
     assert.equal(cache.size, 0);
   });
 });
+
+describe('engine/prefixCache superseding', () => {
+  const tokens = (...ids: number[]): Int32Array => Int32Array.from(ids);
+  const seq = (length: number): SequenceKv => ({ length, keys: [new Float32Array(length)], values: [new Float32Array(length)] });
+
+  it('a new sequence that differs only in the last few tokens replaces the older one', () => {
+    const cache = new PrefixCache(1 << 20, 2);
+    cache.store(tokens(1, 2, 3, 4, 5, 6), seq(6));
+    cache.store(tokens(1, 2, 3, 4, 9, 9, 9), seq(7)); // shares 4 of 6: differs in 2 => superseded
+    assert.equal(cache.size, 1);
+    cache.store(tokens(1, 2, 7, 7, 7, 7), seq(6)); // shares 2 of 7: differs in 5 => both kept
+    assert.equal(cache.size, 2);
+  });
+});

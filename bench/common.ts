@@ -1,0 +1,129 @@
+import { execSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Engine, type EngineOptions } from '../src/engine';
+
+/** Shared helpers of the benchmarks: statistics, result files, the peer, machine facts. */
+
+export interface BenchContext {
+  modelDir: string;
+  /** Folder the JSON results are written to. */
+  outDir: string;
+  /** Fewer rounds and tokens, for a smoke run. */
+  quick: boolean;
+  log(line: string): void;
+}
+
+export interface Benchmark {
+  name: string;
+  summary: string;
+  run(ctx: BenchContext): Promise<Record<string, unknown>>;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export function machine(): Record<string, unknown> {
+  let ort = 'unknown';
+  try {
+    ort = (require('onnxruntime-node/package.json') as { version: string }).version;
+  } catch {
+    // reported as unknown
+  }
+  let load: number[] = os.loadavg();
+  let cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  try {
+    cpuModel = execSync("grep -m1 'model name' /proc/cpuinfo", { encoding: 'utf8' }).split(':')[1]?.trim() ?? cpuModel;
+  } catch {
+    // keep os.cpus()
+  }
+  load = load.map((l) => round(l, 2));
+  return {
+    cpu: cpuModel,
+    cores: os.availableParallelism(),
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    onnxruntimeNode: ort,
+    loadAverageAtStart: load,
+  };
+}
+
+export async function writeResult(ctx: BenchContext, name: string, result: Record<string, unknown>): Promise<string> {
+  await fs.mkdir(ctx.outDir, { recursive: true });
+  const file = path.join(ctx.outDir, `${name}.json`);
+  const body = { benchmark: name, date: new Date().toISOString(), machine: machine(), model: path.relative(process.cwd(), ctx.modelDir) || ctx.modelDir, ...result };
+  await fs.writeFile(file, `${JSON.stringify(body, null, 2)}\n`);
+  return file;
+}
+
+export async function loadEngine(modelDir: string, options: Partial<EngineOptions> = {}): Promise<Engine> {
+  return Engine.load({ modelDir, provider: 'cpu', ...options });
+}
+
+/** The peer: transformers.js generating greedily on the same ONNX file. */
+export interface Peer {
+  generate(ids: readonly number[], newTokens: number): Promise<number[]>;
+  dispose(): Promise<void>;
+}
+
+type PeerVariant = 'fp32' | 'q4' | 'int8' | 'fp16';
+
+export async function loadPeer(modelDir: string, variant: PeerVariant, threads?: number): Promise<Peer> {
+  // Imported only here: the CLI bundle keeps transformers.js external, and only benchmarks need it.
+  const tf = await import('@huggingface/transformers');
+  tf.env.allowRemoteModels = false;
+  tf.env.localModelPath = `${path.dirname(path.resolve(modelDir))}${path.sep}`;
+  const model = await tf.AutoModelForCausalLM.from_pretrained(path.basename(path.resolve(modelDir)), {
+    dtype: variant,
+    device: 'cpu',
+    local_files_only: true,
+    ...(threads ? { session_options: { intraOpNumThreads: threads } } : {}),
+  });
+  return {
+    async generate(ids, newTokens) {
+      const n = ids.length;
+      const inputIds = new tf.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, n]);
+      const attentionMask = new tf.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+      const out = (await model.generate({
+        input_ids: inputIds,
+        attention_mask: attentionMask,
+        max_new_tokens: newTokens,
+        min_new_tokens: newTokens,
+        do_sample: false,
+      } as never)) as { data: BigInt64Array };
+      return Array.from(out.data.slice(n), Number);
+    },
+    async dispose() {
+      await model.dispose();
+    },
+  };
+}
+
+/** Copy bandwidth of this machine in bytes per second (large buffer, best of several runs). */
+export function memoryCopyBandwidth(bytes = 256 << 20, runs = 5): number {
+  const src = new Uint8Array(bytes).fill(1);
+  const dst = new Uint8Array(bytes);
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    dst.set(src);
+    best = Math.min(best, performance.now() - t);
+  }
+  // A copy reads and writes every byte.
+  return (2 * bytes) / (best / 1000);
+}
+
+export function rssMiB(): number {
+  return round(process.memoryUsage().rss / 2 ** 20, 1);
+}
