@@ -210,7 +210,14 @@ export function parseFrontMatter(file: string, split: SplitTemplate): ParsedFron
 
   const id = requiredString('id', ID_PATTERN, 'use lower-case letters, digits, dots, dashes and underscores (at most 64)');
   const title = requiredString('title');
-  const description = pairs.has('description') ? requiredString('description') : '';
+  const descriptionValue = valueOf('description');
+  let description: string | undefined = '';
+  if (descriptionValue !== undefined && descriptionValue !== null && typeof descriptionValue !== 'string') {
+    report(valueLine('description'), 'bad-value', `'description' must be a string (got ${describe(descriptionValue)})`);
+    description = undefined;
+  } else if (typeof descriptionValue === 'string') {
+    description = descriptionValue;
+  }
   const versionValue = valueOf('version');
   let version: string | undefined;
   if (!pairs.has('version')) {

@@ -9,7 +9,7 @@ export function scaffoldTemplate(id: string, title: string): string {
   return `---
 id: ${id}
 title: ${yamlTitle}
-description: ""
+description: What this template is for
 version: 0.1.0
 kind: command
 slash: ${id.replace(/[^a-z0-9-]/g, '-').replace(/^[^a-z]+/, '') || 'custom'}

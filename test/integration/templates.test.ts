@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { silentLogger } from '../../src/common/logger';
+import { editorValues } from '../../src/host/templates/editorVariables';
+import { registerTemplateCommands, scaffoldInWorkspace, TEMPLATE_COMMANDS } from '../../src/host/templates/templateCommands';
 import { TemplateHost, type WorkspaceTrust } from '../../src/host/templates/templateHost';
 import type { TemplateCatalog } from '../../src/templates/catalog';
 
@@ -137,5 +139,80 @@ describe('prompt templates in a real VS Code', () => {
     const catalog = await host.ready;
     const text = catalog.get('fim.codestral')?.render({ prefix: 'a', suffix: 'b' }).text;
     assert.equal(text, '[SUFFIX]b[PREFIX]a');
+  });
+
+  it('supplies selection, file path, language and problems from the active editor', async () => {
+    const host = start(new FakeTrust(true));
+    const catalog = await host.ready;
+    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'def mean(xs):\n    return sum(xs) / len(xs)\n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 4, 1, 28);
+    const problems = vscode.languages.createDiagnosticCollection('templates-test');
+    problems.set(doc.uri, [
+      new vscode.Diagnostic(new vscode.Range(1, 11, 1, 28), 'division by zero when xs is empty', vscode.DiagnosticSeverity.Warning),
+      new vscode.Diagnostic(new vscode.Range(0, 0, 0, 3), 'outside the selection', vscode.DiagnosticSeverity.Error),
+    ]);
+    const fix = catalog.get('fix')!;
+    const values = await editorValues(fix, editor, { logger: silentLogger, countTokens: undefined });
+    assert.equal(values['selection'], 'return sum(xs) / len(xs)');
+    assert.equal(values['language'], 'python');
+    assert.equal(typeof values['filePath'], 'string');
+    assert.equal(values['diagnostics'], `${vscode.workspace.asRelativePath(doc.uri)}:2: warning: division by zero when xs is empty`);
+    problems.dispose();
+    const text = fix.render(values).text;
+    assert.ok(text.includes('Problems reported by the editor:\n- '), text);
+    assert.ok(text.includes('```python\nreturn sum(xs) / len(xs)\n```'), text);
+    const fim = await editorValues(catalog.get('fim.qwen2.5-coder')!, editor, { logger: silentLogger, countTokens: undefined });
+    assert.equal(fim['prefix'], 'def mean(xs):\n    return sum(xs) / len(xs)');
+    assert.equal(fim['suffix'], '\n');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('scaffolds a new template from the standard structure into the workspace pack', async () => {
+    const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-new-template-'));
+    try {
+      const builtinDir = path.join(extensionPath, 'prompts');
+      const file = await scaffoldInWorkspace(folder, builtinDir, 'api-review', 'API review');
+      assert.equal(file, path.join(folder, '.autoglm', 'prompts', 'api-review.hbs'));
+      const host = new TemplateHost({ logger: silentLogger, extensionPath, userPackFolders: [], trust: new FakeTrust(true), workspaceFolders: () => [folder] });
+      hosts.push(host);
+      const catalog = await host.ready;
+      assert.deepEqual(catalog.diagnostics, []);
+      const created = catalog.get('api-review');
+      assert.equal(created?.pack.source, 'workspace');
+      const text = created!.render({ selection: 'x' }).text;
+      for (const heading of ['# Role', '# Task', '# Output requirements', '# Constraints']) {
+        assert.ok(text.includes(heading), heading);
+      }
+      await assert.rejects(scaffoldInWorkspace(folder, builtinDir, 'api-review', 'again'), /already exists/);
+    } finally {
+      await fs.rm(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a template by id and opens the rendered prompt', async () => {
+    const registered = (await vscode.commands.getCommands(true)).includes(TEMPLATE_COMMANDS.run);
+    let commands: vscode.Disposable | undefined;
+    if (!registered) {
+      // Built-in pack only, as in a workspace without packs.
+      const host = new TemplateHost({ logger: silentLogger, extensionPath, userPackFolders: [], trust: new FakeTrust(true), workspaceFolders: () => [] });
+      hosts.push(host);
+      commands = registerTemplateCommands({ logger: silentLogger, host });
+      await host.ready;
+    }
+    try {
+      const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'export const answer = 42;\n' });
+      const editor = await vscode.window.showTextDocument(doc);
+      editor.selection = new vscode.Selection(0, 0, 0, 25);
+      await vscode.commands.executeCommand(TEMPLATE_COMMANDS.run, 'explain');
+      const shown = vscode.window.activeTextEditor?.document;
+      assert.ok(shown && shown !== doc, 'the prompt opened in a new editor');
+      assert.equal(shown.isUntitled, true);
+      assert.ok(shown.getText().startsWith('# Role\n'), shown.getText());
+      assert.ok(shown.getText().includes('```typescript\nexport const answer = 42;\n```'));
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    } finally {
+      commands?.dispose();
+    }
   });
 });

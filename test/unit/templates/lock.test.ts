@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { lintPack } from '../../../src/templates/lint';
 import { defaultLockPath, readLock, writeLock } from '../../../src/templates/lock';
 import { loadPack } from '../../../src/templates/pack';
+import { scaffoldManifest, scaffoldTemplate } from '../../../src/templates/scaffold';
 
 const template = (version: string, body: string): string => `---\nid: greet\ntitle: Greet\nversion: ${version}\nkind: command\n---\n${body}\n`;
 
@@ -121,5 +122,28 @@ describe('templates: lock file', () => {
     const report = await lintPack(packDir);
     assert.deepEqual(report.diagnostics.map((d) => [d.file, d.line, d.code]), [[lockFile, 1, 'bad-lock']]);
     assert.equal(report.errors, 1);
+  });
+});
+
+describe('templates: scaffold', () => {
+  it('writes a template in the standard structure that loads cleanly with the standard partials', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-scaffold-'));
+    try {
+      await fs.mkdir(path.join(dir, 'partials'));
+      for (const partial of ['role', 'task', 'output', 'constraints']) {
+        await fs.copyFile(path.resolve(__dirname, '../../../prompts/partials', `${partial}.hbs`), path.join(dir, 'partials', `${partial}.hbs`));
+      }
+      await fs.writeFile(path.join(dir, 'pack.json'), scaffoldManifest('team'));
+      await fs.writeFile(path.join(dir, 'api-review.hbs'), scaffoldTemplate('api-review', 'API review: "strict"'));
+      const pack = await loadPack(dir, 'workspace', { hostVersion: '0.1.0' });
+      assert.deepEqual(pack.diagnostics, []);
+      const t = pack.templates[0]!;
+      assert.deepEqual([t.meta.id, t.meta.title, t.meta.slash, t.meta.version], ['api-review', 'API review: "strict"', 'api-review', '0.1.0']);
+      const text = t.render({ selection: 'x' }).text;
+      assert.deepEqual(text.match(/^# .*$/gm), ['# Role', '# Task', '# Output requirements', '# Constraints']);
+      assert.throws(() => scaffoldTemplate('Bad Id', 't'), /is not a template id/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
