@@ -1,6 +1,7 @@
 import type { CliCommand } from './command';
+import { benchCommand } from './bench';
 import { generateCommand } from './generate';
 import { templatesCommand } from './templates';
 
 /** Every subcommand, in the order `autoglm --help` lists them. */
-export const commands: CliCommand[] = [generateCommand, templatesCommand];
+export const commands: CliCommand[] = [generateCommand, benchCommand, templatesCommand];

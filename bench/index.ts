@@ -1,0 +1,12 @@
+import type { Benchmark } from './common';
+import { concurrencyBenchmark } from './concurrency';
+import { decodeBenchmark } from './decode';
+import { memoryBenchmark } from './memory';
+import { scaleBenchmark } from './scale';
+import { typingBenchmark } from './typing';
+
+/** Every benchmark `autoglm bench` can run, in the order `all` runs them. */
+export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, memoryBenchmark];
+
+export { memoryProbe } from './memory';
+export type { BenchContext, Benchmark } from './common';

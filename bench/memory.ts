@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { generateText, type ModelVariant } from '../src/engine';
+import { loadEngine, rssMiB, writeResult, type Benchmark } from './common';
+import { SCALE_MODEL_DIR } from './scale';
+
+/**
+ * Resident memory per model variant. Each variant is loaded in a fresh process (this command run
+ * again with the hidden `memory-probe` benchmark) so that one load does not hide the next.
+ */
+export async function memoryProbe(args: string[]): Promise<Record<string, unknown>> {
+  const [dir, variant] = args as [string, Exclude<ModelVariant, 'auto'>];
+  const before = rssMiB();
+  const engine = await loadEngine(dir, { variant });
+  const loaded = rssMiB();
+  await generateText(engine, { prompt: 'function add(a, b) {\n', maxTokens: 16, stopAtEos: false });
+  const afterGenerate = rssMiB();
+  await engine.dispose();
+  return { variant, file: path.basename(engine.model.file), rssBeforeLoadMiB: before, rssAfterLoadMiB: loaded, rssAfterGenerateMiB: afterGenerate, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
+function runProbe(dir: string, variant: string): Promise<Record<string, unknown>> {
+  const entry = process.argv[1];
+  if (!entry) throw new Error('cannot find the command to re-run');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, entry, 'bench', 'memory-probe', '--model', dir, '--variant', variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      } catch (err) {
+        reject(new Error(`memory probe for ${variant} failed: ${(err as Error).message}: ${out}`));
+      }
+    });
+  });
+}
+
+export const memoryBenchmark: Benchmark = {
+  name: 'memory',
+  summary: 'resident memory per model variant (bundled model, and the 0.5B-size model when present)',
+  async run(ctx) {
+    const models: Array<{ dir: string; variants: string[] }> = [{ dir: ctx.modelDir, variants: ['fp32', 'q4', 'int8'] }];
+    if (!ctx.quick && existsSync(path.join(SCALE_MODEL_DIR, 'config.json'))) {
+      models.push({ dir: path.resolve(SCALE_MODEL_DIR), variants: ['q4', 'fp32'] });
+    }
+    const results: Array<Record<string, unknown>> = [];
+    for (const { dir, variants } of models) {
+      for (const variant of variants) {
+        ctx.log(`memory ${path.basename(dir)} ${variant}`);
+        results.push({ model: path.relative(process.cwd(), dir), ...(await runProbe(dir, variant)) });
+      }
+    }
+    const result = { note: 'RSS of a fresh process: before load, after load, after a 16-token generation; maxRss is the peak', results };
+    await writeResult(ctx, 'memory', result);
+    return result;
+  },
+};
