@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { buildFimPrompt, generateCommand } from '../../../src/cli/generate';
+import type { CliIO } from '../../../src/cli/command';
+import { MODEL_DIR, modelPresent } from './modelFixture';
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout(text: string) {
+      io.out += text;
+    },
+    stderr(text: string) {
+      io.err += text;
+    },
+  };
+  return io;
+}
+
+describe('autoglm generate', () => {
+  it('builds the Qwen2.5-Coder fill-in-the-middle prompt', () => {
+    assert.equal(buildFimPrompt('a(', ')\n'), '<|fim_prefix|>a(<|fim_suffix|>)\n<|fim_middle|>');
+  });
+
+  it('usage errors exit 2 and say what is wrong', async () => {
+    const io = capture();
+    assert.equal(await generateCommand.run(['--max-tokens', '3'], io), 2);
+    assert.match(io.err, /--prompt is required/);
+    const io2 = capture();
+    assert.equal(await generateCommand.run(['--prompt', 'x', '--max-tokens', 'many'], io2), 2);
+    assert.match(io2.err, /--max-tokens must be an integer/);
+    const io3 = capture();
+    assert.equal(await generateCommand.run(['--prompt', 'x', '--variant', 'fp8'], io3), 2);
+  });
+
+  it('a model folder that does not load exits 1 naming the problem', async () => {
+    const io = capture();
+    assert.equal(await generateCommand.run(['--model', '/nonexistent/model', '--prompt', 'x'], io), 1);
+    assert.match(io.err, /\/nonexistent\/model: model folder does not exist/);
+  });
+
+  (modelPresent ? it : it.skip)('--json prints text, token ids and stats (skipped without the bundled model)', async () => {
+    const io = capture();
+    const code = await generateCommand.run(['--model', MODEL_DIR, '--prompt', 'def f(', '--suffix', '):\n    pass\n', '--max-tokens', '5', '--json', '--provider', 'cpu'], io);
+    assert.equal(code, 0, io.err);
+    const result = JSON.parse(io.out) as { text: string; tokenIds: number[]; stats: { promptTokens: number; generatedTokens: number }; model: { provider: string } };
+    assert.ok(result.tokenIds.length >= 1 && result.tokenIds.length <= 5);
+    assert.equal(result.stats.generatedTokens, result.tokenIds.length);
+    assert.equal(result.model.provider, 'cpu');
+    assert.equal(typeof result.text, 'string');
+  });
+});
