@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Backend } from './backends/backend';
 import { LocalEngineBackend } from './backends/localEngine';
 import { ChatController } from './chat/chatController';
+import { CompletionPipeline, estimateTokens } from './completion';
 import { HistoryStore } from './chat/history';
 import { VERSION } from './common/version';
 import { ChatContextSource } from './host/chatContext';
@@ -13,7 +14,10 @@ import { CodeActions } from './host/codeActions';
 import { onConfigurationChanged, readConfiguration, type AutoGlmConfig } from './host/configuration';
 import { createChannelLogger } from './host/logChannel';
 import { BUNDLED_MODEL_DIR, describeEngine } from './host/modelInfo';
+import { RecentDocuments } from './host/completionSnapshot';
+import { InlineCompletionProvider } from './host/inlineCompletion';
 import { EngineStatusBar } from './host/statusBar';
+import { registerStatusMenu } from './host/statusMenu';
 
 /** What the extension exposes to other extensions and to its own extension-host tests. */
 export interface AutoGlmApi {
@@ -27,6 +31,11 @@ export interface AutoGlmApi {
     controller(): ChatController;
     codeActions: CodeActions;
     whenReady(): Promise<void>;
+  };
+  readonly completion: {
+    provider: InlineCompletionProvider;
+    pipeline(): CompletionPipeline;
+    statusBar(): { state: string; text: string };
   };
 }
 
@@ -63,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       threads: config.engine.threads,
       logger: logger.child({ component: 'backend' }),
       onStateChange: () => refreshStatus(),
+      onLoadError: (err) => void vscode.window.showErrorMessage(`Open AutoGLM could not load the model: ${err instanceof Error ? err.message : String(err)}`, 'Open Log').then((pick) => pick && channel.show(true)),
     });
     return backend;
   };
@@ -74,7 +84,28 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     return info?.loaded ? { ...s, executionProvider: `${s.executionProvider} → ${info.device}` } : s;
   };
 
-  const statusBar = register(new EngineStatusBar('autoglm.showStatus'));
+  const statusBar = register(new EngineStatusBar('autoglm.statusMenu'));
+
+  // Inline completion: the pipeline talks to whichever backend is current.
+  const recent = register(new RecentDocuments());
+  let pipeline: CompletionPipeline | undefined;
+  const getPipeline = (): CompletionPipeline => {
+    pipeline ??= new CompletionPipeline({
+      backend: { generate: (request, signal) => getBackend().generate(request, signal), info: () => getBackend().info() },
+      settings: config.completion,
+      logger,
+      countTokens: (text) => backend?.countTokensIfLoaded(text) ?? estimateTokens(text),
+    });
+    return pipeline;
+  };
+  const completionProvider = new InlineCompletionProvider({
+    pipeline: getPipeline,
+    recent,
+    logger: logger.child({ component: 'inline' }),
+    enabled: () => config.completion.enabled,
+    setState: (state, detail) => statusBar.setState(state, detail),
+  });
+  register(vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], completionProvider));
   const contextSource = register(new ChatContextSource(() => config.chat.fileContextChars));
   const codeActions = register(new CodeActions(() => contextSource.editor));
   let slashSource: SlashCommandSource | undefined;
@@ -127,7 +158,10 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       if (engineChanged && backend) {
         backend.dispose();
         backend = undefined;
+        pipeline = undefined;
       }
+      pipeline?.updateSettings(next.completion);
+      completionProvider.refreshState();
       refreshStatus();
       logger.info('Settings changed', { model: next.model, engine: next.engine, logLevel: next.log.level });
     }),
@@ -149,8 +183,10 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     }),
   );
   registerChatCommands({ register, view: chatView, contextSource, whenReady: whenChatReady });
+  registerStatusMenu({ register, provider: completionProvider, completionsEnabled: () => config.completion.enabled, bundledModelName: path.basename(BUNDLED_MODEL_DIR) });
 
   statusBar.update(status());
+  completionProvider.refreshState();
   const activationMs = performance.now() - started;
   logger.info('Open AutoGLM activated', { version: VERSION, activationMs: Number(activationMs.toFixed(2)) });
 
@@ -160,6 +196,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     isModelLoaded: () => backend?.info().loaded ?? false,
     isChatViewReady: () => chatView.isReady,
     chat: { view: chatView, controller: () => chatView.controller(), codeActions, whenReady: whenChatReady },
+    completion: { provider: completionProvider, pipeline: getPipeline, statusBar: () => statusBar.current },
   };
 }
 

@@ -17,12 +17,15 @@ export interface LocalEngineBackendOptions {
   logger: Logger;
   /** Called when the model finished loading or failed to (status bar, chat view). */
   onStateChange?: () => void;
+  /** Called once per backend when the model fails to load, to tell the user. */
+  onLoadError?: (err: unknown) => void;
 }
 
 export class LocalEngineBackend implements Backend {
   private loading: Promise<Engine> | undefined;
   private loaded: Engine | undefined;
   private disposed = false;
+  private loadErrorReported = false;
 
   constructor(
     private readonly options: LocalEngineBackendOptions,
@@ -54,6 +57,10 @@ export class LocalEngineBackend implements Backend {
         (err: unknown) => {
           this.loading = undefined;
           this.options.logger.error('Model failed to load', { error: err, modelDir: this.options.modelDir });
+          if (!this.loadErrorReported) {
+            this.loadErrorReported = true;
+            this.options.onLoadError?.(err);
+          }
           this.options.onStateChange?.();
           throw err;
         },
@@ -83,6 +90,11 @@ export class LocalEngineBackend implements Backend {
 
   async countTokens(text: string): Promise<number> {
     return (await this.engine()).countTokens(text);
+  }
+
+  /** The tokenizer's count once the model is loaded; undefined before (callers estimate). */
+  countTokensIfLoaded(text: string): number | undefined {
+    return this.loaded?.countTokens(text);
   }
 
   dispose(): void {

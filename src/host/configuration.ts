@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { isLogLevel, type LogLevel } from '../common/logger';
+import { DEFAULT_COMPLETION_SETTINGS, FIM_FAMILIES, type CompletionSettings } from '../completion';
 
 /**
  * The only place that reads settings. Everything below `host` receives these plain values.
@@ -26,6 +27,7 @@ export interface AutoGlmConfig {
     level: LogLevel;
     prompts: boolean;
   };
+  completion: CompletionSettings;
   chat: {
     /** Most tokens of one answer. */
     maxTokens: number;
@@ -43,6 +45,13 @@ function clampInt(value: unknown, min: number, max: number, fallback: number): n
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
 }
 
+function booleanMap(value: unknown): Record<string, boolean> {
+  if (typeof value !== 'object' || value === null) {
+    return {};
+  }
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'));
+}
+
 function clampNumber(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 }
@@ -50,6 +59,7 @@ function clampNumber(value: unknown, min: number, max: number, fallback: number)
 export function readConfiguration(): AutoGlmConfig {
   const c = vscode.workspace.getConfiguration('autoglm');
   const level = c.get<unknown>('log.level');
+  const debounce = clampInt(c.get('inlineCompletion.debounceMs'), 0, 2000, 0);
   return {
     model: {
       path: (c.get<string>('model.path') ?? '').trim(),
@@ -62,6 +72,16 @@ export function readConfiguration(): AutoGlmConfig {
     log: {
       level: isLogLevel(level) ? level : 'info',
       prompts: c.get<boolean>('log.prompts') === true,
+    },
+    completion: {
+      enabled: c.get<boolean>('inlineCompletion.enabled') !== false,
+      languages: booleanMap(c.get('inlineCompletion.languages')),
+      debounceMs: debounce === 0 ? 'adaptive' : debounce,
+      maxLines: clampInt(c.get('inlineCompletion.maxLines'), 1, 200, DEFAULT_COMPLETION_SETTINGS.maxLines),
+      maxTokens: clampInt(c.get('inlineCompletion.maxTokens'), 8, 2048, DEFAULT_COMPLETION_SETTINGS.maxTokens),
+      promptTokens: clampInt(c.get('inlineCompletion.promptTokens'), 128, 32_768, DEFAULT_COMPLETION_SETTINGS.promptTokens),
+      fimTemplate: oneOf(c.get('inlineCompletion.fimTemplate'), ['auto', ...FIM_FAMILIES], 'auto'),
+      maxFileChars: DEFAULT_COMPLETION_SETTINGS.maxFileChars,
     },
     chat: {
       maxTokens: clampInt(c.get('chat.maxTokens'), 16, 8192, 512),

@@ -1,0 +1,70 @@
+import * as vscode from 'vscode';
+import type { InlineCompletionProvider } from './inlineCompletion';
+
+export interface StatusMenuDeps {
+  register<T extends vscode.Disposable>(d: T): T;
+  provider: InlineCompletionProvider;
+  completionsEnabled(): boolean;
+  bundledModelName: string;
+}
+
+type Action = { label: string; description?: string; run(): Thenable<unknown> | void };
+
+/** The status bar menu: toggle, snooze, logs, switch model, engine status. */
+export function registerStatusMenu({ register, provider, completionsEnabled, bundledModelName }: StatusMenuDeps): void {
+  const config = () => vscode.workspace.getConfiguration('autoglm');
+  const toggle = () => config().update('inlineCompletion.enabled', !completionsEnabled(), vscode.ConfigurationTarget.Global);
+  const snooze = async (minutes?: unknown) => {
+    const value = typeof minutes === 'number' ? minutes : Number((await vscode.window.showQuickPick(['5', '30'], { placeHolder: 'Snooze inline completions for how many minutes?' })) ?? NaN);
+    if (Number.isFinite(value) && value > 0) {
+      provider.snooze(value);
+    }
+  };
+  const switchModel = async (folder?: unknown) => {
+    if (typeof folder === 'string') {
+      await config().update('model.path', folder, vscode.ConfigurationTarget.Global);
+      return;
+    }
+    const current = config().get<string>('model.path') ?? '';
+    const pick = await vscode.window.showQuickPick(
+      [
+        { label: `Bundled model (${bundledModelName})`, description: current === '' ? 'in use' : '', value: '' },
+        { label: 'Choose a model folder...', description: 'Hugging Face ONNX layout: config.json, tokenizer.json, onnx/*.onnx', value: undefined },
+      ],
+      { placeHolder: 'Model for completions and chat' },
+    );
+    if (!pick) {
+      return;
+    }
+    let value = pick.value;
+    if (value === undefined) {
+      const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
+      value = chosen?.[0]?.fsPath;
+    }
+    if (value !== undefined) {
+      await config().update('model.path', value, vscode.ConfigurationTarget.Global);
+    }
+  };
+
+  register(vscode.commands.registerCommand('autoglm.toggleInlineCompletions', toggle));
+  register(vscode.commands.registerCommand('autoglm.snooze', snooze));
+  register(vscode.commands.registerCommand('autoglm.switchModel', switchModel));
+  register(
+    vscode.commands.registerCommand('autoglm.statusMenu', async () => {
+      const actions: Action[] = [
+        completionsEnabled() ? { label: '$(circle-slash) Turn inline completions off', run: toggle } : { label: '$(check) Turn inline completions on', run: toggle },
+        ...(provider.snoozed
+          ? [{ label: '$(play) Resume inline completions', run: () => provider.resume() }]
+          : [
+              { label: '$(clock) Snooze for 5 minutes', run: () => snooze(5) },
+              { label: '$(clock) Snooze for 30 minutes', run: () => snooze(30) },
+            ]),
+        { label: '$(file-directory) Switch model...', run: () => switchModel() },
+        { label: '$(output) Open log', run: () => vscode.commands.executeCommand('autoglm.showLog') },
+        { label: '$(info) Show engine status', run: () => vscode.commands.executeCommand('autoglm.showStatus') },
+      ];
+      const pick = await vscode.window.showQuickPick(actions, { placeHolder: 'Open AutoGLM' });
+      await pick?.run();
+    }),
+  );
+}

@@ -1,0 +1,98 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { AutoGlmApi } from '../../src/extension';
+
+async function api(): Promise<AutoGlmApi> {
+  const ext = vscode.extensions.getExtension<AutoGlmApi>('open-autoglm.open-autoglm');
+  assert.ok(ext);
+  return ext.isActive ? ext.exports : ext.activate();
+}
+
+async function until<T>(read: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Documents whose end is a natural place for code to continue. */
+const CANDIDATES = [
+  'export function fibonacci(n: number): number {\n  if (n < 2) {\n    return n;\n  }\n  ',
+  'import * as fs from "node:fs";\n\nexport function readJson(file: string): unknown {\n  const text = ',
+  'export class Stack<T> {\n  private items: T[] = [];\n\n  push(item: T): void {\n    ',
+];
+
+describe('inline completion in a real VS Code', () => {
+  it('shows a completion from the bundled model after typing, and Tab-accept inserts exactly it', async () => {
+    const { completion } = await api();
+    let accepted = false;
+    for (const content of CANDIDATES) {
+      const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: content.slice(0, -1) });
+      const editor = await vscode.window.showTextDocument(doc);
+      const end = doc.positionAt(doc.getText().length);
+      editor.selection = new vscode.Selection(end, end);
+      // Type the last character as a user would, then ask for the ghost text.
+      await vscode.commands.executeCommand('type', { text: content.slice(-1) });
+      assert.equal(doc.getText(), content);
+      const before = doc.getText();
+      const version = doc.version;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      const shown = await until(
+        () => {
+          const s = completion.provider.lastShown;
+          return s && s.uri === doc.uri.toString() && s.version === version ? s : undefined;
+        },
+        'an inline completion',
+        60_000,
+      ).catch(() => undefined);
+      if (!shown) {
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        continue;
+      }
+      assert.ok(shown.result.text.length > 0);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      const expected = before.slice(0, shown.result.range.start) + shown.result.text + before.slice(shown.result.range.end);
+      await until(() => (doc.getText() === expected ? true : undefined), 'the accepted completion in the document', 10_000);
+      assert.equal(doc.getText(), expected);
+      assert.ok(['generated', 'cache', 'typed-ahead'].includes(shown.result.stats.source));
+      accepted = true;
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      break;
+    }
+    assert.ok(accepted, 'one of the candidate documents got an inline completion');
+    const counters = completion.pipeline().stats();
+    assert.ok(counters.generationsStarted >= 1);
+  });
+
+  it('turns off and on from the toggle command, and the status bar says so', async () => {
+    const { completion } = await api();
+    await vscode.commands.executeCommand('autoglm.toggleInlineCompletions');
+    await until(() => (completion.statusBar().state === 'off' ? true : undefined), 'status off', 10_000);
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'const value = ' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 14, 0, 14);
+    const requestsBefore = completion.pipeline().stats().requests;
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(completion.pipeline().stats().requests, requestsBefore, 'no request reaches the pipeline while off');
+    await vscode.commands.executeCommand('autoglm.toggleInlineCompletions');
+    await until(() => (completion.statusBar().state === 'ready' ? true : undefined), 'status ready', 10_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('snoozes for the chosen minutes and resumes', async () => {
+    const { completion } = await api();
+    await vscode.commands.executeCommand('autoglm.snooze', 5);
+    assert.equal(completion.statusBar().state, 'snoozed');
+    assert.equal(completion.provider.snoozed, true);
+    completion.provider.resume();
+    assert.equal(completion.statusBar().state, 'ready');
+  });
+});
