@@ -50,7 +50,7 @@ export interface AnalyzeResult {
 }
 
 export function analyzeTemplate(input: AnalyzeInput): AnalyzeResult {
-  const shared: Shared = { diagnostics: [], seen: new Set(), used: new Set(), input };
+  const shared: Shared = { diagnostics: [], errors: 0, seen: new Set(), used: new Set(), input };
   const walker = new Walker(shared, input.file, input.lineOffset, input.partialName ? [input.partialName] : []);
   walker.program(input.program, { frames: [input.declared], blockParams: [] });
   return { diagnostics: shared.diagnostics, used: shared.used };
@@ -58,6 +58,8 @@ export function analyzeTemplate(input: AnalyzeInput): AnalyzeResult {
 
 interface Shared {
   readonly diagnostics: TemplateDiagnostic[];
+  /** Errors found, repeated ones included, so that an inclusion knows whether its partial failed. */
+  errors: number;
   readonly seen: Set<string>;
   readonly used: Set<string>;
   readonly input: AnalyzeInput;
@@ -78,6 +80,7 @@ class Walker {
 
   private error(node: hbs.AST.Node | undefined, code: string, message: string): void {
     const line = this.lineOffset + (node?.loc?.start.line ?? 1);
+    this.shared.errors++;
     const key = `${this.file}:${line}:${message}`;
     if (!this.shared.seen.has(key)) {
       this.shared.seen.add(key);
@@ -324,11 +327,38 @@ class Walker {
       this.error(node, 'broken-partial', `partial '${name}' has errors (see partials/${name}.hbs)`);
       return;
     }
+    if (node.type === 'PartialStatement' && usesPartialBlock(partial.program)) {
+      this.error(node, 'partial-needs-block', `partial '${name}' wraps content: call it as a block, {{#> ${name}}}...{{/${name}}}`);
+      return;
+    }
     const current = scope.frames[scope.frames.length - 1] ?? null;
     const frame: Frame = params.length > 0 || current === null ? null : new Set([...current, ...pairs.map((p) => p.key)]);
     const walker = new Walker(this.shared, partial.file, partial.lineOffset, [...this.partialStack, name]);
+    const before = this.shared.errors;
+    const firstNew = this.shared.diagnostics.length;
     walker.program(partial.program, { frames: [frame], blockParams: [] });
+    if (this.shared.errors > before) {
+      // Name the root cause, not the chain of inclusions that led to it.
+      const cause = this.shared.diagnostics.slice(firstNew).find((d) => d.code !== 'partial-error');
+      const where = cause ? `partials/${cause.file.split(/[\\/]/).pop() ?? ''}:${cause.line}` : '';
+      this.error(node, 'partial-error', `partial '${name}' fails when included here${cause ? ` (${where}: ${cause.message})` : ''}`);
+    }
   }
+}
+
+/** Whether a partial renders `{{> @partial-block}}` anywhere, so that calling it without a block fails. */
+function usesPartialBlock(node: unknown): boolean {
+  if (Array.isArray(node)) {
+    return node.some(usesPartialBlock);
+  }
+  if (typeof node !== 'object' || node === null) {
+    return false;
+  }
+  const n = node as { type?: unknown; name?: { original?: unknown } };
+  if ((n.type === 'PartialStatement' || n.type === 'PartialBlockStatement') && n.name?.original === '@partial-block') {
+    return true;
+  }
+  return Object.entries(node).some(([key, value]) => key !== 'loc' && typeof value === 'object' && usesPartialBlock(value));
 }
 
 function literalText(node: hbs.AST.Node): string {

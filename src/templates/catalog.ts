@@ -84,6 +84,27 @@ export async function loadCatalog(request: CatalogRequest): Promise<TemplateCata
     }
   }
   const entries = [...byId.values()].sort((a, b) => (a.template.meta.id < b.template.meta.id ? -1 : 1));
+  // Slash commands: the template of the later pack wins, as for ids; the hidden one is reported.
+  const bySlash = new Map<string, LoadedTemplate>();
+  const effective = entries.map((e) => e.template);
+  const rank = (t: LoadedTemplate): number => packs.findIndex((p) => p.dir === t.pack.dir);
+  for (const template of [...effective].sort((a, b) => rank(a) - rank(b))) {
+    const slash = template.meta.slash;
+    if (slash === undefined) {
+      continue;
+    }
+    const hidden = bySlash.get(slash);
+    if (hidden) {
+      diagnostics.push({
+        file: template.file,
+        line: template.meta.keyLines['slash'] ?? 1,
+        severity: 'warning',
+        code: 'slash-override',
+        message: `slash command '/${slash}' of '${template.meta.id}' hides '${hidden.meta.id}' of the ${hidden.pack.source} pack ${hidden.pack.name}`,
+      });
+    }
+    bySlash.set(slash, template);
+  }
   return {
     entries,
     packs,
@@ -92,7 +113,7 @@ export async function loadCatalog(request: CatalogRequest): Promise<TemplateCata
     get: (id) => byId.get(id)?.template,
     fim: (family, repoLevel = false) =>
       entries.map((e) => e.template).find((t) => t.meta.kind === 'fim' && t.meta.family === family && t.meta.repoLevel === repoLevel),
-    bySlash: (name) => entries.map((e) => e.template).find((t) => t.meta.slash === name),
+    bySlash: (name) => bySlash.get(name),
   };
 }
 

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair } from 'yaml';
 import * as semver from 'semver';
 import { HELPER_NAMES } from './helpers';
 import {
@@ -133,8 +133,9 @@ export function parseFrontMatter(file: string, split: SplitTemplate): ParsedFron
     diagnostics.push({ file, line, severity: 'error', code, message });
   };
 
-  // Only the first YAML error: the ones after it are usually its consequences.
-  for (const err of doc.errors.slice(0, 1)) {
+  // Only the first YAML error: the ones after it are usually its consequences. Warnings (an
+  // unresolved tag such as !!js/function) are errors here: front matter is plain data.
+  for (const err of [...doc.errors, ...doc.warnings].slice(0, 1)) {
     const message = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
     let line = lineOf(err.pos[0]);
     // An unclosed [ or { is noticed where the next key starts; point at the line that opened it.
@@ -150,6 +151,16 @@ export function parseFrontMatter(file: string, split: SplitTemplate): ParsedFron
     }
     report(line, 'bad-yaml', `invalid YAML in front matter: ${message}`);
   }
+  if (diagnostics.length > 0) {
+    return { diagnostics };
+  }
+  // Aliases can multiply a small text into a huge value; front matter has no use for them.
+  visit(doc, {
+    Alias(_key, node) {
+      report(nodeLine(node, split.yamlStartLine), 'bad-yaml', `YAML aliases (*${node.source}) are not allowed in front matter; write the value out`);
+      return visit.BREAK;
+    },
+  });
   if (diagnostics.length > 0) {
     return { diagnostics };
   }

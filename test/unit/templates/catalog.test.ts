@@ -25,6 +25,16 @@ describe('templates: sources and precedence', () => {
     assert.equal(catalog.workspaceSkipped, undefined);
   });
 
+  it('gives a slash command to the pack of higher precedence, warning about the one it hides', async () => {
+    const catalog = await loadCatalog({ builtinDir: BUILTIN, userDirs: [USER], trusted: true });
+    assert.equal(catalog.bySlash('review')?.meta.id, 'my-review');
+    assert.equal(catalog.get('review')?.pack.source, 'builtin', 'the hidden template stays available by id');
+    assert.deepEqual(
+      catalog.diagnostics.map((d) => [path.basename(d.file), d.line, d.severity, d.message]),
+      [['my-review.hbs', 6, 'warning', "slash command '/review' of 'my-review' hides 'review' of the builtin pack builtin"]],
+    );
+  });
+
   it('knows the source pack and file of every listed template', async () => {
     const catalog = await loadCatalog({ builtinDir: BUILTIN, userDirs: [USER], workspaceDirs: [WORKSPACE], trusted: true });
     for (const { template } of catalog.entries) {

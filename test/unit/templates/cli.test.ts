@@ -64,7 +64,7 @@ describe('templates: autoglm templates CLI', function () {
     assert.ok(lines.includes(`${path.join('test/fixtures/templates/hostile', 'unknown-helper.hbs')}:11: unknown helper 'shout'; available: if, unless, each, with, lookup, eq, ne, and, or, not, default, upper, lower, indent, truncateTokens, codeBlock, json, lines`));
     assert.ok(lines.includes(`${path.join('test/fixtures/templates/hostile', 'lookup-proto.hbs')}:10: lookup of '__proto__' is not allowed: templates cannot reach object prototypes`));
     assert.ok(lines.every((l) => /^[^:]+:\d+: /.test(l)), 'every line is file:line: message');
-    assert.match(r.stdout, /4 templates loaded, \d+ errors/);
+    assert.match(r.stdout, /5 templates loaded, \d+ errors/);
   });
 
   it('prints a JSON report with --json', () => {
@@ -83,7 +83,7 @@ describe('templates: autoglm templates CLI', function () {
         message: "'constructor.constructor' reaches 'constructor': templates cannot access object prototypes",
       },
     );
-    assert.deepEqual(report.templates.map((t) => t.id).sort(), ['echo', 'good', 'slash-go', 'uses-partial-var']);
+    assert.deepEqual(report.templates.map((t) => t.id).sort(), ['echo', 'good', 'partial-hash', 'slash-go', 'uses-partial-var']);
   });
 
   it('runs the golden tests of the built-in pack (exit 0)', () => {
@@ -110,7 +110,7 @@ describe('templates: autoglm templates CLI', function () {
     await copyPack(path.join(ROOT, 'test/fixtures/templates/sources/user-pack'), path.join(workspace, '.autoglm', 'prompts'));
     const lock = spawnSync(process.execPath, [cli, 'templates', 'lock', workspace], { cwd: tmp, encoding: 'utf8' });
     assert.equal(lock.status, 0, lock.stderr);
-    assert.match(lock.stdout, /wrote ws[/\\].autoglm[/\\]prompts.lock \(my-prompts 1.0.0, 2 templates\)/);
+    assert.match(lock.stdout, /wrote ws[/\\].autoglm[/\\]prompts.lock \(my-prompts 1.0.0, 3 templates\)/);
     assert.equal(spawnSync(process.execPath, [cli, 'templates', 'lint', workspace], { cwd: tmp }).status, 0);
     const file = path.join(workspace, '.autoglm', 'prompts', 'user-only.hbs');
     await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace('from the user pack', 'changed'));

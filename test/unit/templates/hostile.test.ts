@@ -57,14 +57,28 @@ const CASES: readonly (readonly [string, number, string, string])[] = [
   ['unknown-variable.hbs', 11, 'unknown-variable', "unknown variable 'selction': declare it under 'variables' in the front matter (did you mean 'selection'?)"],
   ['climb-above-root.hbs', 10, 'unknown-variable', "'../x' climbs above the top-level context"],
   ['unknown-data.hbs', 10, 'unknown-variable', "unknown data variable '@secret' (known: @root, @index, @first, @last, @key)"],
-  ['partial-missing-var.hbs', 2, 'broken-partial', "template 'partial-missing-var' is not available: the partials it includes have errors (partials/needs-name.hbs:1)"],
+  [
+    'partial-missing-var.hbs',
+    11,
+    'partial-error',
+    "partial 'needs-name' fails when included here (partials/needs-name.hbs:1: unknown variable 'name' in partial 'needs-name': template 'partial-missing-var' does not declare it and the partial call does not pass it)",
+  ],
+  [
+    'partial-hash-missing.hbs',
+    11,
+    'partial-error',
+    "partial 'greet' fails when included here (partials/greet.hbs:1: unknown variable 'who' in partial 'greet': template 'partial-hash-missing' does not declare it and the partial call does not pass it)",
+  ],
   // Partials
   ['partial-traversal.hbs', 11, 'partial-path', "partial name '../secrets' is not allowed: partials are named files from this pack's partials/ folder (no paths, no '..')"],
   ['partial-absolute.hbs', 11, 'partial-path', "partial name '/etc/passwd' is not allowed: partials are named files from this pack's partials/ folder (no paths, no '..')"],
   ['partial-dynamic.hbs', 11, 'dynamic-partial', 'dynamic partial names are not allowed: name the partial, e.g. {{> role}}'],
   ['unknown-partial.hbs', 11, 'unknown-partial', "unknown partial 'footer': there is no partials/footer.hbs in this pack"],
   ['partial-block-in-template.hbs', 11, 'unknown-partial', '{{> @partial-block}} only works inside a partial called as a block'],
-  ['recursive-partial.hbs', 2, 'broken-partial', "template 'recursive-partial' is not available: the partials it includes have errors (partials/loop-b.hbs:2)"],
+  ['recursive-partial.hbs', 11, 'partial-error', "partial 'loop-a' fails when included here (partials/loop-b.hbs:2: recursive partial: loop-a -> loop-b -> loop-a)"],
+  ['partial-without-block.hbs', 11, 'partial-needs-block', "partial 'frame' wraps content: call it as a block, {{#> frame}}...{{/frame}}"],
+  ['yaml-aliases.hbs', 7, 'bad-yaml', 'YAML aliases (*a) are not allowed in front matter; write the value out'],
+  ['yaml-tag.hbs', 3, 'bad-yaml', 'invalid YAML in front matter: Unresolved tag: tag:yaml.org,2002:js/function'],
   ['broken-partial-user.hbs', 11, 'broken-partial', "partial 'broken' has errors (see partials/broken.hbs)"],
 ];
 
@@ -74,6 +88,13 @@ const PARTIAL_CASES: readonly (readonly [string, number, string, string])[] = [
   ['partials/loop-a.hbs', 2, 'recursive-partial', 'recursive partial: loop-b -> loop-a -> loop-b'],
   ['partials/broken.hbs', 2, 'syntax', "unclosed block '{{#each}}': add '{{/each}}'"],
   ['partials/bad name.hbs', 1, 'bad-partial-name', "partial file name 'bad name.hbs' is not usable: partials are partials/<name>.hbs with name of letters, digits, - and _"],
+  ['partials/loop-a.hbs', 2, 'partial-error', "partial 'loop-b' fails when included here (partials/loop-b.hbs:2: recursive partial: loop-a -> loop-b -> loop-a)"],
+  [
+    'partials/greet.hbs',
+    1,
+    'unknown-variable',
+    "unknown variable 'who' in partial 'greet': template 'partial-hash-missing' does not declare it and the partial call does not pass it",
+  ],
   [
     'partials/needs-name.hbs',
     1,
@@ -90,7 +111,7 @@ describe('templates: malformed and hostile packs', () => {
   });
 
   it('loads the pack without throwing and keeps its good templates', () => {
-    assert.deepEqual(pack.templates.map((t) => t.meta.id).sort(), ['echo', 'good', 'slash-go', 'uses-partial-var']);
+    assert.deepEqual(pack.templates.map((t) => t.meta.id).sort(), ['echo', 'good', 'partial-hash', 'slash-go', 'uses-partial-var']);
   });
 
   for (const [file, line, code, message] of CASES) {
@@ -131,6 +152,8 @@ describe('templates: malformed and hostile packs', () => {
     const viaPartial = pack.templates.find((t) => t.meta.id === 'uses-partial-var')!;
     assert.equal(viaPartial.render({}).text, 'Hello world!\n');
     assert.equal(viaPartial.render({ name: 'team' }).text, 'Hello team!\n');
+    const hash = pack.templates.find((t) => t.meta.id === 'partial-hash')!;
+    assert.equal(hash.render({ x: 'team' }).text, 'Hi team!\n', 'a partial sees the hash arguments of its call');
   });
 
   it('refuses a missing required variable, naming the declaration line', () => {
