@@ -6,7 +6,7 @@
  *
  * Replays the typing of real source files not written by this project (installed npm packages) at
  * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
- * now and then mid-line. The clock between keystrokes is simulated: the debounce wait resolves at
+ * now and then mid-line, and a typo corrected with backspace in about 2% of the characters. The clock between keystrokes is simulated: the debounce wait resolves at
  * once when the next keystroke is further away than the wait, and aborts the request when it is
  * not. Everything after the debounce runs for real, and a generation still running when the next
  * keystroke is due is aborted at that real moment, as the editor would cancel it.
@@ -73,13 +73,15 @@ function prng(seed: number): () => number {
 }
 
 interface Keystroke {
-  /** Text inserted by this keystroke (a line break carries the next line's auto-indent). */
+  /** Text inserted by this keystroke (a line break carries the next line's auto-indent); '' with `backspace`. */
   insert: string;
+  /** Deletes the character before the cursor (correcting a typo). */
+  backspace?: boolean;
   /** Simulated time of the keystroke, ms from the start of the file. */
   at: number;
 }
 
-/** A region of `source` typed from its first character, with human timing. */
+/** A region of `source` typed from its first character, with human timing and a typo now and then. */
 function keystrokes(region: string, random: () => number): Keystroke[] {
   const out: Keystroke[] = [];
   let at = 0;
@@ -90,6 +92,12 @@ function keystrokes(region: string, random: () => number): Keystroke[] {
       const indent = /^[ \t]*/.exec(region.slice(i))![0];
       insert += indent;
       i += indent.length;
+    }
+    if (/\w/.test(insert) && random() < 0.02) {
+      out.push({ insert: String.fromCharCode(97 + Math.floor(random() * 26)), at });
+      at += 250 + random() * 300;
+      out.push({ insert: '', backspace: true, at });
+      at += 120 + random() * 100;
     }
     out.push({ insert, at });
     let gap = 80 + random() * 70;
@@ -205,7 +213,7 @@ async function replay(files: { name: string; source: string; region: { start: nu
     total += keys.length;
     let typed = '';
     for (let k = 0; k < keys.length; k++) {
-      typed += keys[k]!.insert;
+      typed = keys[k]!.backspace === true ? typed.slice(0, -1) : typed + keys[k]!.insert;
       const text = before + typed + after;
       const offset = before.length + typed.length;
       const prefix = text.slice(0, offset);
@@ -272,6 +280,7 @@ function summarize(run: RunResult) {
     requestsStarted: c.requests,
     generationsStarted: c.generationsStarted,
     cancelled: c.cancelled,
+    cancelledWhileGenerating: c.cancelledWhileGenerating,
     servedFromCache: c.servedFromCache,
     servedByTypedAhead: c.servedByTypedAhead,
     generatedShown: c.generated,
@@ -307,27 +316,34 @@ async function main(): Promise<void> {
     return { name, source, region: pickRegion(source, args.chars) };
   });
 
-  let backend: Pick<Backend, 'generate' | 'info'>;
-  let oracle: OracleBackend | undefined;
-  let countTokens: TokenCounter = estimateTokens;
-  let device = 'none (fake backend: pipeline overhead only)';
-  let dispose = async (): Promise<void> => undefined;
-  if (args.backend === 'engine') {
+  /** A fresh backend per run: the peer must not find the first run's prompts in the engine's prefix cache. */
+  const makeBackend = async (): Promise<{ backend: Pick<Backend, 'generate' | 'info'>; oracle?: OracleBackend; countTokens: TokenCounter; device: string; dispose: () => Promise<void> }> => {
+    if (args.backend === 'fake') {
+      const oracle = new OracleBackend(args.seed, args.fakeTokenMs);
+      return { backend: oracle, oracle, countTokens: estimateTokens, device: 'none (fake backend: pipeline overhead only)', dispose: async () => undefined };
+    }
     const engine = await engineBackend();
     if (engine === undefined) {
       console.error('engine backend unavailable: src/backends/localEngine.ts is not in this checkout');
       process.exit(2);
     }
-    ({ backend, countTokens, dispose, device } = engine);
-  } else {
-    oracle = new OracleBackend(args.seed, args.fakeTokenMs);
-    backend = oracle;
-  }
+    // One generation first, so that session warm-up is not charged to the first keystroke.
+    for await (const _chunk of engine.backend.generate({ prompt: '<|fim_prefix|>const a = 1;\n<|fim_suffix|>\n<|fim_middle|>', maxTokens: 4, priority: 'interactive' }, new AbortController().signal)) {
+      // drained
+    }
+    return engine;
+  };
 
-  const pipeline = summarize(await replay(files, backend, oracle, countTokens, args.seed, true));
-  const run = await replay(files, backend, oracle, countTokens, args.seed, false);
-  const peer = summarize(run);
-  await dispose();
+  const runOnce = async (reuse: boolean) => {
+    const made = await makeBackend();
+    try {
+      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, reuse)), device: made.device };
+    } finally {
+      await made.dispose();
+    }
+  };
+  const { summary: pipeline, device } = await runOnce(true);
+  const { summary: peer } = await runOnce(false);
 
   const result = {
     benchmark: 'completion typing replay',

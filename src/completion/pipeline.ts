@@ -129,6 +129,7 @@ export class CompletionPipeline {
     this.counters.requests++;
     const request = this.latest.begin(signal);
     let sleptMs = 0;
+    let generating = false;
     try {
       const reason = prefilter(snapshot, this.settings);
       if (reason !== undefined) {
@@ -161,6 +162,7 @@ export class CompletionPipeline {
       sleptMs = performance.now() - sleepStart;
 
       this.counters.generationsStarted++;
+      generating = true;
       const generationStart = performance.now();
       const { text, promptTokens, reusedTokens } = await this.generate(snapshot, view, template, mode, request.signal, traceId);
       if (request.signal.aborted) {
@@ -183,7 +185,10 @@ export class CompletionPipeline {
     } catch (err) {
       if (isAbortError(err) || request.signal.aborted) {
         this.counters.cancelled++;
-        log.debug('completion cancelled');
+        if (generating) {
+          this.counters.cancelledWhileGenerating++;
+        }
+        log.debug('completion cancelled', { generating });
         return undefined;
       }
       this.counters.errors++;
@@ -203,7 +208,10 @@ export class CompletionPipeline {
       this.countTokens,
       this.contextMemo,
     );
-    const prompt = template.render(context.prefix, context.suffix, { ...renderContext, snippets: context.snippets });
+    // Models see mostly `\n` in training; the document's own line break is restored in postprocess.
+    const lf = (text: string): string => (snapshot.eol === '\r\n' ? text.replace(/\r\n/g, '\n') : text);
+    const snippets = context.snippets.map((s) => ({ path: s.path, text: lf(s.text) }));
+    const prompt = template.render(lf(context.prefix), lf(context.suffix), { ...renderContext, snippets });
     const estimated = context.tokens.prefix + context.tokens.suffix + context.tokens.snippets;
 
     const generation = new AbortController();

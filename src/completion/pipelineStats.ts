@@ -10,6 +10,8 @@ export interface PipelineCounters {
   generationsStarted: number;
   /** Requests aborted (by a newer request or by the caller) during debounce or generation. */
   cancelled: number;
+  /** Of those, requests aborted after their generation had started (engine work thrown away). */
+  cancelledWhileGenerating: number;
   /** Requests answered from the completion cache (including remembered empty answers). */
   servedFromCache: number;
   /** Requests answered with the rest of the suggestion the user is typing. */
@@ -28,6 +30,7 @@ export function emptyCounters(): PipelineCounters {
     skipped: Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>,
     generationsStarted: 0,
     cancelled: 0,
+    cancelledWhileGenerating: 0,
     servedFromCache: 0,
     servedByTypedAhead: 0,
     generated: 0,

@@ -16,29 +16,42 @@ interface Shown {
 
 /**
  * Typed-ahead reuse: while the user types the next characters of the suggestion on screen,
- * the rest of it is still the answer, so it is shown again without a new generation.
+ * the rest of it is still the answer, so it is shown again without a new generation. A few
+ * recent suggestions are kept, so that deleting a typo returns to the one it interrupted.
  */
 export class TypedAhead {
-  private shown: Shown | undefined;
+  private shown: Shown[] = [];
+
+  constructor(private readonly keep = 8) {}
 
   remember(snapshot: CompletionSnapshot, text: string, range: OffsetRange): void {
-    this.shown = {
+    this.shown.unshift({
       path: snapshot.path,
       anchor: range.start,
       before: snapshot.text.slice(Math.max(0, range.start - CONTEXT_CHARS), range.start),
       after: snapshot.text.slice(range.end, range.end + CONTEXT_CHARS),
       text,
-    };
+    });
+    this.shown.length = Math.min(this.shown.length, this.keep);
   }
 
   forget(): void {
-    this.shown = undefined;
+    this.shown = [];
   }
 
   /** The rest of the shown suggestion, when `snapshot` is its start plus some of it typed. */
   match(snapshot: CompletionSnapshot): { text: string; range: OffsetRange } | undefined {
-    const shown = this.shown;
-    if (shown === undefined || snapshot.path !== shown.path || snapshot.selectedCompletion !== undefined || snapshot.offset <= shown.anchor) {
+    for (const shown of this.shown) {
+      const found = this.matchOne(shown, snapshot);
+      if (found !== undefined) {
+        return found;
+      }
+    }
+    return undefined;
+  }
+
+  private matchOne(shown: Shown, snapshot: CompletionSnapshot): { text: string; range: OffsetRange } | undefined {
+    if (snapshot.path !== shown.path || snapshot.selectedCompletion !== undefined || snapshot.offset <= shown.anchor) {
       return undefined;
     }
     const { text, offset } = snapshot;

@@ -34,9 +34,10 @@ describe('completion/pipeline', () => {
   });
 
   it('Go: keeps tabs and CRLF of the document, drops the closing brace the suffix holds', async () => {
-    const { accepted, result } = await complete('func main() {\r\n\t║\r\n}', ['fmt.Println("hi")\n    os.Exit(0)\n}\n'], { languageId: 'go', indentation: { insertSpaces: false, tabSize: 4 } });
+    const { accepted, result, backend } = await complete('func main() {\r\n\t║\r\n}', ['fmt.Println("hi")\n    os.Exit(0)\n}\n'], { languageId: 'go', indentation: { insertSpaces: false, tabSize: 4 } });
     assert.equal(result?.text, 'fmt.Println("hi")\r\n\tos.Exit(0)');
     assert.equal(accepted, 'func main() {\r\n\tfmt.Println("hi")\r\n\tos.Exit(0)║\r\n}');
+    assert.ok(!backend.requests[0]!.prompt.includes('\r'), 'the prompt uses \\n line breaks');
   });
 
   it('Rust: one line before closers, without doubling them', async () => {
@@ -114,6 +115,7 @@ describe('completion/pipeline', () => {
     assert.equal(await first, undefined);
     assert.equal((await second)?.text, 'abc;');
     assert.equal(pipeline.stats().cancelled, 1);
+    assert.equal(pipeline.stats().cancelledWhileGenerating, 1);
     assert.ok(backend.yielded[0]! < 4, 'the first generation stopped early');
   });
 
@@ -132,6 +134,7 @@ describe('completion/pipeline', () => {
     assert.deepEqual(sleeps, [100]);
     assert.equal(backend.requests.length, 0);
     assert.equal(pipeline.stats().cancelled, 1);
+    assert.equal(pipeline.stats().cancelledWhileGenerating, 0);
   });
 
   it('counts and logs skips by reason', async () => {

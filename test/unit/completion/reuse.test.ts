@@ -60,6 +60,16 @@ describe('completion/debounce, cancellation, cache, typed-ahead', () => {
     assert.equal(reuse.match(snapshot('const total = ite║\nreturn total;', { path: 'other.ts' })), undefined, 'other file');
   });
 
+  it('returns to the interrupted suggestion after a typo is deleted', () => {
+    const reuse = new TypedAhead();
+    const shown = snapshot('let n = ║');
+    reuse.remember(shown, 'items.length;', { start: shown.offset, end: shown.offset });
+    const typo = snapshot('let n = itx║');
+    assert.equal(reuse.match(typo), undefined);
+    reuse.remember(typo, ' + 1;', { start: typo.offset, end: typo.offset });
+    assert.equal(reuse.match(snapshot('let n = it║'))?.text, 'ems.length;');
+  });
+
   it('reuses across CRLF line breaks of a multi-line suggestion', () => {
     const reuse = new TypedAhead();
     const shown = snapshot('if (a) {║\r\n}');
