@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { BUILTIN_FIM_TEMPLATES } from '../../../src/completion/fimTemplates';
 import { loadCatalog } from '../../../src/templates/catalog';
+import { packFimTemplate } from '../../../src/templates/fim';
 import { runGoldenTests } from '../../../src/templates/golden';
 import { loadPack, type LoadedPack } from '../../../src/templates/pack';
 
@@ -30,6 +32,7 @@ describe('templates: built-in pack', () => {
       'fim.qwen2.5-coder',
       'fim.qwen2.5-coder-repo',
       'fim.starcoder2',
+      'fim.starcoder2-repo',
       'fix',
       'refactor',
       'review',
@@ -100,7 +103,8 @@ describe('templates: built-in pack', () => {
     assert.equal(catalog.fim('qwen2.5-coder', true)?.meta.id, 'fim.qwen2.5-coder-repo');
     assert.equal(catalog.fim('deepseek-coder')?.meta.id, 'fim.deepseek-coder');
     assert.equal(catalog.fim('codestral')?.meta.id, 'fim.codestral');
-    assert.equal(catalog.fim('starcoder2', true), undefined);
+    assert.equal(catalog.fim('starcoder2', true)?.meta.id, 'fim.starcoder2-repo');
+    assert.equal(catalog.fim('codellama', true), undefined);
     assert.equal(catalog.bySlash('commit')?.meta.id, 'commit-message');
   });
 
@@ -122,5 +126,27 @@ describe('templates: built-in pack', () => {
     const text = review.render({ diff, maxDiffTokens: 10 }, { countTokens: words }).text;
     assert.ok(text.includes('+line9\n```'), 'keeps the first ten words');
     assert.ok(!text.includes('+line10'), 'drops the rest');
+  });
+});
+
+describe('templates: fill-in-the-middle formats for the completion pipeline', () => {
+  it('renders the same prompts as the pipeline\'s own formats where both define one', async () => {
+    const catalog = await loadCatalog({ builtinDir: BUILTIN, trusted: true, hostVersion: '0.1.0' });
+    const plainContext = { filePath: '', languageId: 'python', snippets: [] };
+    const repoContext = { filePath: 'pkg/main.py', languageId: 'python', snippets: [{ path: 'pkg/lib.py', text: 'X = 1' }], repoName: 'lib' };
+    for (const family of ['qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const) {
+      const pack = packFimTemplate(catalog, family);
+      assert.ok(pack, family);
+      assert.equal(pack.render('def f(', '):\n', plainContext), BUILTIN_FIM_TEMPLATES[family].render('def f(', '):\n', plainContext), family);
+      for (const stop of pack.stop) {
+        assert.ok(BUILTIN_FIM_TEMPLATES[family].stop.includes(stop), `${family} stop ${stop}`);
+      }
+    }
+    for (const family of ['qwen2.5-coder', 'starcoder2'] as const) {
+      const pack = packFimTemplate(catalog, family)!;
+      assert.equal(pack.sources.length, 2);
+      assert.equal(pack.render('a', 'b', repoContext), BUILTIN_FIM_TEMPLATES[family].render('a', 'b', repoContext), `${family} repository level`);
+    }
+    assert.equal(packFimTemplate(catalog, 'unknown-family'), undefined);
   });
 });
