@@ -74,7 +74,17 @@ export async function loadCatalog(request: CatalogRequest): Promise<TemplateCata
     workspaceSkipped = { reason: UNTRUSTED_REASON, dirs: workspaceDirs };
   }
 
-  const packs = await Promise.all(locations.map((l) => loadPack(l.dir, l.source, request)));
+  const packs = await Promise.all(
+    locations.map(async (l): Promise<LoadedPack> => {
+      try {
+        return await loadPack(l.dir, l.source, request);
+      } catch (err) {
+        // A folder that vanishes or turns unreadable while loading; the other packs still load.
+        const message = `cannot read prompt pack folder: ${err instanceof Error ? err.message : String(err)}`;
+        return { dir: path.resolve(l.dir), source: l.source, info: undefined, templates: [], partials: [], failed: [], diagnostics: [{ file: path.resolve(l.dir), line: 1, severity: 'error', code: 'unreadable', message }] };
+      }
+    }),
+  );
   const byId = new Map<string, { template: LoadedTemplate; overrides: LoadedTemplate[] }>();
   for (const pack of packs) {
     diagnostics.push(...pack.diagnostics);

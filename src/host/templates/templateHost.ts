@@ -84,9 +84,9 @@ export class TemplateHost implements vscode.Disposable {
       this.trust.onDidGrantWorkspaceTrust(() => {
         deps.logger.info('Workspace trusted: loading workspace prompt packs');
         this.untrustedNoticeShown = false;
-        void this.reload();
+        this.reloadInBackground();
       }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reloadInBackground()),
     );
     this.ready = this.reload();
   }
@@ -136,13 +136,18 @@ export class TemplateHost implements vscode.Disposable {
     return next;
   }
 
+  /** Reload for events nobody awaits; a failure is already logged by `load`. */
+  private reloadInBackground(): void {
+    this.reload().catch(() => undefined);
+  }
+
   private scheduleReload(): void {
     if (this.timer) {
       clearTimeout(this.timer);
     }
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.reload();
+      this.reloadInBackground();
     }, this.deps.reloadDelayMs ?? 300);
   }
 
@@ -150,7 +155,13 @@ export class TemplateHost implements vscode.Disposable {
     const trusted = this.trust.isTrusted;
     const workspaceDirs = this.workspaceFolders().map(workspacePackDir);
     const started = Date.now();
-    const catalog = await loadCatalog({ builtinDir: this.builtinDir, userDirs: this.userFolders, workspaceDirs, trusted });
+    let catalog: TemplateCatalog;
+    try {
+      catalog = await loadCatalog({ builtinDir: this.builtinDir, userDirs: this.userFolders, workspaceDirs, trusted });
+    } catch (err) {
+      this.deps.logger.error('Loading prompt packs failed', { error: err });
+      throw err;
+    }
     if (this.disposed) {
       return catalog;
     }

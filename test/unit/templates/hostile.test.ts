@@ -201,6 +201,36 @@ describe('templates: malformed and hostile packs', () => {
   });
 });
 
+describe('templates: each hostile template beside a good one', () => {
+  let root: string;
+
+  before(async () => {
+    root = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-hostile-'));
+  });
+
+  after(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  for (const [file, line, code, message] of CASES) {
+    it(`${file} fails alone while good.hbs in the same pack renders`, async () => {
+      const dir = path.join(root, file.replace(/\W/g, '_'));
+      await fs.mkdir(dir);
+      await fs.cp(path.join(HOSTILE, 'partials'), path.join(dir, 'partials'), { recursive: true });
+      for (const name of ['pack.json', 'good.hbs', file, ...(file === 'zz-duplicate-slash.hbs' ? ['slash-go.hbs'] : [])]) {
+        await fs.copyFile(path.join(HOSTILE, name), path.join(dir, name));
+      }
+      const pack = await loadPack(dir, 'workspace');
+      const own = pack.diagnostics.filter((d) => d.file === path.join(dir, file) && d.severity === 'error');
+      assert.deepEqual(own.map((d) => [d.line, d.code, d.message]), [[line, code, message]]);
+      const good = pack.templates.find((t) => t.meta.id === 'good');
+      assert.ok(good, 'good.hbs still loads');
+      assert.equal(good.file, path.join(dir, 'good.hbs'));
+      assert.equal(good.render({ x: file }).text, `[Good: ${file}\n]\n`);
+    });
+  }
+});
+
 describe('templates: runtime guards', () => {
   it('stops recursive partials at the depth limit with an error, not a stack overflow', () => {
     const runtime = new PackRuntime(5);
