@@ -51,11 +51,15 @@ describeModel('engine on the bundled model (skipped when models/autoglm-coder is
       const results = await Promise.all(
         golden.prompts.map((p) => generateText(engine, { prompt: p.ids, maxTokens: golden.tokens, stopAtEos: false, usePrefixCache: false })),
       );
+      let compared = 0;
       golden.prompts.forEach((p, i) => {
         const n = decisiveLength(p.margins);
-        assert.ok(n >= Math.min(8, p.greedy.length), `golden ${i} has a near-tie at step ${n}`);
+        compared += n;
         assert.deepEqual(results[i]!.tokenIds.slice(0, n), p.greedy.slice(0, n), `prompt ${i} (${p.kind})`);
       });
+      // Near-ties are rare; most golden tokens must have been compared for the test to mean anything.
+      const total = golden.prompts.reduce((n, p) => n + p.greedy.length, 0);
+      assert.ok(compared >= 0.8 * total, `only ${compared} of ${total} golden tokens are decisive`);
     } else {
       const session = await ort.InferenceSession.create(path.join(MODEL_DIR, 'onnx', 'model.onnx'), { executionProviders: ['cpu'] });
       try {
@@ -267,11 +271,15 @@ describeModel('engine on the bundled model (skipped when models/autoglm-coder is
         const runs = Array.from({ length: 50 }, async (_, i) => {
           const controller = new AbortController();
           const n = wave * 50 + i;
-          const prompt = `// request ${n}\n${PROMPTS[n % PROMPTS.length]!}`;
+          // Two thirds are cancelled while queued or prefilling, one third after their first token.
+          const early = n % 3 !== 1;
           try {
-            if (n % 3 === 0) controller.abort();
-            for await (const ev of small.generate({ prompt, maxTokens: 100, stopAtEos: false, priority: n % 2 ? 'chat' : 'background' }, controller.signal)) {
-              if (ev.type === 'delta' && ev.tokenIds.length > 0 && (n % 3 === 1 || Math.random() < 0.5)) controller.abort();
+            const events = small.generate({ prompt: `// ${n}\n${PROMPTS[n % PROMPTS.length]!.slice(0, 12)}`, maxTokens: 100, stopAtEos: false, priority: n % 2 ? 'chat' : 'background' }, controller.signal);
+            const iterator = events[Symbol.asyncIterator]();
+            const first = iterator.next(); // submits the request
+            if (early) controller.abort();
+            for (let result = await first; !result.done; result = await iterator.next()) {
+              if (result.value.type === 'delta') controller.abort();
             }
           } catch (err) {
             if (!isAbortError(err)) throw err;
