@@ -5,6 +5,7 @@ import { loadCatalog } from '../../../src/templates/catalog';
 import { packFimTemplate } from '../../../src/templates/fim';
 import { runGoldenTests } from '../../../src/templates/golden';
 import { loadPack, type LoadedPack } from '../../../src/templates/pack';
+import { PackRuntime } from '../../../src/templates/runtime';
 
 const BUILTIN = path.resolve(__dirname, '../../../prompts');
 
@@ -126,6 +127,35 @@ describe('templates: built-in pack', () => {
     const text = review.render({ diff, maxDiffTokens: 10 }, { countTokens: words }).text;
     assert.ok(text.includes('+line9\n```'), 'keeps the first ten words');
     assert.ok(!text.includes('+line10'), 'drops the rest');
+  });
+});
+
+describe('templates: compilation', () => {
+  it('compiles each template and partial once, when the pack loads, never per render', async () => {
+    const original = PackRuntime.prototype.compile;
+    let compiles = 0;
+    PackRuntime.prototype.compile = function (this: PackRuntime, source: string) {
+      compiles++;
+      return original.call(this, source);
+    };
+    try {
+      const pack = await loadPack(BUILTIN, 'builtin', { hostVersion: '0.1.0' });
+      assert.equal(compiles, pack.templates.length + pack.partials.length);
+      const explain = pack.templates.find((t) => t.meta.id === 'explain')!;
+      for (let i = 0; i < 5; i++) {
+        explain.render({ selection: `x${i}` });
+      }
+      assert.equal(compiles, pack.templates.length + pack.partials.length);
+    } finally {
+      PackRuntime.prototype.compile = original;
+    }
+  });
+
+  it('does not HTML-escape values: prompts carry code', async () => {
+    const pack = await loadPack(BUILTIN, 'builtin', { hostVersion: '0.1.0' });
+    const code = 'if (a < b && c > "d") { return `<T>`; }';
+    const text = pack.templates.find((t) => t.meta.id === 'fim.qwen2.5-coder')!.render({ prefix: code, suffix: '' }).text;
+    assert.equal(text, `<|fim_prefix|>${code}<|fim_suffix|><|fim_middle|>`);
   });
 });
 

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describeSource, loadCatalog, UNTRUSTED_REASON, workspacePackDir } from '../../../src/templates/catalog';
 
@@ -72,6 +74,23 @@ describe('templates: sources and precedence', () => {
     const catalog = await loadCatalog({ builtinDir: BUILTIN, workspaceDirs: [path.join(FIXTURES, 'no-such-folder')], trusted: false });
     assert.equal(catalog.workspaceSkipped, undefined);
     assert.equal(catalog.get('explain')?.pack.source, 'builtin');
+  });
+
+  it('resolves partials only inside their own pack', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-isolation-'));
+    try {
+      await fs.writeFile(path.join(dir, 'pack.json'), '{ "name": "mine", "version": "1.0.0" }');
+      await fs.writeFile(path.join(dir, 'borrow.hbs'), '---\nid: borrow\ntitle: b\nversion: 1.0.0\nkind: chat\n---\n{{#> role}}x{{/role}}\n');
+      const catalog = await loadCatalog({ builtinDir: BUILTIN, userDirs: [dir], trusted: true });
+      assert.deepEqual(
+        catalog.diagnostics.map((d) => [path.basename(d.file), d.line, d.message]),
+        [['borrow.hbs', 7, "unknown partial 'role': there is no partials/role.hbs in this pack"]],
+        'the built-in pack\'s role partial is not visible to another pack',
+      );
+      assert.equal(catalog.get('borrow'), undefined);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('warns about a user pack folder that does not exist', async () => {
