@@ -1,6 +1,6 @@
 import { type Backend, type BackendStats } from '../backends/backend';
 import { delay } from '../common/async';
-import { isAbortError } from '../common/errors';
+import { abortError, isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
 import { CompletionCache } from './completionCache';
 import { buildContext, ContextMemo } from './context';
@@ -166,7 +166,7 @@ export class CompletionPipeline {
       const generationStart = performance.now();
       const { text, promptTokens, reusedTokens } = await this.generate(snapshot, view, template, mode, request.signal, traceId);
       if (request.signal.aborted) {
-        throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+        throw abortError();
       }
       this.debounce.recordLatency(performance.now() - generationStart);
       this.cache.set(key, text ?? '');
