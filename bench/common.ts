@@ -123,6 +123,16 @@ export function memoryCopyBandwidth(bytes = 256 << 20, runs = 5): number {
   return bytes / (best / 1000);
 }
 
+/** Wall-clock and process CPU milliseconds spent in `fn`. CPU time is less disturbed by other processes competing for the cores. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wallMs: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  const value = await fn();
+  const wallMs = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { value, wallMs, cpuMs: (used.user + used.system) / 1000 };
+}
+
 export function rssMiB(): number {
   return round(process.memoryUsage().rss / 2 ** 20, 1);
 }

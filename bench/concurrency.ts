@@ -1,5 +1,5 @@
 import { generateText, type Engine } from '../src/engine';
-import { loadEngine, median, round, writeResult, type BenchContext, type Benchmark } from './common';
+import { loadEngine, median, round, timed, writeResult, type BenchContext, type Benchmark } from './common';
 
 /**
  * Aggregate decode throughput with 1, 4, 8 and 16 requests running at once (different prompts,
@@ -24,15 +24,17 @@ const PROMPTS = [
   'public static void main(String[] args) {\n',
 ];
 
-async function aggregate(engine: Engine, concurrency: number, tokens: number): Promise<number> {
-  const t = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: concurrency }, (_, i) =>
-      generateText(engine, { prompt: PROMPTS[i % PROMPTS.length]!, maxTokens: tokens, stopAtEos: false, usePrefixCache: false }),
+/** Aggregate tokens per wall-clock second and per CPU second of this process. */
+async function aggregate(engine: Engine, concurrency: number, tokens: number): Promise<{ wall: number; cpu: number }> {
+  const { value: results, wallMs, cpuMs } = await timed(() =>
+    Promise.all(
+      Array.from({ length: concurrency }, (_, i) =>
+        generateText(engine, { prompt: PROMPTS[i % PROMPTS.length]!, maxTokens: tokens, stopAtEos: false, usePrefixCache: false }),
+      ),
     ),
   );
-  const seconds = (performance.now() - t) / 1000;
-  return results.reduce((n, r) => n + r.stats.generatedTokens, 0) / seconds;
+  const generated = results.reduce((n, r) => n + r.stats.generatedTokens, 0);
+  return { wall: (generated * 1000) / wallMs, cpu: (generated * 1000) / cpuMs };
 }
 
 export async function measureConcurrency(ctx: BenchContext, variant: 'fp32' | 'q4', levels: number[], tokens: number, rounds: number): Promise<Record<string, unknown>> {
@@ -40,15 +42,17 @@ export async function measureConcurrency(ctx: BenchContext, variant: 'fp32' | 'q
   await aggregate(engine, 2, 8); // warm-up
   const rates = new Map<number, number[]>(levels.map((l) => [l, []]));
   const ratios = new Map<number, number[]>(levels.map((l) => [l, []]));
+  const cpuRatios = new Map<number, number[]>(levels.map((l) => [l, []]));
   for (let r = 0; r < rounds; r++) {
     // Measure the sequential rate in each round, next to the others, and compare within the round.
     const base = await aggregate(engine, 1, tokens);
     for (const level of levels) {
       const rate = level === 1 ? base : await aggregate(engine, level, tokens);
-      rates.get(level)!.push(rate);
-      ratios.get(level)!.push(rate / base);
+      rates.get(level)!.push(rate.wall);
+      ratios.get(level)!.push(rate.wall / base.wall);
+      cpuRatios.get(level)!.push(rate.cpu / base.cpu);
     }
-    ctx.log(`  round ${r + 1}: ${levels.map((l) => `${l}: ${round(rates.get(l)!.at(-1)!, 0)} tok/s`).join(', ')}`);
+    ctx.log(`  round ${r + 1}: ${levels.map((l) => `${l}: ${round(rates.get(l)!.at(-1)!, 0)} tok/s (x${round(ratios.get(l)!.at(-1)!, 1)}, per CPU s x${round(cpuRatios.get(l)!.at(-1)!, 1)})`).join(', ')}`);
   }
   await engine.dispose();
   return {
@@ -57,6 +61,7 @@ export async function measureConcurrency(ctx: BenchContext, variant: 'fp32' | 'q
     rounds,
     aggregateTokensPerSecond: Object.fromEntries(levels.map((l) => [l, round(median(rates.get(l)!), 1)])),
     speedupOverSequential: Object.fromEntries(levels.map((l) => [l, round(median(ratios.get(l)!), 2)])),
+    tokensPerCpuSecondOverSequential: Object.fromEntries(levels.map((l) => [l, round(median(cpuRatios.get(l)!), 2)])),
   };
 }
 

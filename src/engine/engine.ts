@@ -28,7 +28,10 @@ export interface EngineOptions {
   maxQueue?: number;
   /** Byte budget of the prefix cache; default 256 MiB; 0 turns it off. */
   prefixCacheBytes?: number;
-  /** Prompt tokens per prefill run; default: as many as keep the logits under 64 MiB (16..512). */
+  /**
+   * Prompt tokens per prefill run, and per pause between decode steps; default: as many as keep
+   * the logits under 64 MiB (16..512 tokens).
+   */
   prefillChunk?: number;
   logger?: Logger;
   /** Opens ONNX sessions; tests replace it to simulate a provider that cannot load. */
@@ -73,7 +76,7 @@ export class Engine {
     const vocab = session.io.vocab ?? model.config.vocabSize;
     const prefillChunk = options.prefillChunk ?? Math.min(512, Math.max(16, Math.floor((64 << 20) / (4 * vocab))));
     this.runner = new ModelRunner(session, new PrefixCache(options.prefixCacheBytes ?? 256 << 20), prefillChunk, logger);
-    this.scheduler = new Scheduler(this.runner, { maxBatch: options.maxBatch ?? 16, maxQueue: options.maxQueue ?? 64 }, logger);
+    this.scheduler = new Scheduler(this.runner, { maxBatch: options.maxBatch ?? 16, maxQueue: options.maxQueue ?? 64, prefillBudget: prefillChunk }, logger);
   }
 
   static async load(options: EngineOptions): Promise<Engine> {

@@ -1,6 +1,6 @@
 import { abortError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { DecoderSession, type StepOutput } from './decoderSession';
+import { DecoderSession } from './decoderSession';
 import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
 import { PrefixCache } from './prefixCache';
 import { sampleToken } from './sampling';
@@ -58,50 +58,45 @@ export class ModelRunner implements BatchRunner<Sequence> {
     return total;
   }
 
-  async start(seq: Sequence): Promise<void> {
+  async prefill(seq: Sequence, budget: number): Promise<number> {
     this.live.add(seq);
     seq.markStarted();
-    if (seq.kv && seq.pending !== undefined) {
-      return; // resuming after a pause: its KV state was kept
+    if (seq.ready) {
+      return 0; // resuming after a pause: its KV state was kept
     }
     const prompt = seq.prompt;
-    let kv: SequenceKv = emptySequence(this.shape);
-    if (seq.usePrefixCache) {
-      // At least the last prompt token is run, since its logits give the first output token.
-      const match = this.cache.lookup(prompt);
-      const reuse = Math.min(match?.length ?? 0, prompt.length - 1);
-      if (match && reuse > 0) {
-        kv = copySequence(this.shape, { kv: match.entry.kv }, reuse);
-        seq.reusedTokens = reuse;
+    if (!seq.kv) {
+      let kv: SequenceKv = emptySequence(this.shape);
+      if (seq.usePrefixCache) {
+        // At least the last prompt token is run, since its logits give the first output token.
+        const match = this.cache.lookup(prompt);
+        const reuse = Math.min(match?.length ?? 0, prompt.length - 1);
+        if (match && reuse > 0) {
+          kv = copySequence(this.shape, { kv: match.entry.kv }, reuse);
+          seq.reusedTokens = reuse;
+        }
       }
-    }
-    seq.kv = kv;
-    seq.kvTokens.push(...prompt.slice(0, kv.length));
-    let out: StepOutput | undefined;
-    let last = 0;
-    for (let pos = kv.length; pos < prompt.length; pos += this.prefillChunk) {
-      if (seq.cancelled) {
-        return;
-      }
-      const ids = prompt.slice(pos, pos + this.prefillChunk);
-      out = await this.session.run({
-        batch: 1,
-        seqLen: ids.length,
-        ids,
-        pastWidth: kv.length,
-        pads: [0],
-        pastKeys: kv.keys,
-        pastValues: kv.values,
-      });
-      kv = { length: kv.length + ids.length, keys: out.keys, values: out.values };
       seq.kv = kv;
-      seq.kvTokens.push(...ids);
-      last = ids.length;
+      seq.kvTokens.push(...prompt.slice(0, kv.length));
     }
-    if (!out) {
-      throw new Error('empty prompt');
+    const kv = seq.kv;
+    const ids = prompt.slice(kv.length, kv.length + Math.max(1, Math.min(budget, this.prefillChunk)));
+    const out = await this.session.run({
+      batch: 1,
+      seqLen: ids.length,
+      ids,
+      pastWidth: kv.length,
+      pads: [0],
+      pastKeys: kv.keys,
+      pastValues: kv.values,
+    });
+    seq.kv = { length: kv.length + ids.length, keys: out.keys, values: out.values };
+    seq.kvTokens.push(...ids);
+    if (seq.kv.length === prompt.length) {
+      seq.ready = true;
+      seq.accept(sampleToken(DecoderSession.logitsAt(out, 0, ids.length, ids.length - 1), seq.sampling, seq.seen, seq.random));
     }
-    seq.accept(sampleToken(DecoderSession.logitsAt(out, 0, last, last - 1), seq.sampling, seq.seen, seq.random));
+    return ids.length;
   }
 
   async step(seqs: readonly Sequence[]): Promise<void> {

@@ -2,16 +2,13 @@ import { BusyError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { PRIORITY_RANK, type Priority } from './types';
 
-/**
- * Continuous batching: jobs join and leave the running batch between decode steps. Waiting jobs
- * are admitted by priority class, then arrival; when the batch is full a job of a higher class
- * pauses the lowest running one (its state is kept and it resumes later). The model work itself
- * is done by a BatchRunner, so this policy is testable with a fake one.
- */
+/** What the scheduler needs to know of a request; the engine's Sequence implements it. */
 export interface SchedulerJob {
   readonly priority: Priority;
   /** Arrival order, to keep each class first-come first-served. */
   readonly order: number;
+  /** Set by the runner once the prompt is processed and the first token sampled. */
+  readonly ready: boolean;
   /** Set by the runner once the job produced its last token. */
   readonly finished: boolean;
   /** True once the job's AbortSignal fired. */
@@ -21,29 +18,45 @@ export interface SchedulerJob {
 export type ReleaseOutcome = 'finished' | 'cancelled' | 'paused' | 'failed';
 
 export interface BatchRunner<J extends SchedulerJob> {
-  /** Makes a job ready to decode: prefill, or restore after a pause. May finish it already. */
-  start(job: J): Promise<void>;
+  /**
+   * Runs up to `budget` more prompt tokens of a job (a resumed job may need none) and returns how
+   * many it ran. Once the whole prompt is in, the runner samples the first token and sets `ready`.
+   */
+  prefill(job: J, budget: number): Promise<number>;
   /** One decode step for every running job, in this order. */
   step(jobs: readonly J[]): Promise<void>;
-  /** The job leaves the batch. `paused` keeps what it needs to resume; the others free everything. */
+  /** The job leaves. `paused` keeps what it needs to resume; the others free everything. */
   release(job: J, outcome: ReleaseOutcome, error?: unknown): void;
   /** Nothing is running: drop batch-wide state. */
   idle(): void;
 }
 
 export interface SchedulerOptions {
-  /** Most jobs decoding together. */
+  /** Most jobs decoding or prefilling together. */
   maxBatch: number;
   /** Most jobs waiting; beyond it `submit` throws BusyError. */
   maxQueue: number;
+  /**
+   * Prompt tokens prefilled between two decode steps. Long prompts are prefilled in slices, so a
+   * running batch keeps streaming and a keystroke overtakes a long chat prompt within one slice.
+   */
+  prefillBudget: number;
 }
 
 export function compareJobs(a: SchedulerJob, b: SchedulerJob): number {
   return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.order - b.order;
 }
 
+/**
+ * Continuous batching: jobs join and leave the running batch between decode steps. Waiting jobs
+ * are admitted by priority class, then arrival; when the batch is full a job of a higher class
+ * pauses the lowest one (its state is kept and it resumes later). Between two decode steps at most
+ * `prefillBudget` prompt tokens are prefilled, highest priority first.
+ */
 export class Scheduler<J extends SchedulerJob> {
   private readonly waiting: J[] = [];
+  /** Admitted jobs whose prompt is still being prefilled. */
+  private readonly prefilling: J[] = [];
   private readonly running: J[] = [];
   private loop: Promise<void> | undefined;
   private stopped = false;
@@ -58,8 +71,9 @@ export class Scheduler<J extends SchedulerJob> {
     return this.waiting.length;
   }
 
+  /** Jobs admitted: decoding or prefilling. */
   get active(): number {
-    return this.running.length;
+    return this.running.length + this.prefilling.length;
   }
 
   /** Resolves once no job waits or runs and the loop has let go of its batch state. */
@@ -67,11 +81,6 @@ export class Scheduler<J extends SchedulerJob> {
     while (this.loop) {
       await this.loop;
     }
-  }
-
-  /** Jobs waiting or running, for accounting. */
-  jobs(): readonly J[] {
-    return [...this.running, ...this.waiting];
   }
 
   submit(job: J): void {
@@ -86,29 +95,21 @@ export class Scheduler<J extends SchedulerJob> {
     this.kick();
   }
 
-  /** Called when a job was cancelled: a waiting job leaves at once, a running one within a step. */
+  /** Called when a job was cancelled: a waiting job leaves at once, an admitted one within a step. */
   cancelled(job: J): void {
     const at = this.waiting.indexOf(job);
     if (at >= 0) {
       this.waiting.splice(at, 1);
       this.runner.release(job, 'cancelled');
-      if (this.running.length === 0 && this.waiting.length === 0 && !this.loop) {
-        this.runner.idle();
-      }
     }
-    this.kick();
   }
 
-  /** Stops admitting, cancels what waits, and resolves when the running step ended. */
+  /** Stops admitting, cancels every job, and resolves when the running step ended. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const job of this.waiting.splice(0)) {
+    for (const job of [...this.waiting.splice(0), ...this.prefilling.splice(0), ...this.running.splice(0)]) {
       this.runner.release(job, 'cancelled');
     }
-    for (const job of this.running.splice(0)) {
-      this.runner.release(job, 'cancelled');
-    }
-    this.kick();
     await this.loop;
     this.runner.idle();
   }
@@ -124,30 +125,32 @@ export class Scheduler<J extends SchedulerJob> {
     }
   }
 
+  private get empty(): boolean {
+    return this.waiting.length === 0 && this.prefilling.length === 0 && this.running.length === 0;
+  }
+
   private async run(): Promise<void> {
     // Requests submitted in the same turn of the event loop start together.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    while (!this.stopped) {
+    while (!this.stopped && !this.empty) {
       this.reap();
-      await this.admit();
-      if (this.running.length === 0) {
-        if (this.waiting.length === 0) {
-          break;
-        }
-        continue;
-      }
-      const batch = this.running.slice();
-      try {
-        await this.runner.step(batch);
-      } catch (err) {
-        this.logger.error('decode step failed', { error: err, batch: batch.length });
-        for (const job of batch) {
-          this.remove(job);
-          this.runner.release(job, 'failed', err);
-        }
-      }
+      this.admit();
+      await this.prefillSome();
       this.reap();
-      if (this.running.length === 0 && this.waiting.length === 0) {
+      if (this.running.length > 0) {
+        const batch = this.running.slice();
+        try {
+          await this.runner.step(batch);
+        } catch (err) {
+          this.logger.error('decode step failed', { error: err, batch: batch.length });
+          for (const job of batch) {
+            this.take(this.running, job);
+            this.runner.release(job, 'failed', err);
+          }
+        }
+        this.reap();
+      }
+      if (this.empty) {
         break;
       }
       // Let abort events and new submissions in between steps.
@@ -156,59 +159,68 @@ export class Scheduler<J extends SchedulerJob> {
     this.runner.idle();
   }
 
-  private remove(job: J): void {
-    const at = this.running.indexOf(job);
+  private take(list: J[], job: J): boolean {
+    const at = list.indexOf(job);
     if (at >= 0) {
-      this.running.splice(at, 1);
+      list.splice(at, 1);
     }
+    return at >= 0;
   }
 
   private reap(): void {
-    for (const job of this.running.slice()) {
-      if (job.cancelled) {
-        this.remove(job);
-        this.runner.release(job, 'cancelled');
-      } else if (job.finished) {
-        this.remove(job);
-        this.runner.release(job, 'finished');
-      }
-    }
-    for (const job of this.waiting.slice()) {
-      if (job.cancelled) {
-        this.waiting.splice(this.waiting.indexOf(job), 1);
-        this.runner.release(job, 'cancelled');
+    for (const list of [this.running, this.prefilling, this.waiting]) {
+      for (const job of list.slice()) {
+        if (job.cancelled) {
+          this.take(list, job);
+          this.runner.release(job, 'cancelled');
+        } else if (job.finished) {
+          this.take(list, job);
+          this.runner.release(job, 'finished');
+        }
       }
     }
   }
 
-  private async admit(): Promise<void> {
-    while (this.waiting.length > 0 && !this.stopped) {
+  private admit(): void {
+    while (this.waiting.length > 0) {
       const next = this.waiting[0]!;
-      if (this.running.length >= this.options.maxBatch) {
-        const victim = this.running.reduce((worst, job) => (compareJobs(job, worst) > 0 ? job : worst));
+      if (this.active >= this.options.maxBatch) {
+        const admitted = [...this.running, ...this.prefilling];
+        const victim = admitted.reduce((worst, job) => (compareJobs(job, worst) > 0 ? job : worst));
         if (PRIORITY_RANK[victim.priority] <= PRIORITY_RANK[next.priority]) {
           return;
         }
-        this.remove(victim);
+        if (!this.take(this.running, victim)) {
+          this.take(this.prefilling, victim);
+        }
         this.runner.release(victim, 'paused');
         this.waiting.push(victim);
         this.waiting.sort(compareJobs);
-        this.logger.debug('paused a running request for a higher priority one', { paused: victim.priority, admitted: next.priority });
+        this.logger.debug('paused a request for a higher priority one', { paused: victim.priority, admitted: next.priority });
       }
       this.waiting.shift();
+      this.prefilling.push(next);
+    }
+  }
+
+  /** Prefills up to the budget, best job first; jobs whose prompt is in join the decode batch. */
+  private async prefillSome(): Promise<void> {
+    let budget = this.options.prefillBudget;
+    while (this.prefilling.length > 0 && budget > 0 && !this.stopped) {
+      this.prefilling.sort(compareJobs);
+      const job = this.prefilling[0]!;
       try {
-        await this.runner.start(next);
+        budget -= Math.max(1, await this.runner.prefill(job, budget));
       } catch (err) {
         this.logger.error('prefill failed', { error: err });
-        this.runner.release(next, 'failed', err);
+        this.take(this.prefilling, job);
+        this.runner.release(job, 'failed', err);
         continue;
       }
-      if (next.cancelled) {
-        this.runner.release(next, 'cancelled');
-      } else if (next.finished) {
-        this.runner.release(next, 'finished');
-      } else {
-        this.running.push(next);
+      if (job.cancelled || job.finished) {
+        this.reap();
+      } else if (job.ready && this.take(this.prefilling, job)) {
+        this.running.push(job);
       }
     }
   }

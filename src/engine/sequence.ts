@@ -45,6 +45,8 @@ export class Sequence implements SchedulerJob {
   kv: SequenceKv | undefined;
   /** The last sampled token, to be fed at the next decode step. */
   pending: number | undefined;
+  /** The prompt is processed and the first token sampled: the sequence can join the decode batch. */
+  ready = false;
   finished = false;
   stopReason: StopReason = 'max-tokens';
   reusedTokens = 0;

@@ -5,7 +5,9 @@ import { Scheduler, type BatchRunner, type ReleaseOutcome, type SchedulerJob } f
 import type { Priority } from '../../../src/engine/types';
 
 class FakeJob implements SchedulerJob {
+  ready = false;
   finished = false;
+  prefilled = 0;
   cancelled = false;
   produced = 0;
   outcome: ReleaseOutcome | undefined;
@@ -16,6 +18,7 @@ class FakeJob implements SchedulerJob {
     readonly priority: Priority,
     readonly order: number,
     readonly length: number,
+    readonly promptLength = 1,
   ) {
     this.done = new Promise((r) => (this.resolve = r));
   }
@@ -28,12 +31,22 @@ class FakeRunner implements BatchRunner<FakeJob> {
   live = new Set<FakeJob>();
   onStep: ((step: number) => void) | undefined;
   steps = 0;
-  async start(job: FakeJob): Promise<void> {
-    this.log.push(`start ${job.name}`);
+  async prefill(job: FakeJob, budget: number): Promise<number> {
+    if (job.ready) return 0;
+    if (job.prefilled === 0) this.log.push(`start ${job.name}`);
     this.live.add(job);
-    job.produced++;
-    job.finished = job.produced >= job.length;
+    const n = Math.min(budget, job.promptLength - job.prefilled);
+    job.prefilled += n;
+    this.log.push(`prefill ${job.name} ${n}`);
+    if (job.prefilled === job.promptLength) {
+      job.ready = true;
+      job.produced++;
+      job.finished = job.produced >= job.length;
+    }
+    this.onPrefill?.(job);
+    return n;
   }
+  onPrefill: ((job: FakeJob) => void) | undefined;
   async step(jobs: readonly FakeJob[]): Promise<void> {
     this.steps++;
     this.batches.push(jobs.map((j) => j.name));
@@ -58,11 +71,11 @@ class FakeRunner implements BatchRunner<FakeJob> {
 
 describe('engine/scheduler', () => {
   let order = 0;
-  const job = (name: string, priority: Priority, length: number): FakeJob => new FakeJob(name, priority, order++, length);
+  const job = (name: string, priority: Priority, length: number, promptLength = 1): FakeJob => new FakeJob(name, priority, order++, length, promptLength);
 
   it('runs jobs of one batch together and lets each leave when done', async () => {
     const runner = new FakeRunner();
-    const s = new Scheduler(runner, { maxBatch: 4, maxQueue: 10 }, new MemoryLogger());
+    const s = new Scheduler(runner, { maxBatch: 4, maxQueue: 10, prefillBudget: 100 }, new MemoryLogger());
     const a = job('a', 'chat', 2);
     const b = job('b', 'chat', 4);
     s.submit(a);
@@ -75,7 +88,7 @@ describe('engine/scheduler', () => {
 
   it('admits waiting jobs by priority class, then arrival', async () => {
     const runner = new FakeRunner();
-    const s = new Scheduler(runner, { maxBatch: 1, maxQueue: 10 }, new MemoryLogger());
+    const s = new Scheduler(runner, { maxBatch: 1, maxQueue: 10, prefillBudget: 100 }, new MemoryLogger());
     const jobs = [job('bg', 'background', 1), job('chat1', 'chat', 1), job('int1', 'interactive', 1), job('chat2', 'chat', 1), job('int2', 'interactive', 1)];
     // Submitted in the same tick: the loop starts after all are queued.
     for (const j of jobs) s.submit(j);
@@ -86,7 +99,7 @@ describe('engine/scheduler', () => {
 
   it('an interactive job joins a running chat batch at the next step instead of waiting for it', async () => {
     const runner = new FakeRunner();
-    const s = new Scheduler(runner, { maxBatch: 4, maxQueue: 10 }, new MemoryLogger());
+    const s = new Scheduler(runner, { maxBatch: 4, maxQueue: 10, prefillBudget: 100 }, new MemoryLogger());
     const chat = job('chat', 'chat', 50);
     const key = job('key', 'interactive', 3);
     runner.onStep = (step) => {
@@ -101,7 +114,7 @@ describe('engine/scheduler', () => {
 
   it('a full batch pauses its lowest priority job for an interactive one and resumes it later', async () => {
     const runner = new FakeRunner();
-    const s = new Scheduler(runner, { maxBatch: 2, maxQueue: 10 }, new MemoryLogger());
+    const s = new Scheduler(runner, { maxBatch: 2, maxQueue: 10, prefillBudget: 100 }, new MemoryLogger());
     const chat = job('chat', 'chat', 20);
     const bg = job('bg', 'background', 20);
     const key = job('key', 'interactive', 2);
@@ -120,7 +133,7 @@ describe('engine/scheduler', () => {
 
   it('cancellation removes a running job within one step and a waiting one at once', async () => {
     const runner = new FakeRunner();
-    const s = new Scheduler(runner, { maxBatch: 1, maxQueue: 10 }, new MemoryLogger());
+    const s = new Scheduler(runner, { maxBatch: 1, maxQueue: 10, prefillBudget: 100 }, new MemoryLogger());
     const long = job('long', 'chat', 1000);
     const queued = job('queued', 'chat', 1);
     let cancelledAt = -1;
@@ -142,9 +155,34 @@ describe('engine/scheduler', () => {
     assert.equal(s.active + s.queued, 0);
   });
 
+  it('a long prompt is prefilled in slices between decode steps, and a keystroke overtakes it', async () => {
+    const runner = new FakeRunner();
+    const s = new Scheduler(runner, { maxBatch: 4, maxQueue: 10, prefillBudget: 100 }, new MemoryLogger());
+    const streaming = job('streaming', 'chat', 30);
+    const longChat = job('longChat', 'chat', 2, 1000);
+    const key = job('key', 'interactive', 2, 20);
+    s.submit(streaming);
+    runner.onStep = (step) => {
+      if (step === 2) s.submit(longChat);
+    };
+    runner.onPrefill = (j) => {
+      if (j === longChat && j.prefilled === 300) s.submit(key);
+    };
+    await Promise.all([streaming.done, longChat.done, key.done]);
+    const slices = runner.log.filter((l) => l.startsWith('prefill longChat')).map((l) => Number(l.split(' ')[2]));
+    assert.equal(slices.reduce((a, b) => a + b, 0), 1000);
+    assert.ok(slices.length >= 10 && slices.every((n) => n <= 100), `slices ${slices.join()}`);
+    const keyReady = runner.log.indexOf('prefill key 20');
+    const chatDone = runner.log.length - 1 - [...runner.log].reverse().findIndex((l) => l.startsWith('prefill longChat'));
+    assert.ok(keyReady >= 0 && keyReady < chatDone, 'the keystroke was prefilled before the long prompt finished');
+    // The streaming request kept decoding while the long prompt was prefilled.
+    const stepsDuringPrefill = runner.batches.filter((b) => b.includes('streaming') && !b.includes('longChat')).length;
+    assert.ok(stepsDuringPrefill >= 10, `${stepsDuringPrefill} steps`);
+  });
+
   it('a full queue answers busy instead of growing', () => {
     const runner = new FakeRunner();
-    const s = new Scheduler(runner, { maxBatch: 1, maxQueue: 2 }, new MemoryLogger());
+    const s = new Scheduler(runner, { maxBatch: 1, maxQueue: 2, prefillBudget: 100 }, new MemoryLogger());
     const a = job('a', 'chat', 1);
     const b = job('b', 'chat', 1);
     s.submit(a);
@@ -165,7 +203,7 @@ describe('engine/scheduler', () => {
       return realStep(jobs);
     };
     const logger = new MemoryLogger();
-    const s = new Scheduler(runner, { maxBatch: 2, maxQueue: 10 }, logger);
+    const s = new Scheduler(runner, { maxBatch: 2, maxQueue: 10, prefillBudget: 100 }, logger);
     const a = job('a', 'chat', 3);
     s.submit(a);
     assert.equal(await a.done, 'failed');
