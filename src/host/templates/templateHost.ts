@@ -89,6 +89,8 @@ export class TemplateHost implements vscode.Disposable {
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.reloadInBackground()),
     );
     this.ready = this.reload();
+    // Awaited by callers that need the catalog; a failed first load is logged in `load`.
+    this.ready.catch(() => undefined);
   }
 
   get catalog(): TemplateCatalog | undefined {
