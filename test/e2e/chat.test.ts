@@ -1,14 +1,13 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openWorkbench, type Workbench } from '../harness/workbench';
+import { openWorkbench, saveActiveEditor, type Workbench } from '../harness/workbench';
 
 describe('GUI: chat sidebar answers from the bundled model and inserts its code', function () {
   this.timeout(300_000);
   let wb: Workbench;
 
   before(async () => {
-    wb = await openWorkbench({ 'autoglm.chat.maxTokens': 96 });
+    wb = await openWorkbench({ 'autoglm.chat.maxTokens': 96, 'autoglm.chat.temperature': 0 });
   });
 
   after(async () => {
@@ -56,14 +55,8 @@ describe('GUI: chat sidebar answers from the bundled model and inserts its code'
 
     // Save through the editor and read the file from disk.
     await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+S');
     const file = path.join(wb.workspace, 'src', 'sample.ts');
-    const deadline = Date.now() + 20_000;
-    let saved = fs.readFileSync(file, 'utf8');
-    while (!saved.includes(codeText.trim()) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      saved = fs.readFileSync(file, 'utf8');
-    }
+    const saved = await saveActiveEditor(page, file, (text) => text.includes(codeText.trim()));
     assert.ok(saved.startsWith('export function add(a: number, b: number): number {'), 'the original code is kept');
     assert.ok(saved.includes(codeText.trim()), 'the inserted code block is saved in the file');
     await wb.screenshot('chat-inserted');

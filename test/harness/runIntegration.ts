@@ -20,7 +20,7 @@ const TESTS_ENTRY = path.join(ROOT, 'out', 'test', 'integration', 'index.js');
 const TIMEOUT_MS = Number(process.env.AUTOGLM_INTEGRATION_TIMEOUT_MS ?? 15 * 60_000);
 
 /** Short answers keep the suite quick; behaviour does not depend on their length. */
-const INTEGRATION_SETTINGS = { 'autoglm.chat.maxTokens': 48 };
+const INTEGRATION_SETTINGS = { 'autoglm.chat.maxTokens': 48, 'autoglm.chat.temperature': 0 };
 
 function freshWorkspace(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-ws-'));

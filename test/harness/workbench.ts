@@ -73,3 +73,18 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Saves the active editor and returns the file's text once `done` holds for it. Ctrl+S is
+ * repeated because a keystroke can land while the workbench is still busy with a suggestion.
+ */
+export async function saveActiveEditor(page: Page, file: string, done: (text: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let text = fs.readFileSync(file, 'utf8');
+  while (!done(text) && Date.now() < deadline) {
+    await page.keyboard.press('Control+S');
+    await new Promise((r) => setTimeout(r, 1000));
+    text = fs.readFileSync(file, 'utf8');
+  }
+  return text;
+}
