@@ -19,6 +19,7 @@
  * `--backend engine` runs the bundled model through src/backends/localEngine.ts.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Backend, type BackendChunk, type BackendInfo, type BackendRequest, type BackendStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
@@ -312,7 +313,7 @@ async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCo
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const files = args.files.map((name) => {
-    const source = readFileSync(path.join(root, name), 'utf8').replace(/\r\n/g, '\n');
+    const source = readFileSync(path.resolve(root, name), 'utf8').replace(/\r\n/g, '\n');
     return { name, source, region: pickRegion(source, args.chars) };
   });
 
@@ -334,6 +335,8 @@ async function main(): Promise<void> {
     return engine;
   };
 
+  // Other work on the machine slows a CPU engine; the load average says how much there was.
+  const loadBefore = os.loadavg();
   const runOnce = async (reuse: boolean) => {
     const made = await makeBackend();
     try {
@@ -351,6 +354,8 @@ async function main(): Promise<void> {
     backend: args.backend,
     device,
     node: process.version,
+    cpus: os.cpus().length,
+    loadAverage1m: { before: round(loadBefore[0]!), after: round(os.loadavg()[0]!) },
     files: files.map((f) => ({ name: f.name, typedChars: f.region.end - f.region.start })),
     settings: { seed: args.seed, charsPerFile: args.chars, msPerChar: '80-150', fakeTokenMs: args.fakeTokenMs, debounce: DEFAULT_COMPLETION_SETTINGS.debounceMs, promptTokens: DEFAULT_COMPLETION_SETTINGS.promptTokens },
     pipeline,

@@ -49,6 +49,16 @@ export class AdaptiveDebounce {
     return Math.round(Math.min(this.maxMs, Math.max(this.minMs, this.averageMs)));
   }
 
+  /**
+   * Records how long an aborted generation had run, in ms: the real latency was at least that.
+   * Counting only the generations that finish would learn from the fast ones alone.
+   */
+  recordLowerBound(ms: number): void {
+    if (ms > (this.averageMs ?? this.initialMs)) {
+      this.recordLatency(ms);
+    }
+  }
+
   /** Records how long a finished generation took, in ms. */
   recordLatency(ms: number): void {
     if (!Number.isFinite(ms) || ms < 0) {

@@ -130,6 +130,7 @@ export class CompletionPipeline {
     const request = this.latest.begin(signal);
     let sleptMs = 0;
     let generating = false;
+    let generationStart = 0;
     try {
       const reason = prefilter(snapshot, this.settings);
       if (reason !== undefined) {
@@ -163,7 +164,7 @@ export class CompletionPipeline {
 
       this.counters.generationsStarted++;
       generating = true;
-      const generationStart = performance.now();
+      generationStart = performance.now();
       const { text, promptTokens, reusedTokens } = await this.generate(snapshot, view, template, mode, request.signal, traceId);
       if (request.signal.aborted) {
         throw abortError();
@@ -187,6 +188,7 @@ export class CompletionPipeline {
         this.counters.cancelled++;
         if (generating) {
           this.counters.cancelledWhileGenerating++;
+          this.debounce.recordLowerBound(performance.now() - generationStart);
         }
         log.debug('completion cancelled', { generating });
         return undefined;

@@ -200,4 +200,23 @@ describe('completion/pipeline', () => {
     const { backend } = await complete('const user = await fetchUser(userId);\nconst posts = await api.get(║', ['"/posts");'], { neighbours: [neighbour] });
     assert.ok(backend.requests[0]!.prompt.startsWith('<|repo_name|>src\n<|file_sep|>src/users.ts\nexport async function fetchUser'));
   });
+
+  it('forgets cached answers when a setting that shapes them changes', async () => {
+    const { pipeline, backend } = pipelineWith(['items.length;']);
+    await pipeline.provide(snapshot('const total = ║'), new AbortController().signal);
+    pipeline.updateSettings(settings({ maxTokens: 32 }));
+    const again = await pipeline.provide(snapshot('const total = ║'), new AbortController().signal);
+    assert.equal(again?.stats.source, 'generated');
+    assert.equal(backend.requests.length, 2);
+    assert.equal(backend.requests[1]!.maxTokens, 32);
+  });
+
+  it('generates every time when reuse is off (the benchmark peer)', async () => {
+    const { pipeline, backend } = pipelineWith(['items.length;'], { reuse: false });
+    await pipeline.provide(snapshot('const total = ║'), new AbortController().signal);
+    await pipeline.provide(snapshot('const total = i║'), new AbortController().signal);
+    await pipeline.provide(snapshot('const total = i║'), new AbortController().signal);
+    assert.equal(backend.requests.length, 3);
+    assert.equal(pipeline.stats().servedByTypedAhead + pipeline.stats().servedFromCache, 0);
+  });
 });

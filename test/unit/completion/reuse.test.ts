@@ -17,6 +17,15 @@ describe('completion/debounce, cancellation, cache, typed-ahead', () => {
     assert.equal(d.delayMs, 300);
   });
 
+  it('learns from aborted generations that ran longer than the average, not from shorter ones', () => {
+    const d = new AdaptiveDebounce('adaptive');
+    d.recordLatency(60);
+    d.recordLowerBound(30);
+    assert.equal(d.delayMs, 60);
+    d.recordLowerBound(400);
+    assert.equal(d.delayMs, Math.round(60 + 0.3 * 340));
+  });
+
   it('uses a fixed debounce as set', () => {
     const d = new AdaptiveDebounce(40);
     d.recordLatency(500);
