@@ -16,55 +16,58 @@ export interface DecodeOptions {
 
 export async function measureDecode(ctx: BenchContext, modelDir: string, options: DecodeOptions): Promise<Record<string, unknown>> {
   const engine = await loadEngine(modelDir, { variant: options.variant, prefixCacheBytes: 0 });
+  // The peer as users get it (onnxruntime's default threads), and with the engine's thread count.
   const peer = await loadPeer(modelDir, options.variant);
+  const engineThreads = engine.model.threads;
+  const peerSameThreads = engineThreads === undefined ? undefined : await loadPeer(modelDir, options.variant, engineThreads);
   const ids = engine.encode(options.promptText);
   const n = options.newTokens;
-  const timeEngine = (tokens: number) => timed(() => generateText(engine, { prompt: ids, maxTokens: tokens, stopAtEos: false, usePrefixCache: false }));
-  const timePeer = (tokens: number) => timed(() => peer.generate(ids, tokens));
-  // Warm-up, and a check that both produce the same greedy tokens.
-  const ours = (await generateText(engine, { prompt: ids, maxTokens: 16, stopAtEos: false })).tokenIds;
-  const theirs = await peer.generate(ids, 16);
-  const rate = (one: { wallMs: number; cpuMs: number }, many: { wallMs: number; cpuMs: number }) => ({
+  type Rate = { wall: number; cpu: number };
+  const rate = (one: { wallMs: number; cpuMs: number }, many: { wallMs: number; cpuMs: number }): Rate => ({
     wall: ((n - 1) * 1000) / Math.max(1e-6, many.wallMs - one.wallMs),
     cpu: ((n - 1) * 1000) / Math.max(1e-6, many.cpuMs - one.cpuMs),
   });
-  const engineRates: number[] = [];
-  const peerRates: number[] = [];
-  const ratios: number[] = [];
-  const cpuRatios: number[] = [];
+  const contenders: Array<{ name: string; run: (tokens: number) => Promise<unknown> }> = [
+    { name: 'engine', run: (tokens) => generateText(engine, { prompt: ids, maxTokens: tokens, stopAtEos: false, usePrefixCache: false }) },
+    { name: 'peer', run: (tokens) => peer.generate(ids, tokens) },
+    ...(peerSameThreads ? [{ name: 'peerSameThreads', run: (tokens: number) => peerSameThreads.generate(ids, tokens) }] : []),
+  ];
+  // Warm-up, and a check that both produce the same greedy tokens.
+  const ours = (await generateText(engine, { prompt: ids, maxTokens: 16, stopAtEos: false })).tokenIds;
+  const theirs = await peer.generate(ids, 16);
+  const rates = new Map<string, Rate[]>(contenders.map((c) => [c.name, []]));
   for (let r = 0; r < options.rounds; r++) {
-    // Alternate who goes first in a round.
-    const runEngine = async () => rate(await timeEngine(1), await timeEngine(n));
-    const runPeer = async () => rate(await timePeer(1), await timePeer(n));
-    let e;
-    let p;
-    if (r % 2 === 0) {
-      e = await runEngine();
-      p = await runPeer();
-    } else {
-      p = await runPeer();
-      e = await runEngine();
+    // Rotate who goes first in a round.
+    for (let k = 0; k < contenders.length; k++) {
+      const c = contenders[(r + k) % contenders.length]!;
+      rates.get(c.name)!.push(rate(await timed(() => c.run(1)), await timed(() => c.run(n))));
     }
-    engineRates.push(e.wall);
-    peerRates.push(p.wall);
-    ratios.push(e.wall / p.wall);
-    cpuRatios.push(e.cpu / p.cpu);
-    ctx.log(`  round ${r + 1}: engine ${round(e.wall, 1)} tok/s, peer ${round(p.wall, 1)} tok/s, ratio ${round(e.wall / p.wall)} (per CPU second: ${round(e.cpu / p.cpu)})`);
+    const e = rates.get('engine')!.at(-1)!;
+    ctx.log(`  round ${r + 1}: ${contenders.map((c) => `${c.name} ${round(rates.get(c.name)!.at(-1)!.wall, 1)} tok/s`).join(', ')}; engine/peer ${round(e.wall / rates.get('peer')!.at(-1)!.wall)}`);
   }
   await engine.dispose();
   await peer.dispose();
+  await peerSameThreads?.dispose();
+  const summary = (name: string) => {
+    const mine = rates.get('engine')!;
+    const theirs = rates.get(name)!;
+    return {
+      tokensPerSecond: round(median(theirs.map((x) => x.wall)), 1),
+      engineOverPeer: round(median(mine.map((x, i) => x.wall / theirs[i]!.wall))),
+      engineOverPeerPerRound: mine.map((x, i) => round(x.wall / theirs[i]!.wall)),
+      engineOverPeerPerCpuSecond: round(median(mine.map((x, i) => x.cpu / theirs[i]!.cpu))),
+    };
+  };
   return {
     variant: options.variant,
     promptTokens: ids.length,
     newTokens: n,
     rounds: options.rounds,
+    engineThreads: engineThreads ?? 'onnxruntime default',
     sameGreedyTokensAsPeer: JSON.stringify(ours) === JSON.stringify(theirs),
-    engineTokensPerSecond: round(median(engineRates), 1),
-    peerTokensPerSecond: round(median(peerRates), 1),
-    ratioMedian: round(median(ratios)),
-    ratioPerRound: ratios.map((x) => round(x)),
-    cpuTimeRatioMedian: round(median(cpuRatios)),
-    cpuTimeRatioPerRound: cpuRatios.map((x) => round(x)),
+    engineTokensPerSecond: round(median(rates.get('engine')!.map((x) => x.wall)), 1),
+    peer: summary('peer'),
+    ...(peerSameThreads ? { peerWithEngineThreads: summary('peerSameThreads') } : {}),
   };
 }
 

@@ -47,6 +47,7 @@ export const scaleBenchmark: Benchmark = {
         weightBytes: bytes,
         machineLimitTokensPerSecond: round(limit, 2),
         engineFractionOfLimit: round((measured['engineTokensPerSecond'] as number) / limit, 2),
+        peerFractionOfLimit: round((measured['peer'] as { tokensPerSecond: number }).tokensPerSecond / limit, 2),
       };
     }
     const result = {

@@ -54,7 +54,7 @@ export async function replayTyping(ctx: BenchContext, options: TypingOptions): P
     ttftOn.push(pair.on.stats.timeToFirstTokenMs);
     ttftOff.push(pair.off.stats.timeToFirstTokenMs);
     if (JSON.stringify(pair.on.tokenIds) !== JSON.stringify(pair.off.tokenIds)) mismatches++;
-    if ((i + 1) % 25 === 0) {
+    if ((i + 1) % 20 === 0) {
       ctx.log(`  ${i + 1}/${options.typedChars} keystrokes: prefilled ${round((100 * prefilled) / promptTokens, 1)}%, median TTFT on ${round(median(ttftOn), 1)} ms, off ${round(median(ttftOff), 1)} ms`);
     }
   }
@@ -77,11 +77,11 @@ export const typingBenchmark: Benchmark = {
   name: 'typing',
   summary: 'typing replay of a real source file with a FIM request per keystroke: prefill fraction and TTFT, prefix cache on vs off',
   async run(ctx) {
-    const keystrokes = ctx.quick ? 30 : 200;
+    const keystrokes = ctx.quick ? 20 : 100;
     ctx.log('typing at the end of the text (no suffix)');
-    const atEnd = await replayTyping(ctx, { startChars: 3000, typedChars: keystrokes, suffixChars: 0, maxTokens: 8 });
+    const atEnd = await replayTyping(ctx, { startChars: 2000, typedChars: keystrokes, suffixChars: 0, maxTokens: 8 });
     ctx.log('typing in the middle of the file (200-character suffix)');
-    const midFile = await replayTyping(ctx, { startChars: 3000, typedChars: Math.ceil(keystrokes / 2), suffixChars: 200, maxTokens: 8 });
+    const midFile = await replayTyping(ctx, { startChars: 2000, typedChars: Math.ceil(keystrokes / 2), suffixChars: 200, maxTokens: 8 });
     const result = {
       target: 'prefilled <= 10% of prompt tokens; median TTFT >= 3x better than with the prefix cache off',
       atEnd,

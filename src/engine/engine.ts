@@ -20,7 +20,7 @@ export interface EngineOptions {
   variant?: ModelVariant;
   /** Execution provider; default 'auto' (GPU providers of the platform, then CPU). */
   provider?: ProviderSetting;
-  /** Intra-op threads; default: onnxruntime's choice (one per physical core). */
+  /** Intra-op threads; default: 1 for small models (under 100 MiB of weights), else onnxruntime's choice (one per core). */
   threads?: number;
   /** Most requests decoding together; default 16. */
   maxBatch?: number;
@@ -47,6 +47,8 @@ export interface ModelInfo {
   file: string;
   /** Context window in tokens. */
   contextLength: number;
+  /** Intra-op threads of the session; undefined: onnxruntime's default. */
+  threads: number | undefined;
   eosTokenIds: readonly number[];
   hasChatTemplate: boolean;
   /** Why providers tried before the one in use did not load. */
@@ -118,6 +120,7 @@ export class Engine {
       provider: opened.provider,
       file: opened.file,
       contextLength: folder.config.maxPositions,
+      threads: opened.threads,
       eosTokenIds: folder.eosTokenIds,
       hasChatTemplate: chat !== undefined,
       fallbacks: opened.fallbacks,

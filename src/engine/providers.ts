@@ -32,8 +32,23 @@ export function providerCandidates(setting: ProviderSetting, platform: NodeJS.Pl
 }
 
 export interface SessionOptions {
-  /** Intra-op threads; undefined lets onnxruntime choose (one per physical core). */
+  /**
+   * Intra-op threads. Default: 1 for models under SMALL_MODEL_BYTES of weights, whose operators are
+   * too small to gain from threads and lose much to their synchronisation (measured 2-4x slower
+   * with two threads on a busy 2-core machine); otherwise onnxruntime's choice (one per core).
+   */
   threads?: number;
+}
+
+export const SMALL_MODEL_BYTES = 100 * 2 ** 20;
+
+/** Bytes of weights of an ONNX file, its external data file included. */
+export async function weightBytes(file: string): Promise<number> {
+  let total = 0;
+  for (const f of [file, `${file}_data`, `${file}.data`]) {
+    total += (await fs.stat(f).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
 }
 
 export interface OpenedSession {
@@ -41,6 +56,8 @@ export interface OpenedSession {
   provider: ConcreteProvider;
   variant: ConcreteVariant;
   file: string;
+  /** Intra-op threads set on the session; undefined: onnxruntime's default. */
+  threads: number | undefined;
   /** Why the providers tried before this one did not load. */
   fallbacks: Array<{ provider: ConcreteProvider; variant: ConcreteVariant; reason: string }>;
 }
@@ -74,19 +91,20 @@ export async function openSession(
     // A GPU attempt uses only its preferred file; CPU goes through every candidate of `auto`.
     for (const { variant, file } of provider === 'cpu' ? candidates : candidates.slice(0, 1)) {
       await checkFile(file);
+      const threads = options.threads ?? ((await weightBytes(file)) < SMALL_MODEL_BYTES ? 1 : undefined);
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
         interOpNumThreads: 1,
-        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+        ...(threads ? { intraOpNumThreads: threads } : {}),
         // The reason of a failed GPU attempt is logged here; onnxruntime's own error print is noise.
         ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
       };
       try {
         const session = await create(file, sessionOptions);
-        logger.info('model session opened', { provider, variant, file, fallbacks });
-        return { session, provider, variant, file, fallbacks };
+        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', fallbacks });
+        return { session, provider, variant, file, threads, fallbacks };
       } catch (err) {
         const reason = errorMessage(err).split('\n')[0] ?? 'unknown error';
         if (provider !== 'cpu') {
