@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks';
 import type { Backend } from './backends/backend';
 import { LocalEngineBackend } from './backends/localEngine';
 import { ChatController } from './chat/chatController';
-import { CompletionPipeline, estimateTokens } from './completion';
+import { CompletionPipeline, estimateTokens, FIM_FAMILIES, type FimTemplate } from './completion';
+import { packFimTemplate } from './templates';
 import { HistoryStore } from './chat/history';
 import { VERSION } from './common/version';
 import { ChatContextSource } from './host/chatContext';
@@ -16,7 +17,9 @@ import { createChannelLogger } from './host/logChannel';
 import { BUNDLED_MODEL_DIR, describeEngine } from './host/modelInfo';
 import { RecentDocuments } from './host/completionSnapshot';
 import { InlineCompletionProvider } from './host/inlineCompletion';
+import { TemplateSlashCommands } from './host/slashCommands';
 import { EngineStatusBar } from './host/statusBar';
+import { registerTemplateFeatures } from './host/templates';
 import { registerStatusMenu } from './host/statusMenu';
 
 /** What the extension exposes to other extensions and to its own extension-host tests. */
@@ -86,6 +89,30 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
 
   const statusBar = register(new EngineStatusBar('autoglm.statusMenu'));
 
+  const countTokens = (text: string): number => backend?.countTokensIfLoaded(text) ?? estimateTokens(text);
+
+  // Prompt packs: built-in < user < workspace (trusted workspaces only); reloaded on change.
+  const templates = register(
+    registerTemplateFeatures({
+      logger,
+      extensionPath: context.extensionPath,
+      userPackFolders: config.templates.userPacks,
+      countTokens,
+      fileContentTokens: config.templates.fileContextTokens,
+    }),
+  );
+  /** Fill-in-the-middle formats from the prompt packs, which win over the built-in ones. */
+  const packFimTemplates = (): Record<string, FimTemplate> => {
+    const catalog = templates.catalog;
+    if (!catalog) {
+      return {};
+    }
+    return Object.fromEntries(FIM_FAMILIES.flatMap((family) => {
+      const template = packFimTemplate(catalog, family, countTokens);
+      return template ? [[family, template] as const] : [];
+    }));
+  };
+
   // Inline completion: the pipeline talks to whichever backend is current.
   const recent = register(new RecentDocuments());
   let pipeline: CompletionPipeline | undefined;
@@ -94,7 +121,8 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       backend: { generate: (request, signal) => getBackend().generate(request, signal), info: () => getBackend().info() },
       settings: config.completion,
       logger,
-      countTokens: (text) => backend?.countTokensIfLoaded(text) ?? estimateTokens(text),
+      countTokens,
+      templates: packFimTemplates(),
     });
     return pipeline;
   };
@@ -105,10 +133,28 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     enabled: () => config.completion.enabled,
     setState: (state, detail) => statusBar.setState(state, detail),
   });
+  register(
+    templates.onDidChange(() => {
+      pipeline = undefined;
+      chatView.postState();
+    }),
+  );
   register(vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], completionProvider));
   const contextSource = register(new ChatContextSource(() => config.chat.fileContextChars));
   const codeActions = register(new CodeActions(() => contextSource.editor));
-  let slashSource: SlashCommandSource | undefined;
+  const slashSource: SlashCommandSource = new TemplateSlashCommands(() => templates.catalog, countTokens, () => contextSource.file());
+  const systemPrompt = (): string => {
+    const system = templates.catalog?.get('system');
+    if (!system) {
+      return DEFAULT_SYSTEM_PROMPT;
+    }
+    try {
+      return system.render({ workspaceName: vscode.workspace.name ?? '' }, { countTokens }).text;
+    } catch (err) {
+      logger.warn('The system template did not render; using the default system prompt', { error: err });
+      return DEFAULT_SYSTEM_PROMPT;
+    }
+  };
 
   let controller: ChatController | undefined;
   const historyDir = (context.storageUri ?? context.globalStorageUri).fsPath;
@@ -123,10 +169,15 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
           backend: async (): Promise<Backend> => getBackend(),
           store: new HistoryStore(path.join(historyDir, 'chat-history.json')),
           logger: logger.child({ component: 'chat' }),
-          systemPrompt: () => DEFAULT_SYSTEM_PROMPT,
+          systemPrompt,
           contextTokens: () => backend?.info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
-          answerTokens: config.chat.maxTokens,
-          temperature: config.chat.temperature,
+          // Getters, so that changed settings apply to the next answer.
+          get answerTokens() {
+            return config.chat.maxTokens;
+          },
+          get temperature() {
+            return config.chat.temperature;
+          },
           persistEveryMs: 1000,
           onEvent: (e) => chatView.onChatEvent(e),
         });
@@ -161,6 +212,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
         pipeline = undefined;
       }
       pipeline?.updateSettings(next.completion);
+      void templates.setUserPackFolders(next.templates.userPacks);
       completionProvider.refreshState();
       refreshStatus();
       logger.info('Settings changed', { model: next.model, engine: next.engine, logLevel: next.log.level });

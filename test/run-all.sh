@@ -42,6 +42,9 @@ check build node esbuild.mjs
 check typecheck npm run --silent typecheck
 check lint npx eslint . --max-warnings 0
 suite unit npx mocha --config test/unit/.mocharc.json
+# The built-in prompt pack is checked the way a team checks its own pack in CI.
+check templates-lint node dist/cli.js templates lint prompts
+check templates-test node dist/cli.js templates test prompts
 check package node tools/package.mjs --target linux-x64
 suite vsix npx mocha --config test/package/.mocharc.json
 suite integration npx tsx test/harness/runIntegration.ts

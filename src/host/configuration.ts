@@ -28,6 +28,12 @@ export interface AutoGlmConfig {
     prompts: boolean;
   };
   completion: CompletionSettings;
+  templates: {
+    /** User prompt pack folders, lowest precedence first. */
+    userPacks: string[];
+    /** Tokens of file content a template may include. */
+    fileContextTokens: number;
+  };
   chat: {
     /** Most tokens of one answer. */
     maxTokens: number;
@@ -82,6 +88,10 @@ export function readConfiguration(): AutoGlmConfig {
       promptTokens: clampInt(c.get('inlineCompletion.promptTokens'), 128, 32_768, DEFAULT_COMPLETION_SETTINGS.promptTokens),
       fimTemplate: oneOf(c.get('inlineCompletion.fimTemplate'), ['auto', ...FIM_FAMILIES], 'auto'),
       maxFileChars: DEFAULT_COMPLETION_SETTINGS.maxFileChars,
+    },
+    templates: {
+      userPacks: (c.get<unknown[]>('templates.userPacks') ?? []).filter((f): f is string => typeof f === 'string' && f.trim() !== ''),
+      fileContextTokens: clampInt(c.get('templates.fileContextTokens'), 0, 200_000, 4000),
     },
     chat: {
       maxTokens: clampInt(c.get('chat.maxTokens'), 16, 8192, 512),

@@ -19,6 +19,16 @@ function workspaceFile(rel: string): vscode.Uri {
   return vscode.Uri.joinPath(folder.uri, rel);
 }
 
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) {
+      throw new Error('timed out');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('chat in a real VS Code', () => {
   it('streams a reply from the bundled model into the chat view and saves the conversation', async () => {
     const { chat } = await api();
@@ -52,6 +62,35 @@ describe('chat in a real VS Code', () => {
     const asked = turns[turns.length - 2]!;
     assert.equal(asked.context?.[0]?.text, doc.getText(new vscode.Range(0, 0, 2, 1)));
     assert.deepEqual(chat.view.state().pending, [], 'context is used by one message');
+  });
+
+  it('runs /explain from the prompt pack with the selection, and lists the pack commands', async () => {
+    const { chat } = await api();
+    await until(() => chat.view.state().slashCommands.length > 0);
+    const names = chat.view.state().slashCommands.map((c) => c.name);
+    for (const name of ['explain', 'tests', 'doc', 'fix', 'refactor', 'review']) {
+      assert.ok(names.includes(name), `/${name} is offered`);
+    }
+    const doc = await vscode.workspace.openTextDocument(workspaceFile('src/sample.ts'));
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(0, 0, 2, 1);
+    await vscode.commands.executeCommand('autoglm.chat.explain');
+    const turns = chat.controller().current()!.turns;
+    const asked = turns[turns.length - 2]!;
+    assert.equal(asked.content, '/explain');
+    assert.equal(asked.templateId, 'explain');
+    assert.ok(asked.prompt?.includes(doc.getText(new vscode.Range(0, 0, 2, 1))), 'the selection is rendered into the prompt');
+    assert.match(asked.prompt ?? '', /Explain what the following code does/);
+    assert.equal(turns[turns.length - 1]!.role, 'assistant');
+  });
+
+  it('reports an unknown slash command without sending anything', async () => {
+    const { chat } = await api();
+    const turnsBefore = chat.controller().current()?.turns.length ?? 0;
+    await chat.view.submit('/nosuchcommand now');
+    assert.equal(chat.controller().current()?.turns.length ?? 0, turnsBefore);
+    const notice = chat.view.posted.filter((m) => m.type === 'chat/notice').at(-1);
+    assert.match(notice?.type === 'chat/notice' ? notice.message : '', /Unknown command \/nosuchcommand\. Available: .*\/explain/);
   });
 
   it('inserts a code block at the cursor and applies one through an accepted diff', async () => {
