@@ -1,0 +1,178 @@
+/**
+ * Owns the service's one engine: loads it on demand (once, however many clients ask), switches
+ * to another model without restarting the process, and runs every generation through one path
+ * that keeps the metrics.
+ */
+import * as path from 'node:path';
+import { AutoGlmError, BusyError, errorMessage, isAbortError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { Engine, type ChatMessage, type EngineOptions, type GenerateEvent, type GenerateRequest } from '../engine';
+import type { ModelSpec, ServiceModelInfo } from '../protocol/service';
+import type { ServiceMetrics } from './metrics';
+
+export interface EngineHostOptions {
+  /** Most requests waiting for a batch slot before BusyError; default 1024 (many windows and HTTP callers share it). */
+  maxQueue?: number;
+  /** How long a replaced model may finish its requests before it is disposed; default 30 s. */
+  drainMs?: number;
+  load?: (options: EngineOptions) => Promise<Engine>;
+}
+
+export type PromptSource = { text: string } | { messages: readonly ChatMessage[] };
+
+export interface HostRequest extends Omit<GenerateRequest, 'prompt'> {
+  prompt: PromptSource;
+}
+
+export class EngineHost {
+  modelLoads = 0;
+  private spec: ModelSpec;
+  private loading: Promise<Engine> | undefined;
+  private current: Engine | undefined;
+  private loadError: string | undefined;
+  private disposed = false;
+
+  constructor(
+    spec: ModelSpec,
+    private readonly logger: Logger,
+    private readonly metrics: ServiceMetrics,
+    private readonly options: EngineHostOptions = {},
+  ) {
+    this.spec = spec;
+  }
+
+  get modelSpec(): ModelSpec {
+    return this.spec;
+  }
+
+  get loaded(): Engine | undefined {
+    return this.current;
+  }
+
+  engine(): Promise<Engine> {
+    if (this.disposed) {
+      return Promise.reject(new AutoGlmError('The service is shutting down', 'shutting-down'));
+    }
+    if (!this.loading) {
+      this.loading = this.load(this.spec).then(
+        (engine) => {
+          this.current = engine;
+          return engine;
+        },
+        (err: unknown) => {
+          this.loading = undefined;
+          throw err;
+        },
+      );
+    }
+    return this.loading;
+  }
+
+  private async load(spec: ModelSpec): Promise<Engine> {
+    const started = Date.now();
+    this.logger.info('loading model', { modelDir: spec.modelDir, variant: spec.variant, provider: spec.provider });
+    try {
+      const engine = await (this.options.load ?? ((o) => Engine.load(o)))({
+        modelDir: spec.modelDir,
+        variant: spec.variant,
+        provider: spec.provider,
+        ...(spec.threads > 0 ? { threads: spec.threads } : {}),
+        maxQueue: this.options.maxQueue ?? 1024,
+        logger: this.logger,
+      });
+      this.modelLoads++;
+      this.loadError = undefined;
+      this.logger.info('model ready', { model: engine.model.name, provider: engine.model.provider, variant: engine.model.variant, loadMs: Date.now() - started, modelLoads: this.modelLoads });
+      if (this.disposed) {
+        await engine.dispose();
+        throw new AutoGlmError('The service is shutting down', 'shutting-down');
+      }
+      return engine;
+    } catch (err) {
+      this.loadError = errorMessage(err);
+      this.logger.error('model failed to load', { error: err, modelDir: spec.modelDir });
+      throw err;
+    }
+  }
+
+  /**
+   * Loads `spec` beside the current model, then routes new requests to it; the old one finishes
+   * its requests (up to `drainMs`) and is released.
+   */
+  async switchModel(spec: ModelSpec): Promise<ServiceModelInfo> {
+    const next = await this.load(spec);
+    const old = this.current;
+    const oldLoading = this.loading;
+    this.spec = spec;
+    this.current = next;
+    this.loading = Promise.resolve(next);
+    const retire = old ?? (oldLoading ? await oldLoading.catch(() => undefined) : undefined);
+    if (retire && retire !== next) {
+      const drain = this.options.drainMs ?? 30_000;
+      void Promise.race([retire.whenIdle(), new Promise<void>((r) => setTimeout(r, drain).unref())]).then(() => retire.dispose());
+    }
+    return this.modelInfo();
+  }
+
+  modelInfo(): ServiceModelInfo {
+    const m = this.current?.model;
+    return {
+      name: m?.name ?? path.basename(this.spec.modelDir),
+      modelDir: this.spec.modelDir,
+      loaded: m !== undefined,
+      ...(m ? { provider: m.provider, variant: m.variant, modelType: m.config.modelType, contextLength: m.contextLength } : {}),
+      ...(this.loadError !== undefined ? { loadError: this.loadError } : {}),
+    };
+  }
+
+  /**
+   * Streams one request and records it in the metrics under `api`. Cancellation ends the stream
+   * without an error (the caller sees no `done`); other failures are thrown.
+   */
+  async *generate(api: string, request: HostRequest, signal: AbortSignal, logger: Logger): AsyncGenerator<GenerateEvent> {
+    const started = performance.now();
+    // Leaving the loop early (a closed HTTP connection) counts as cancelled, like an abort.
+    let outcome = 'cancelled';
+    let sawToken = false;
+    try {
+      const engine = await this.engine();
+      const prompt = 'text' in request.prompt ? request.prompt.text : engine.renderChat(request.prompt.messages, { addGenerationPrompt: true });
+      const { prompt: _source, ...rest } = request;
+      if (signal.aborted) {
+        return;
+      }
+      for await (const event of engine.generate({ ...rest, prompt }, signal)) {
+        if (!sawToken && event.tokenIds.length > 0) {
+          sawToken = true;
+          this.metrics.firstTokenLatency.observe((performance.now() - started) / 1000, { api });
+        }
+        if (event.type === 'done') {
+          const s = event.stats;
+          this.metrics.recordTokens(s.promptTokens, s.reusedTokens, s.generatedTokens);
+          this.metrics.requestLatency.observe((performance.now() - started) / 1000, { api });
+          outcome = 'ok';
+          logger.debug('generation done', { api, promptTokens: s.promptTokens, reusedTokens: s.reusedTokens, generatedTokens: s.generatedTokens, stopReason: s.stopReason, totalMs: Math.round(s.totalMs) });
+        }
+        yield event;
+      }
+    } catch (err) {
+      if (signal.aborted && isAbortError(err)) {
+        return;
+      }
+      outcome = err instanceof BusyError ? 'busy' : 'error';
+      throw err;
+    } finally {
+      this.metrics.generations.inc({ api, outcome });
+      if (outcome === 'cancelled') {
+        logger.debug('generation cancelled', { api, ms: Math.round(performance.now() - started) });
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const engine = this.current ?? (this.loading ? await this.loading.catch(() => undefined) : undefined);
+    this.current = undefined;
+    await engine?.dispose();
+  }
+}

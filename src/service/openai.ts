@@ -1,0 +1,158 @@
+/**
+ * The OpenAI-compatible request shapes: validation of `/v1/completions` and
+ * `/v1/chat/completions` bodies, and the error shape `{error: {message, type, param, code}}`.
+ */
+import type { ChatMessage } from '../engine';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+
+  body(): { error: { message: string; type: string; param: string | null; code: string | null } } {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export const invalid = (message: string, param: string | null = null, code: string | null = null): ApiError => new ApiError(400, message, 'invalid_request_error', code, param);
+
+export interface SamplingParams {
+  model: string | undefined;
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  seed: number | undefined;
+  stop: string[];
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+export interface CompletionParams extends SamplingParams {
+  prompt: string;
+  suffix: string | undefined;
+}
+
+export interface ChatCompletionParams extends SamplingParams {
+  messages: ChatMessage[];
+}
+
+type Body = Record<string, unknown>;
+
+function asBody(value: unknown): Body {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid('The request body must be a JSON object');
+  }
+  return value as Body;
+}
+
+function optionalNumber(body: Body, name: string, min: number, max: number, integer: boolean): number | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) {
+    return undefined;
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    throw invalid(`'${name}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`, name);
+  }
+  return v;
+}
+
+function sampling(body: Body, defaultMaxTokens: number): SamplingParams {
+  const model = body['model'];
+  if (model !== undefined && typeof model !== 'string') {
+    throw invalid("'model' must be a string", 'model');
+  }
+  const n = optionalNumber(body, 'n', 1, 1, true);
+  void n;
+  const stopValue = body['stop'];
+  let stop: string[] = [];
+  if (typeof stopValue === 'string') {
+    stop = [stopValue];
+  } else if (Array.isArray(stopValue)) {
+    if (stopValue.length > 4 || !stopValue.every((s): s is string => typeof s === 'string')) {
+      throw invalid("'stop' must be a string or an array of at most 4 strings", 'stop');
+    }
+    stop = stopValue;
+  } else if (stopValue !== undefined && stopValue !== null) {
+    throw invalid("'stop' must be a string or an array of at most 4 strings", 'stop');
+  }
+  const stream = body['stream'];
+  if (stream !== undefined && stream !== null && typeof stream !== 'boolean') {
+    throw invalid("'stream' must be a boolean", 'stream');
+  }
+  const streamOptions = body['stream_options'];
+  const includeUsage = typeof streamOptions === 'object' && streamOptions !== null && (streamOptions as Body)['include_usage'] === true;
+  const maxTokens = optionalNumber(body, 'max_completion_tokens', 1, 1 << 20, true) ?? optionalNumber(body, 'max_tokens', 1, 1 << 20, true) ?? defaultMaxTokens;
+  return {
+    model,
+    maxTokens,
+    temperature: optionalNumber(body, 'temperature', 0, 2, false) ?? 1,
+    topP: optionalNumber(body, 'top_p', Number.MIN_VALUE, 1, false) ?? 1,
+    seed: optionalNumber(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true),
+    stop: stop.filter((s) => s !== ''),
+    stream: stream === true,
+    includeUsage,
+  };
+}
+
+/** Qwen2.5-Coder's fill-in-the-middle layout, the bundled model's family. */
+export function fimPrompt(prefix: string, suffix: string): string {
+  return `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
+}
+
+export function parseCompletion(value: unknown): CompletionParams {
+  const body = asBody(value);
+  let prompt = body['prompt'];
+  if (Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] === 'string') {
+    prompt = prompt[0];
+  }
+  if (typeof prompt !== 'string') {
+    throw invalid("'prompt' must be a string (one prompt per request)", 'prompt');
+  }
+  const suffix = body['suffix'];
+  if (suffix !== undefined && suffix !== null && typeof suffix !== 'string') {
+    throw invalid("'suffix' must be a string", 'suffix');
+  }
+  // OpenAI's default for the legacy completions endpoint is 16 tokens.
+  return { ...sampling(body, 16), prompt, suffix: typeof suffix === 'string' ? suffix : undefined };
+}
+
+export function parseChatCompletion(value: unknown): ChatCompletionParams {
+  const body = asBody(value);
+  const raw = body['messages'];
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw invalid("'messages' must be a non-empty array", 'messages');
+  }
+  const messages = raw.map((m: unknown, i): ChatMessage => {
+    const param = `messages[${i}]`;
+    if (typeof m !== 'object' || m === null) {
+      throw invalid(`${param} must be an object`, param);
+    }
+    const { role, content } = m as Body;
+    if (typeof role !== 'string' || !['system', 'developer', 'user', 'assistant', 'tool'].includes(role)) {
+      throw invalid(`${param}.role must be system, user, assistant or tool`, `${param}.role`);
+    }
+    let text: string;
+    if (typeof content === 'string') {
+      text = content;
+    } else if (Array.isArray(content) && content.every((p) => typeof p === 'object' && p !== null && (p as Body)['type'] === 'text' && typeof (p as Body)['text'] === 'string')) {
+      text = content.map((p) => (p as Body)['text'] as string).join('');
+    } else if (content === null && role === 'assistant') {
+      text = '';
+    } else {
+      throw invalid(`${param}.content must be a string or an array of text parts`, `${param}.content`);
+    }
+    return { role: role === 'developer' ? 'system' : role, content: text };
+  });
+  // Chat answers need room; 512 keeps an unbounded request from holding a batch slot for long.
+  return { ...sampling(body, 512), messages };
+}
+
+export function finishReason(stopReason: string): 'stop' | 'length' {
+  return stopReason === 'max-tokens' || stopReason === 'context-full' ? 'length' : 'stop';
+}
