@@ -12,6 +12,9 @@
 /** Bumped on any incompatible change of the messages below; the handshake compares it. */
 export const SERVICE_PROTOCOL_VERSION = 1;
 
+/** Exit code of a service that found another one holding the lock (the starter then connects to that one). */
+export const SERVICE_EXIT_ALREADY_RUNNING = 3;
+
 export const ServiceMethods = {
   hello: 'autoglm/hello',
   generate: 'autoglm/generate',

@@ -5,14 +5,13 @@
  */
 import { errorMessage } from '../common/errors';
 import { VERSION } from '../common/version';
+import { SERVICE_EXIT_ALREADY_RUNNING } from '../protocol/service';
 import { parseServiceArgs, SERVICE_OPTIONS_HELP, ServiceUsageError } from './args';
 import { startService } from './service';
 
 /** A spawned service outlives a closed window by this much before it stops (10 minutes). */
 export const DEFAULT_IDLE_SHUTDOWN_MS = 10 * 60_000;
 
-/** Exit code when another service already holds the lock (the caller then connects to it). */
-export const EXIT_ALREADY_RUNNING = 3;
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--version')) {
@@ -36,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   const service = await startService(options);
   if (service.kind === 'already-running') {
     process.stderr.write(`autoglm-service: already running (pid ${service.holder?.pid ?? 'unknown'}) at ${service.paths.socket}\n`);
-    return EXIT_ALREADY_RUNNING;
+    return SERVICE_EXIT_ALREADY_RUNNING;
   }
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.once(signal, () => void service.stop(`signal ${signal}`));

@@ -4,7 +4,7 @@
  * reaches the engine.
  */
 import * as net from 'node:net';
-import { CancellationToken, ResponseError, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
+import { type CancellationToken, ResponseError, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
 import { SocketMessageReader, SocketMessageWriter } from 'vscode-jsonrpc/node';
 import { AutoGlmError, BusyError, ModelLoadError, errorMessage } from '../common/errors';
 import { isLogLevel, type Logger } from '../common/logger';
