@@ -1,0 +1,203 @@
+/**
+ * The service-client backend against real service processes started from source: sharing one
+ * service between two editor clients, cancellation, version handshake, model switch, kill -9
+ * recovery, giving up after repeated crashes, idle shutdown, and one trace id in both processes.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { ResponseError, SocketMessageReader, SocketMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
+import { collect, type BackendChunk } from '../../../src/backends/backend';
+import { ServiceClientBackend, type ServiceClientOptions } from '../../../src/backends/serviceClient';
+import { BackendError } from '../../../src/common/errors';
+import { MemoryLogger } from '../../../src/common/logger';
+import { ServiceErrorCodes, ServiceMethods } from '../../../src/protocol/service';
+import { readLock, processAlive } from '../../../src/service/lock';
+import { killPid, modelDir, repoRoot, serviceArgs, tempDir, waitFor } from '../service/serviceProcess';
+
+const request = { prompt: 'def add(a, b):', maxTokens: 8, temperature: 0, priority: 'interactive' as const };
+
+describe('service client backend (real service processes)', function () {
+  this.timeout(120_000);
+  const clients: ServiceClientBackend[] = [];
+  const pids = new Set<number>();
+
+  function client(dir: string, extra: Partial<ServiceClientOptions> = {}): ServiceClientBackend {
+    const c = new ServiceClientBackend({
+      nodePath: process.execPath,
+      serviceArgs,
+      cwd: repoRoot,
+      model: { modelDir, variant: 'auto', provider: 'cpu', threads: 0 },
+      runtimeDir: path.join(dir, 'rt'),
+      logDir: path.join(dir, 'log'),
+      idleShutdownMs: 0,
+      logger: new MemoryLogger('info'),
+      restartBackoffMs: [50],
+      ...extra,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  const remember = (c: ServiceClientBackend): number => {
+    const pid = c.servicePid!;
+    pids.add(pid);
+    return pid;
+  };
+
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.dispose();
+    for (const pid of pids) killPid(pid);
+    pids.clear();
+  });
+
+  it('two clients share one service: one process, one model load, two connected windows', async () => {
+    const dir = tempDir();
+    const a = client(dir, { clientName: 'window A' });
+    const b = client(dir, { clientName: 'window B' });
+    const [ra, rb] = await Promise.all([collect(a.generate(request, new AbortController().signal)), collect(b.generate(request, new AbortController().signal))]);
+    remember(a);
+    remember(b);
+    assert.equal(ra.text, rb.text);
+    assert.ok(ra.text.length > 0);
+    assert.equal(ra.stats?.generatedTokens, 8);
+    assert.equal(a.servicePid, b.servicePid);
+    const stats = await a.stats();
+    assert.equal(stats.modelLoads, 1);
+    assert.equal(stats.connectedClients, 2);
+    assert.deepEqual(stats.clients.map((c) => c.name).sort(), ['window A', 'window B']);
+    assert.equal(stats.requestsCompleted, 2);
+    assert.equal(a.info().loaded, true);
+    assert.equal(a.info().modelName, 'autoglm-coder');
+    assert.equal(await a.countTokens('def add(a, b):'), await b.countTokens('def add(a, b):'));
+    assert.deepEqual(await b.health(), { status: 'ok' });
+  });
+
+  it('cancellation ends the stream quietly and the engine drops the request', async () => {
+    const dir = tempDir();
+    const c = client(dir);
+    await collect(c.generate({ ...request, maxTokens: 1 }, new AbortController().signal));
+    remember(c);
+    const ctl = new AbortController();
+    const chunks: BackendChunk[] = [];
+    for await (const chunk of c.generate({ ...request, maxTokens: 1500 }, ctl.signal)) {
+      chunks.push(chunk);
+      if (chunks.length === 2) ctl.abort();
+    }
+    assert.equal(chunks.length, 2);
+    assert.ok(chunks.every((ch) => ch.type === 'text'));
+    const stats = await waitFor('the cancelled request', async () => {
+      const s = await c.stats();
+      return s.requestsCancelled === 1 && s.activeRequests === 0 ? s : undefined;
+    }, 10_000);
+    assert.ok(stats.generatedTokensTotal < 200, `stopped early (${stats.generatedTokensTotal} tokens)`);
+  });
+
+  it('refuses a client of another protocol version with a clear message', async () => {
+    const dir = tempDir();
+    const c = client(dir);
+    await c.countTokens('x');
+    remember(c);
+    const socket = net.createConnection(c.paths.socket);
+    await new Promise((r) => socket.once('connect', r));
+    const conn = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
+    conn.listen();
+    try {
+      await assert.rejects(
+        conn.sendRequest(ServiceMethods.hello, { protocolVersion: 999, clientVersion: '9.9.9', clientName: 'old', pid: 1 }),
+        (err: unknown) => err instanceof ResponseError && err.code === ServiceErrorCodes.versionMismatch && /speaks protocol 1; this client 9\.9\.9 speaks 999/.test(err.message),
+      );
+      await assert.rejects(conn.sendRequest(ServiceMethods.stats), (err: unknown) => err instanceof ResponseError && err.code === ServiceErrorCodes.notHandshaken);
+    } finally {
+      conn.dispose();
+      socket.destroy();
+    }
+  });
+
+  it('switches the model without restarting the service', async () => {
+    const dir = tempDir();
+    const c = client(dir);
+    const before = await collect(c.generate(request, new AbortController().signal));
+    const pid = remember(c);
+    const info = await c.switchModel({ modelDir, variant: 'fp32', provider: 'cpu', threads: 0 });
+    assert.equal(info.variant, 'fp32');
+    const after = await collect(c.generate(request, new AbortController().signal));
+    assert.ok(after.text.length > 0 && before.text.length > 0);
+    const stats = await c.stats();
+    assert.equal(stats.pid, pid);
+    assert.equal(stats.modelLoads, 2);
+    assert.equal(stats.model.variant, 'fp32');
+  });
+
+  it('kill -9 fails the request in flight with a clear error; the next request restarts the service', async () => {
+    const dir = tempDir();
+    const c = client(dir);
+    await c.countTokens('warm up');
+    const first = remember(c);
+    const ctl = new AbortController();
+    const stream = c.generate({ ...request, maxTokens: 1500 }, ctl.signal)[Symbol.asyncIterator]();
+    assert.equal((await stream.next()).done, false);
+    process.kill(first, 'SIGKILL');
+    await assert.rejects(
+      (async () => {
+        for (;;) if ((await stream.next()).done) break;
+      })(),
+      (err: unknown) => err instanceof BackendError && err.code === 'service-died' && /stopped while the request ran.*restarted on the next request/.test(err.message),
+    );
+    const again = await collect(c.generate(request, new AbortController().signal));
+    const second = remember(c);
+    assert.notEqual(second, first);
+    assert.ok(again.text.length > 0);
+    assert.equal((await c.stats()).modelLoads, 1);
+  });
+
+  it('gives up visibly after repeated crashes, and tries again after resetCrashes', async () => {
+    const dir = tempDir();
+    const logger = new MemoryLogger('info');
+    const c = client(dir, { maxCrashes: 2, logger });
+    for (let i = 0; i < 2; i++) {
+      await c.countTokens('x');
+      const pid = remember(c);
+      process.kill(pid, 'SIGKILL');
+      await waitFor('the lost connection', () => (c.connected ? undefined : true), 10_000);
+    }
+    await assert.rejects(c.countTokens('x'), (err: unknown) => err instanceof BackendError && err.code === 'service-gave-up' && /stopped unexpectedly 2 times in a row; it is not restarted again/.test(err.message));
+    assert.equal(c.info().device, 'service stopped');
+    assert.ok(logger.records.some((r) => r.level === 'error' && /keeps crashing/.test(r.msg)));
+    c.resetCrashes();
+    assert.ok((await c.countTokens('x')) > 0);
+    remember(c);
+  });
+
+  it('shuts down after the idle time with no connected window and releases the lock and socket', async () => {
+    const dir = tempDir();
+    const c = client(dir, { idleShutdownMs: 800 });
+    await c.countTokens('x');
+    const pid = remember(c);
+    const lockFile = path.join(dir, 'rt', 'service.lock');
+    assert.equal(readLock(lockFile)?.pid, pid);
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.ok(processAlive(pid), 'a connected window keeps it alive');
+    c.dispose();
+    await waitFor('the idle shutdown', () => (processAlive(pid) ? undefined : true), 15_000, 100);
+    assert.equal(fs.existsSync(lockFile), false);
+    assert.equal(fs.existsSync(path.join(dir, 'rt', 'service.sock')), false);
+  });
+
+  it("carries the editor's trace id into the service's log, and forwards service records to the editor", async () => {
+    const dir = tempDir();
+    const logger = new MemoryLogger('debug');
+    const c = client(dir, { logger, forwardLogLevel: 'info' });
+    const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    await collect(c.generate({ ...request, traceId }, new AbortController().signal));
+    remember(c);
+    const file = path.join(dir, 'log', 'service.log');
+    const line = await waitFor('the traced line', () => fs.readFileSync(file, 'utf8').split('\n').find((l) => l.includes(traceId)), 5000);
+    const rec = JSON.parse(line);
+    assert.equal(rec.msg, 'rpc request');
+    assert.match(rec.spanId, /^[\da-f]{16}$/);
+    assert.ok(logger.records.some((r) => r['traceId'] === traceId && r.msg === 'service request'));
+    await waitFor('a forwarded record', () => (logger.records.some((r) => r['process'] === 'service' && r['traceId'] === traceId) ? true : undefined), 5000);
+  });
+});
