@@ -17,7 +17,7 @@ export async function memoryProbe(args: string[]): Promise<Record<string, unknow
   await generateText(engine, { prompt: 'function add(a, b) {\n', maxTokens: 16, stopAtEos: false });
   const afterGenerate = rssMiB();
   await engine.dispose();
-  return { variant, file: path.basename(engine.model.file), rssBeforeLoadMiB: before, rssAfterLoadMiB: loaded, rssAfterGenerateMiB: afterGenerate, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  return { variant, file: path.basename(engine.model.file), rssBeforeLoadMiB: before, rssAfterLoadMiB: loaded, rssAfterGenerateMiB: afterGenerate };
 }
 
 function runProbe(dir: string, variant: string): Promise<Record<string, unknown>> {
@@ -55,7 +55,7 @@ export const memoryBenchmark: Benchmark = {
         results.push({ model: path.relative(process.cwd(), dir), ...(await runProbe(dir, variant)) });
       }
     }
-    const result = { note: 'RSS of a fresh process: before load, after load, after a 16-token generation; maxRss is the peak', results };
+    const result = { note: 'resident set size of a fresh process: before load, after load, after a 16-token generation', results };
     await writeResult(ctx, 'memory', result);
     return result;
   },

@@ -1,5 +1,6 @@
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { measureConcurrency } from './concurrency';
 import { measureDecode } from './decode';
 import { memoryCopyBandwidth, round, writeResult, type Benchmark } from './common';
 
@@ -50,8 +51,11 @@ export const scaleBenchmark: Benchmark = {
         peerFractionOfLimit: round((measured['peer'] as { tokensPerSecond: number }).tokensPerSecond / limit, 2),
       };
     }
+    ctx.log('scale concurrency q4 (1 and 8 requests)');
+    const concurrency = await measureConcurrency({ ...ctx, modelDir: dir }, 'q4', [1, 8], ctx.quick ? 4 : 8, 1);
     const result = {
       available: true,
+      concurrencyQ4: concurrency,
       memoryCopyBytesPerSecond: Math.round(bandwidth),
       limitDefinition: 'memory copy bandwidth (bytes copied per second, 256 MiB buffer) / bytes of weights read per token',
       results,

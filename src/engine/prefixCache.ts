@@ -33,9 +33,10 @@ export class PrefixCache {
 
   /**
    * @param maxBytes budget for KV bytes plus token ids; 0 disables the cache.
-   * @param supersedeSlack an entry that shares all but this many of its tokens with a newly stored
-   *   one is dropped: in the typing case each keystroke's sequence differs from the previous one
-   *   only in its last few tokens, and keeping both would fill the budget with near-copies.
+   * @param supersedeSlack an entry that shares all but this many of its tokens (or an eighth of
+   *   them, if more) with a newly stored one is dropped: in the typing case each keystroke's
+   *   sequence differs from the previous one only in its tail (the changed token, the FIM suffix,
+   *   the output), and keeping both would fill the budget with near-copies.
    */
   constructor(
     readonly maxBytes: number,
@@ -87,7 +88,8 @@ export class PrefixCache {
         this.lru.get(key);
         return;
       }
-      if (n === entry.tokens.length || (n >= entry.tokens.length - this.supersedeSlack && n >= this.supersedeSlack)) {
+      const slack = Math.max(this.supersedeSlack, entry.tokens.length >> 3);
+      if (n === entry.tokens.length || (n >= entry.tokens.length - slack && n >= slack)) {
         this.lru.delete(key);
       }
     }
