@@ -1,7 +1,8 @@
 import type { CliCommand } from './command';
 import { benchCommand } from './bench';
 import { generateCommand } from './generate';
+import { serveCommand } from './serve';
 import { templatesCommand } from './templates';
 
 /** Every subcommand, in the order `autoglm --help` lists them. */
-export const commands: CliCommand[] = [generateCommand, benchCommand, templatesCommand];
+export const commands: CliCommand[] = [generateCommand, benchCommand, templatesCommand, serveCommand];
