@@ -26,6 +26,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   private inFlight = 0;
   /** Shown in the status bar until a later request gets through. */
   private lastError: string | undefined;
+  /** Requests handed to the pipeline (not counting those refused while off or snoozed). */
+  forwarded = 0;
   /** The last item shown, with its document version; the extension-host tests read it. */
   lastShown: { uri: string; version: number; result: CompletionResult } | undefined;
 
@@ -71,6 +73,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     }
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort());
+    this.forwarded++;
     this.inFlight++;
     this.refreshState();
     try {

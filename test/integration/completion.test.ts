@@ -73,18 +73,24 @@ describe('inline completion in a real VS Code', () => {
 
   it('turns off and on from the toggle command, and the status bar says so', async () => {
     const { completion } = await api();
+    const enabled = () => vscode.workspace.getConfiguration('autoglm').get<boolean>('inlineCompletion.enabled');
     await vscode.commands.executeCommand('autoglm.toggleInlineCompletions');
-    await until(() => (completion.statusBar().state === 'off' ? true : undefined), 'status off', 10_000);
-    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'const value = ' });
-    const editor = await vscode.window.showTextDocument(doc);
-    editor.selection = new vscode.Selection(0, 14, 0, 14);
-    const requestsBefore = completion.pipeline().stats().requests;
-    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(completion.pipeline().stats().requests, requestsBefore, 'no request reaches the pipeline while off');
-    await vscode.commands.executeCommand('autoglm.toggleInlineCompletions');
+    try {
+      await until(() => (completion.statusBar().state === 'off' ? true : undefined), 'status off', 10_000);
+      const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'const value = ' });
+      const editor = await vscode.window.showTextDocument(doc);
+      editor.selection = new vscode.Selection(0, 14, 0, 14);
+      const forwardedBefore = completion.provider.forwarded;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(completion.provider.forwarded, forwardedBefore, 'no request reaches the pipeline while off');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    } finally {
+      if (enabled() === false) {
+        await vscode.commands.executeCommand('autoglm.toggleInlineCompletions');
+      }
+    }
     await until(() => (completion.statusBar().state === 'ready' ? true : undefined), 'status ready', 10_000);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
   it('snoozes for the chosen minutes and resumes', async () => {
