@@ -1,5 +1,5 @@
 import { execSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../src/engine';
@@ -36,7 +36,8 @@ export function round(value: number, digits = 2): number {
 export function machine(): Record<string, unknown> {
   let ort = 'unknown';
   try {
-    ort = (require('onnxruntime-node/package.json') as { version: string }).version;
+    const pkg = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'package.json');
+    ort = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
   } catch {
     // reported as unknown
   }

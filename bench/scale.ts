@@ -38,7 +38,7 @@ export const scaleBenchmark: Benchmark = {
       const measured = await measureDecode({ ...ctx, modelDir: dir }, dir, {
         variant,
         newTokens: ctx.quick ? 6 : 12,
-        rounds: ctx.quick ? 1 : 2,
+        rounds: ctx.quick ? 1 : 3,
         promptText: 'export function add(a: number, b: number): number {\n',
       });
       const bytes = weightBytes(dir, variant);

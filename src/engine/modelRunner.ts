@@ -2,7 +2,7 @@ import { abortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { DecoderSession } from './decoderSession';
 import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
-import { PrefixCache } from './prefixCache';
+import type { PrefixCache } from './prefixCache';
 import { sampleToken } from './sampling';
 import type { BatchRunner, ReleaseOutcome } from './scheduler';
 import type { Sequence } from './sequence';
