@@ -42,7 +42,8 @@ describe('GUI: chat sidebar answers from the bundled model and inserts its code'
     await page.locator('.activitybar .action-item[aria-label^="Open AutoGLM"], .activitybar a[aria-label^="Open AutoGLM"]').first().click();
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     const input = frame.locator('#input');
-    await input.waitFor({ timeout: 60_000 });
+    // The status line fills in once the view's script runs; keys typed before that are lost.
+    await frame.locator('#status-line[data-state="ready"]').waitFor({ timeout: 60_000 });
     // The bundled model is small: ask until one answer carries a code block to insert.
     let answer = frame.locator('.turn.assistant').last();
     let found = false;
