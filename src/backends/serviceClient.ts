@@ -120,8 +120,8 @@ export class ServiceClientBackend implements Backend {
       modelName: m?.name ?? path.basename(this.options.model.modelDir),
       ...(m?.modelType !== undefined ? { modelType: m.modelType } : {}),
       ...(m?.contextLength !== undefined ? { contextLength: m.contextLength } : {}),
-      device: m?.loaded ? (m.provider ?? 'unknown') : this.gaveUp ? 'service stopped' : 'not loaded',
-      loaded: m?.loaded ?? false,
+      device: this.gaveUp ? 'service stopped' : m?.loaded ? (m.provider ?? 'unknown') : 'not loaded',
+      loaded: !this.gaveUp && (m?.loaded ?? false),
     };
   }
 
@@ -331,8 +331,14 @@ export class ServiceClientBackend implements Backend {
   private closed(c: Connected): void {
     if (this.current === c) this.current = undefined;
     c.connection.dispose();
-    if (c.closing || this.disposed) {
+    if (this.disposed) {
       for (const ch of c.streams.values()) ch.close();
+      return;
+    }
+    if (c.closing) {
+      const stopped = new BackendError(`The Open AutoGLM service (pid ${c.hello.pid}) was stopped on request before the answer finished`, 'service-stopped');
+      for (const ch of c.streams.values()) ch.fail(stopped);
+      this.options.onStateChange?.();
       return;
     }
     this.crashes++;

@@ -40,6 +40,8 @@ export interface HttpApiDeps {
 export interface HttpApi {
   url: string;
   server: http.Server;
+  /** Requests being answered now (the idle timer does not stop a service in the middle of one). */
+  active(): number;
   close(): Promise<void>;
 }
 
@@ -48,8 +50,14 @@ const ROUTES = new Set(['/health', '/metrics', '/v1/models', '/v1/completions', 
 export async function startHttpApi(options: HttpApiOptions, deps: HttpApiDeps): Promise<HttpApi> {
   const expected = Buffer.from(options.token);
   const maxBody = options.maxBodyBytes ?? 1 << 20;
+  let active = 0;
   const server = http.createServer((req, res) => {
     deps.onActivity();
+    active++;
+    res.once('close', () => {
+      active--;
+      deps.onActivity();
+    });
     handle(req, res).catch((err: unknown) => {
       deps.logger.error('http handler failed', { error: err });
       if (!res.headersSent) {
@@ -269,6 +277,7 @@ export async function startHttpApi(options: HttpApiOptions, deps: HttpApiDeps): 
   return {
     url: `http://127.0.0.1:${port}`,
     server,
+    active: () => active,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -321,6 +330,9 @@ function readJson(req: http.IncomingMessage, limit: number): Promise<unknown> {
     });
     req.on('error', (err) => {
       if (!failed) reject(err);
+    });
+    req.on('close', () => {
+      if (!req.complete && !failed) reject(new ApiError(400, 'The client closed the connection before the end of the body', 'invalid_request_error', 'incomplete_body'));
     });
   });
 }

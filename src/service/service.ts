@@ -124,7 +124,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (idleTimer) clearTimeout(idleTimer);
     idleTimer = undefined;
     if (options.idleShutdownMs > 0 && rpc.clients.size === 0) {
-      idleTimer = setTimeout(() => void stop(`idle for ${options.idleShutdownMs} ms with no connected window`), options.idleShutdownMs);
+      idleTimer = setTimeout(() => {
+        if (http && http.active() > 0) {
+          armIdle();
+        } else {
+          void stop(`idle for ${options.idleShutdownMs} ms with no connected window`);
+        }
+      }, options.idleShutdownMs);
     }
   };
 

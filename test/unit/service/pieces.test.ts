@@ -1,0 +1,121 @@
+/** The service's small parts on their own: lock, runtime folder, token, log rotation, metrics, request parsing. */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { acquireLock, readLock, releaseLock, type LockContent } from '../../../src/service/lock';
+import { RotatingLogFile, ServiceLog } from '../../../src/service/logFile';
+import { ServiceMetrics } from '../../../src/service/metrics';
+import { ApiError, fimPrompt, parseChatCompletion, parseCompletion } from '../../../src/service/openai';
+import { ensureRuntimeDir, readOrCreateToken, servicePaths } from '../../../src/service/paths';
+import { traceIdFromTraceparent } from '../../../src/service/trace';
+import { tempDir } from './serviceProcess';
+
+const lockOf = (pid: number): LockContent => ({ pid, version: 't', protocolVersion: 1, socket: 's', startedAt: new Date().toISOString() });
+
+describe('service parts', function () {
+  this.timeout(20_000);
+
+  it('lock: a live holder keeps it, a dead holder is taken over, release removes only our own', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'service.lock');
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
+    try {
+      fs.writeFileSync(file, JSON.stringify(lockOf(other.pid!)));
+      const held = acquireLock(file, lockOf(process.pid));
+      assert.equal(held.acquired, false);
+      assert.equal(!held.acquired && held.holder?.pid, other.pid);
+      releaseLock(file);
+      assert.equal(readLock(file)?.pid, other.pid, 'release leaves a lock that is not ours');
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+    }
+    const taken = acquireLock(file, lockOf(process.pid));
+    assert.equal(taken.acquired, true);
+    assert.equal(readLock(file)?.pid, process.pid);
+    if (process.platform !== 'win32') assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    releaseLock(file);
+    assert.equal(fs.existsSync(file), false);
+  });
+
+  it('runtime folder: created or tightened to 0700; the token is created once with 0600 and reused', () => {
+    if (process.platform === 'win32') return;
+    const dir = path.join(tempDir(), 'rt');
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
+    ensureRuntimeDir(dir);
+    assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
+    const paths = servicePaths(dir);
+    assert.equal(paths.socket, path.join(dir, 'service.sock'));
+    const token = readOrCreateToken(paths.tokenFile);
+    assert.match(token, /^agl-[\da-f]{64}$/);
+    assert.equal(fs.statSync(paths.tokenFile).mode & 0o777, 0o600);
+    assert.equal(readOrCreateToken(paths.tokenFile), token);
+  });
+
+  it('log file: JSON lines, rotated by size, keeping three old files; listeners get their own level', () => {
+    const dir = tempDir();
+    const log = new ServiceLog(new RotatingLogFile({ dir, maxBytes: 400, keep: 3 }), 'info');
+    const seen: string[] = [];
+    log.listen('debug', (r) => seen.push(r.msg));
+    for (let i = 0; i < 40; i++) log.logger.info(`record ${i}`, { traceId: `t${i}` });
+    log.logger.debug('debug only to the listener');
+    log.close();
+    const files = fs.readdirSync(dir).sort();
+    assert.deepEqual(files, ['service.1.log', 'service.2.log', 'service.3.log', 'service.log']);
+    const last = fs.readFileSync(path.join(dir, 'service.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(last.at(-1).msg, 'record 39');
+    assert.equal(last.at(-1).traceId, 't39');
+    assert.ok(fs.statSync(path.join(dir, 'service.1.log')).size <= 400);
+    assert.ok(!fs.readFileSync(path.join(dir, 'service.log'), 'utf8').includes('debug only'));
+    assert.equal(seen.at(-1), 'debug only to the listener');
+    assert.equal(seen.length, 41);
+  });
+
+  it('metrics: cumulative histogram buckets, counters with escaped labels, gauges', () => {
+    const m = new ServiceMetrics();
+    m.requestLatency.observe(0.003, { api: 'chat' });
+    m.requestLatency.observe(0.2, { api: 'chat' });
+    m.httpRequests.inc({ route: '/a"b', status: '200' });
+    const text = m.render({ queueDepth: 3, activeRequests: 2, prefixCacheHitRate: 0.5, prefixCacheBytes: 10, connectedClients: 1, modelLoads: 1, residentMemoryBytes: 5 });
+    assert.match(text, /autoglm_request_duration_seconds_bucket\{api="chat",le="0.005"\} 1\n/);
+    assert.match(text, /autoglm_request_duration_seconds_bucket\{api="chat",le="0.25"\} 2\n/);
+    assert.match(text, /autoglm_request_duration_seconds_bucket\{api="chat",le="\+Inf"\} 2\n/);
+    assert.match(text, /autoglm_request_duration_seconds_count\{api="chat"\} 2\n/);
+    assert.ok(text.includes('autoglm_http_requests_total{route="/a\\"b",status="200"} 1'));
+    assert.match(text, /autoglm_queue_depth 3\n/);
+    assert.match(text, /# TYPE autoglm_prefix_cache_hit_rate gauge\nautoglm_prefix_cache_hit_rate 0.5\n/);
+  });
+
+  it('request parsing: FIM layout, defaults, limits and the param named in errors', () => {
+    assert.equal(fimPrompt('a', 'b'), '<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>');
+    const c = parseCompletion({ prompt: ['x'], suffix: 'y', stop: 'z' });
+    assert.deepEqual([c.prompt, c.suffix, c.stop, c.maxTokens, c.temperature, c.stream], ['x', 'y', ['z'], 16, 1, false]);
+    const chat = parseChatCompletion({ messages: [{ role: 'developer', content: [{ type: 'text', text: 'be brief' }] }, { role: 'user', content: 'hi' }], max_completion_tokens: 5 });
+    assert.deepEqual(chat.messages, [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'hi' }]);
+    assert.equal(chat.maxTokens, 5);
+    const param = (f: () => unknown): string | null => {
+      try {
+        f();
+      } catch (err) {
+        assert.ok(err instanceof ApiError);
+        assert.equal(err.status, 400);
+        return err.param;
+      }
+      return 'no error';
+    };
+    assert.equal(param(() => parseCompletion({ prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] })), 'stop');
+    assert.equal(param(() => parseCompletion({ prompt: 'x', temperature: 3 })), 'temperature');
+    assert.equal(param(() => parseCompletion({ prompt: 'x', n: 2 })), 'n');
+    assert.equal(param(() => parseCompletion({ prompt: 5 })), 'prompt');
+    assert.equal(param(() => parseChatCompletion({ messages: [{ role: 'wizard', content: 'x' }] })), 'messages[0].role');
+    assert.equal(param(() => parseCompletion([1])), null);
+  });
+
+  it('trace ids: taken from a well-formed traceparent only', () => {
+    assert.equal(traceIdFromTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'), '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(traceIdFromTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01'), undefined);
+    assert.equal(traceIdFromTraceparent('garbage'), undefined);
+  });
+});
