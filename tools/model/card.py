@@ -136,11 +136,16 @@ def main():
                 f"to {a['min_lr_frac']}x over the last {int(a['decay_frac'] * 100)}% of a wall-clock budget of {a['minutes']:.0f} minutes; "
                 f"batch {a['batch']} x {a['seq']} tokens, random windows of the training stream, gradient clipping 1.0.", "",
                 f"Wall time {summ['wall_s'] / 60:.1f} min, {summ['steps']:,} steps, {summ['tokens']:,} tokens seen "
-                f"({summ['tokens'] / stats['train_tokens']:.2f} epochs of the stream).", "",
+                f"({summ['tokens'] / stats['train_tokens']:.2f} epochs of the stream).", ""]
+        if extra.get("training_note"):
+            out += [extra.pop("training_note"), ""]
+        out += [
                 "| step | tokens | minutes | validation loss (48 windows) |", "|---|---|---|---|"]
         for h in summ["history"]:
             out.append(f"| {h['step']} | {h['tokens']:,} | {h['elapsed_min']} | {h['val_loss']:.3f} |")
         out.append("")
+        out += [
+                ]
     if ev:
         sc = ev["score"]
         nl = ev["next_line_exact_match"]
@@ -159,6 +164,16 @@ def main():
                        f"{nl['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% | {fm['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% |")
         target = "meets" if sc["bits_per_byte"] <= 1.1 else "misses"
         out += ["", f"The project's target was at most 1.1 bits per byte; this model {target} it ({sc['bits_per_byte']:.3f}).", ""]
+    variants = extra.pop("variants", None)
+    if variants:
+        n = next(iter(variants.values()))
+        out += ["Variants compared in onnxruntime-node (`tools/model/variants.mjs`) on the held-out files of "
+                f"`verify/tokenizer_golden.json` ({n['heldout_tokens']:,} tokens, {n['heldout_bytes']:,} bytes) and on the 24 golden prompts:", "",
+                "| file | loss (nats/token) | bits/byte | greedy prompts identical to torch fp32 | greedy tokens before first divergence |",
+                "|---|---|---|---|---|"]
+        for f, v in variants.items():
+            out.append(f"| `{f}` | {v['loss']:.3f} | {v['bits_per_byte']:.3f} | {v['greedy_prompts_identical_to_torch']} | {v['greedy_tokens_before_first_divergence']} |")
+        out.append("")
     for k, v in extra.items():
         out.append(f"- {k}: {v}")
     if extra:

@@ -161,17 +161,19 @@ describe('bundled model autoglm-coder', function () {
     await session.release();
   });
 
-  it('q4: a left-padded batch of 8 gives the same greedy tokens as batch 1', async () => {
-    const session = await ort.InferenceSession.create(path.join(modelDir, 'onnx', 'model_q4.onnx'), { intraOpNumThreads: 2 });
-    const rows = golden.prompts.filter((_, i) => i % 3 === 0).slice(0, 8).map((p) => p.ids);
-    assert.equal(rows.length, 8);
-    const batched = await greedyBatch(session, rows, 12);
-    for (let i = 0; i < rows.length; i++) {
-      const [single] = await greedyBatch(session, [rows[i]!], 12);
-      assert.deepEqual(batched[i], single, `row ${i}`);
-    }
-    await session.release();
-  });
+  for (const file of ['model_q4.onnx', 'model.onnx']) {
+    it(`${file}: a left-padded batch of 8 gives the same greedy tokens as batch 1`, async () => {
+      const session = await ort.InferenceSession.create(path.join(modelDir, 'onnx', file), { intraOpNumThreads: 2 });
+      const rows = golden.prompts.filter((_, i) => i % 3 === 0).slice(0, 8).map((p) => p.ids);
+      assert.equal(rows.length, 8);
+      const batched = await greedyBatch(session, rows, 12);
+      for (let i = 0; i < rows.length; i++) {
+        const [single] = await greedyBatch(session, [rows[i]!], 12);
+        assert.deepEqual(batched[i], single, `row ${i}`);
+      }
+      await session.release();
+    });
+  }
 
   it('int8 variant loads and decodes', async () => {
     const session = await ort.InferenceSession.create(path.join(modelDir, 'onnx', 'model_int8.onnx'), { intraOpNumThreads: 2 });
