@@ -70,6 +70,13 @@ export interface ServiceClientOptions {
   maxCrashes?: number;
   /** Wait before restart attempt n (ms, last value repeats); default [250, 1000, 4000]. */
   restartBackoffMs?: number[];
+  /**
+   * Health check: when requests are in flight and nothing came from the service for this many ms,
+   * it is asked for its health; default 60 000.
+   */
+  stallTimeoutMs?: number;
+  /** A service that does not answer the health check within this many ms is killed and restarted on the next request; default 10 000. */
+  healthTimeoutMs?: number;
   /** Called when the connection or the model state changes (status bar). */
   onStateChange?: () => void;
 }
@@ -80,6 +87,9 @@ interface Connected {
   hello: HelloResult;
   streams: Map<string, AsyncChannel<BackendChunk>>;
   closing: boolean;
+  /** Last time anything arrived from the service (performance.now()). */
+  lastHeard: number;
+  watchdog: NodeJS.Timeout | undefined;
 }
 
 export class ServiceClientBackend implements Backend {
@@ -283,7 +293,8 @@ export class ServiceClientBackend implements Backend {
     }
     const socket = await this.connectOrStart();
     const connection = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
-    const c: Connected = { connection, socket, hello: undefined as unknown as HelloResult, streams: new Map(), closing: false };
+    const c: Connected = { connection, socket, hello: undefined as unknown as HelloResult, streams: new Map(), closing: false, lastHeard: performance.now(), watchdog: undefined };
+    socket.on('data', () => (c.lastHeard = performance.now()));
     connection.onNotification(ServiceNotifications.chunk, (p: ChunkNotification) => c.streams.get(p.streamId)?.push({ type: 'text', text: p.text }));
     connection.onNotification(ServiceNotifications.log, (p: LogNotification) => this.forwardLog(p));
     let closedOnce = false;
@@ -323,12 +334,42 @@ export class ServiceClientBackend implements Backend {
     this.current = c;
     this.modelInfo = c.hello.model;
     this.lastExit = undefined;
+    this.watch(c);
     this.options.logger.info('connected to the service', { pid: c.hello.pid, serviceVersion: c.hello.serviceVersion, socket: this.paths.socket, logFile: c.hello.logFile });
     this.options.onStateChange?.();
     return c;
   }
 
+  /** Kills a service that has requests in flight but neither streams nor answers a health check. */
+  private watch(c: Connected): void {
+    const stall = this.options.stallTimeoutMs ?? 60_000;
+    const healthTimeout = this.options.healthTimeoutMs ?? 10_000;
+    let checking = false;
+    c.watchdog = setInterval(() => {
+      if (checking || c.streams.size === 0 || performance.now() - c.lastHeard < stall) return;
+      checking = true;
+      let timer: NodeJS.Timeout | undefined;
+      const answered = c.connection.sendRequest(ServiceMethods.health).then(() => true, () => true);
+      const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), healthTimeout)));
+      void Promise.race([answered, timedOut]).then((ok) => {
+        clearTimeout(timer);
+        checking = false;
+        if (ok || this.current !== c) return;
+        this.lastExit = `it did not answer a health check within ${healthTimeout} ms and was stopped`;
+        this.options.logger.error('the service stopped answering; killing it', { pid: c.hello.pid, inflight: c.streams.size, healthTimeoutMs: healthTimeout });
+        try {
+          process.kill(c.hello.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        c.socket.destroy();
+      });
+    }, Math.max(50, Math.min(stall, healthTimeout) / 2));
+    c.watchdog.unref();
+  }
+
   private closed(c: Connected): void {
+    if (c.watchdog) clearInterval(c.watchdog);
     if (this.current === c) this.current = undefined;
     c.connection.dispose();
     if (this.disposed) {

@@ -152,6 +152,27 @@ describe('service client backend (real service processes)', function () {
     assert.equal((await c.stats()).modelLoads, 1);
   });
 
+  it('kills a service that stops answering (SIGSTOP) and fails its request; the next request starts a new one', async function () {
+    if (process.platform === 'win32') this.skip();
+    const dir = tempDir();
+    const c = client(dir, { stallTimeoutMs: 300, healthTimeoutMs: 400 });
+    await c.countTokens('warm up');
+    const first = remember(c);
+    const stream = c.generate({ ...request, maxTokens: 1500 }, new AbortController().signal)[Symbol.asyncIterator]();
+    assert.equal((await stream.next()).done, false);
+    process.kill(first, 'SIGSTOP');
+    await assert.rejects(
+      (async () => {
+        for (;;) if ((await stream.next()).done) break;
+      })(),
+      (err: unknown) => err instanceof BackendError && err.code === 'service-died' && /did not answer a health check within 400 ms/.test(err.message),
+    );
+    await waitFor('the hung service to be killed', () => (processAlive(first) ? undefined : true), 5000);
+    const again = await collect(c.generate(request, new AbortController().signal));
+    assert.notEqual(remember(c), first);
+    assert.ok(again.text.length > 0);
+  });
+
   it('gives up visibly after repeated crashes, and tries again after resetCrashes', async () => {
     const dir = tempDir();
     const logger = new MemoryLogger('info');
