@@ -126,6 +126,8 @@ export class RemoteBackend implements Backend {
         buffer += decoder.decode(read.value, { stream: true });
         let cut: RegExpExecArray | null;
         while (!done && (cut = /\r?\n\r?\n/.exec(buffer))) {
+          // Events already received are dropped once the caller has aborted.
+          if (signal.aborted) return;
           const event = buffer.slice(0, cut.index);
           buffer = buffer.slice(cut.index + cut[0].length);
           const data = event

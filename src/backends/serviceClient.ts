@@ -33,6 +33,7 @@ import {
   type ModelSpec,
   type ServiceModelInfo,
   type ServiceStats,
+  type SetHttpResult,
   type StreamResult,
 } from '../protocol/service';
 import { defaultRuntimeDir, ensureRuntimeDir, servicePaths, type ServicePaths } from '../service/paths';
@@ -51,7 +52,10 @@ export interface ServiceClientOptions {
   runtimeDir?: string;
   /** A started service stops after this many ms with no connected window; default 600 000 (10 min). */
   idleShutdownMs?: number;
-  /** Turns on the service's OpenAI-compatible HTTP API on 127.0.0.1:port (0: any free port); default off. */
+  /**
+   * Turns on the service's OpenAI-compatible HTTP API on 127.0.0.1:port (0: any free port), also
+   * in a service that is already running with it off; default: leave it as it is (off at start).
+   */
   httpPort?: number;
   /** Folder of the service's rotated log file; default the user's log folder. */
   logDir?: string;
@@ -164,6 +168,19 @@ export class ServiceClientBackend implements Backend {
     return this.modelInfo;
   }
 
+  /**
+   * Turns the service's HTTP API on at `port` (0: any free port) or off (null), without a
+   * restart; every window shares it. Returns where it listens.
+   */
+  async setHttp(port: number | null): Promise<SetHttpResult> {
+    const c = await this.connection();
+    const result = await this.call<SetHttpResult>(ServiceMethods.setHttp, { port });
+    if (result) c.hello.http = result;
+    else delete c.hello.http;
+    this.options.onStateChange?.();
+    return result;
+  }
+
   /** Asks the service to stop (all windows lose it; the next request starts a fresh one). */
   async shutdownService(): Promise<void> {
     const c = this.current;
@@ -231,6 +248,8 @@ export class ServiceClientBackend implements Backend {
     );
     try {
       for await (const chunk of channel) {
+        // Chunks already buffered are dropped once the caller has aborted.
+        if (signal.aborted) return;
         yield chunk;
       }
       finished = true;
@@ -335,6 +354,15 @@ export class ServiceClientBackend implements Backend {
     this.modelInfo = c.hello.model;
     this.lastExit = undefined;
     this.watch(c);
+    if (this.options.httpPort !== undefined && !c.hello.http) {
+      try {
+        const http = (await connection.sendRequest(ServiceMethods.setHttp, { port: this.options.httpPort })) as SetHttpResult;
+        if (http) c.hello.http = http;
+      } catch (err) {
+        // Generation still works without the HTTP API; say why it is off.
+        this.options.logger.error('the service could not start its HTTP API', { error: err, port: this.options.httpPort });
+      }
+    }
     this.options.logger.info('connected to the service', { pid: c.hello.pid, serviceVersion: c.hello.serviceVersion, socket: this.paths.socket, logFile: c.hello.logFile });
     this.options.onStateChange?.();
     return c;

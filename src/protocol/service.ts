@@ -24,6 +24,8 @@ export const ServiceMethods = {
   stats: 'autoglm/stats',
   health: 'autoglm/health',
   switchModel: 'autoglm/switchModel',
+  /** Turns the OpenAI-compatible HTTP API on (at a port) or off in the running service. */
+  setHttp: 'autoglm/setHttp',
   shutdown: 'autoglm/shutdown',
 } as const;
 
@@ -164,6 +166,13 @@ export interface HealthResult {
 }
 
 export type SwitchModelParams = ModelSpec;
+
+/** `port` 0 picks a free port; null turns the API off. */
+export interface SetHttpParams {
+  port: number | null;
+}
+
+export type SetHttpResult = { url: string; tokenFile: string } | null;
 
 export interface LogNotification {
   record: { time: string; level: ServiceLogLevel; msg: string; [field: string]: unknown };

@@ -22,6 +22,8 @@ import {
   type HelloParams,
   type HelloResult,
   type ServiceModelInfo,
+  type SetHttpParams,
+  type SetHttpResult,
   type ServiceStats,
   type StreamResult,
   type SwitchModelParams,
@@ -45,6 +47,7 @@ export interface RpcServerDeps {
   stats: () => ServiceStats;
   onClientsChanged: (count: number) => void;
   shutdown: (reason: string) => void;
+  setHttp: (port: number | null) => Promise<SetHttpResult>;
 }
 
 export class RpcServer {
@@ -185,6 +188,18 @@ export class RpcServer {
       logger.info('switching model', { modelDir: p.modelDir, variant: p.variant, provider: p.provider });
       try {
         return await host.switchModel(p);
+      } catch (err) {
+        throw toResponseError(err, logger);
+      }
+    });
+    conn.onRequest(ServiceMethods.setHttp, async (p: SetHttpParams): Promise<SetHttpResult> => {
+      requireHello();
+      if (p.port !== null && (!Number.isInteger(p.port) || p.port < 0 || p.port > 65535)) {
+        throw new ResponseError(ServiceErrorCodes.invalidRequest, `port must be an integer in 0..65535 or null (got ${String(p.port)})`);
+      }
+      logger.info('setting the HTTP API', { port: p.port });
+      try {
+        return await this.deps.setHttp(p.port);
       } catch (err) {
         throw toResponseError(err, logger);
       }

@@ -143,7 +143,37 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stats,
     onClientsChanged: () => armIdle(),
     shutdown: (reason) => void stop(reason),
+    setHttp: (port) => setHttp(port),
   });
+
+  /** Starts, moves or stops the HTTP API; the lock file always names the current one. */
+  let httpChange: Promise<unknown> = Promise.resolve();
+  const setHttp = (port: number | null): Promise<{ url: string; tokenFile: string } | null> => {
+    const next = httpChange.then(async () => {
+      if (port !== null && http && (port === 0 || new URL(http.url).port === String(port))) {
+        return httpInfo ?? null;
+      }
+      if (http) {
+        await http.close();
+        http = undefined;
+        httpInfo = undefined;
+      }
+      if (port !== null) {
+        const token = readOrCreateToken(paths.tokenFile);
+        const h = options.http;
+        http = await startHttpApi(
+          { port, token, logPrompts: options.logPrompts ?? false, ...(h ? pick(h, ['maxBodyBytes', 'generationTimeoutMs', 'requestTimeoutMs']) : {}) },
+          { host, metrics, logger: log.logger, gauges, onActivity: () => armIdle() },
+        );
+        httpInfo = { url: http.url, tokenFile: paths.tokenFile };
+        logger.info('HTTP API listening', { url: http.url });
+      }
+      updateLock(paths.lockFile, { ...lock, ...(httpInfo ? { http: httpInfo } : {}), logFile: log.path });
+      return httpInfo ?? null;
+    });
+    httpChange = next.catch(() => undefined);
+    return next;
+  };
 
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
@@ -168,12 +198,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await rpc.listen(paths.socket);
     if (process.platform !== 'win32') fs.chmodSync(paths.socket, 0o600);
     if (options.http) {
-      const token = readOrCreateToken(paths.tokenFile);
-      http = await startHttpApi(
-        { port: options.http.port, token, logPrompts: options.logPrompts ?? false, ...pick(options.http, ['maxBodyBytes', 'generationTimeoutMs', 'requestTimeoutMs']) },
-        { host, metrics, logger: log.logger, gauges, onActivity: () => armIdle() },
-      );
-      httpInfo = { url: http.url, tokenFile: paths.tokenFile };
+      await setHttp(options.http.port);
     }
     updateLock(paths.lockFile, { ...lock, ...(httpInfo ? { http: httpInfo } : {}), logFile: log.path });
   } catch (err) {

@@ -94,6 +94,27 @@ describe('service client backend (real service processes)', function () {
     assert.ok(stats.generatedTokensTotal < 200, `stopped early (${stats.generatedTokensTotal} tokens)`);
   });
 
+  it('turns the HTTP API on and off in the running service, without a restart', async () => {
+    const dir = tempDir();
+    const a = client(dir);
+    await a.countTokens('x');
+    const pid = remember(a);
+    assert.equal(a.http, undefined);
+    const b = client(dir, { httpPort: 0 });
+    await b.countTokens('x');
+    assert.equal(b.servicePid, pid);
+    const on = b.http;
+    assert.ok(on);
+    assert.match(on.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(readLock(path.join(dir, 'rt', 'service.lock'))?.http?.url, on.url);
+    const token = fs.readFileSync(on.tokenFile, 'utf8').trim();
+    assert.equal((await fetch(`${on.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal(await a.setHttp(null), null);
+    await assert.rejects(fetch(`${on.url}/health`));
+    assert.equal(readLock(path.join(dir, 'rt', 'service.lock'))?.http, undefined);
+    assert.equal((await a.stats()).pid, pid);
+  });
+
   it('refuses a client of another protocol version with a clear message', async () => {
     const dir = tempDir();
     const c = client(dir);
