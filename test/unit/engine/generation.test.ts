@@ -303,6 +303,34 @@ describeModel('engine on the bundled model (skipped when models/autoglm-coder is
     }
   });
 
+  it('an interactive request finishes while a long chat answer keeps streaming', async () => {
+    let chatTokens = 0;
+    let chatTokensWhenKeyDone = -1;
+    const chat = (async () => {
+      for await (const ev of engine.generate({ prompt: PROMPTS[2]!, maxTokens: 120, stopAtEos: false, priority: 'chat' })) {
+        if (ev.type === 'delta') chatTokens += ev.tokenIds.length;
+      }
+    })();
+    while (chatTokens < 5) await new Promise((r) => setImmediate(r));
+    const key = await generateText(engine, { prompt: PROMPTS[5]!, maxTokens: 4, stopAtEos: false, priority: 'interactive' });
+    chatTokensWhenKeyDone = chatTokens;
+    await chat;
+    assert.equal(key.tokenIds.length, 4);
+    assert.ok(chatTokensWhenKeyDone < 60, `the keystroke waited for ${chatTokensWhenKeyDone} chat tokens`);
+    assert.equal(chatTokens, 120);
+  });
+
+  it('dispose cancels running requests and later calls fail clearly', async () => {
+    const own = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu' });
+    const running = (async () => {
+      for await (const ev of own.generate({ prompt: PROMPTS[0]!, maxTokens: 500, stopAtEos: false })) {
+        if (ev.type === 'delta') await own.dispose();
+      }
+    })();
+    await assert.rejects(running, (err: unknown) => isAbortError(err));
+    await assert.rejects(generateText(own, { prompt: 'x', maxTokens: 1 }), /disposed/);
+  });
+
   it('a full queue answers BusyError', async () => {
     const tiny = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu', maxBatch: 1, maxQueue: 2 });
     try {
