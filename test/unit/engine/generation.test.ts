@@ -331,6 +331,18 @@ describeModel('engine on the bundled model (skipped when models/autoglm-coder is
     await assert.rejects(generateText(own, { prompt: 'x', maxTokens: 1 }), /disposed/);
   });
 
+  it('requests the engine cannot serve fail with typed errors before any model work', async () => {
+    const tooLong = Array.from({ length: engine.model.contextLength }, () => engine.encode('a')[0]!);
+    await assert.rejects(generateText(engine, { prompt: tooLong }), (err: Error & { code?: string }) => err.code === 'prompt-too-long');
+    await assert.rejects(generateText(engine, { prompt: [] }), (err: Error & { code?: string }) => err.code === 'empty-prompt');
+    await assert.rejects(generateText(engine, { prompt: [engine.model.config.vocabSize + 5] }), (err: Error & { code?: string }) => err.code === 'invalid-request');
+    await assert.rejects(generateText(engine, { prompt: 'x', topP: 0 }), (err: Error & { code?: string }) => err.code === 'invalid-request');
+    const near = tooLong.slice(0, engine.model.contextLength - 3);
+    const clamped = await generateText(engine, { prompt: near, maxTokens: 50, stopAtEos: false, usePrefixCache: false });
+    assert.equal(clamped.stats.generatedTokens, 3);
+    assert.equal(clamped.stats.stopReason, 'context-full');
+  });
+
   it('a full queue answers BusyError', async () => {
     const tiny = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu', maxBatch: 1, maxQueue: 2 });
     try {
