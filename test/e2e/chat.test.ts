@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { openWorkbench, saveActiveEditor, type Workbench } from '../harness/workbench';
+import { openAtEnd, saveActiveEditor, useWorkbench } from '../harness/workbench';
 
 const QUESTIONS = [
   'Write a TypeScript function: Returns the sum of two numbers.',
@@ -10,34 +10,13 @@ const QUESTIONS = [
 
 describe('GUI: chat sidebar answers from the bundled model and inserts its code', function () {
   this.timeout(300_000);
-  let wb: Workbench;
-
-  before(async () => {
-    wb = await openWorkbench({ 'autoglm.chat.maxTokens': 96, 'autoglm.chat.temperature': 0 });
-  });
-
-  after(async () => {
-    await wb?.close();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      await wb.screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
-    }
-  });
+  const workbench = useWorkbench({ 'autoglm.chat.maxTokens': 96, 'autoglm.chat.temperature': 0 });
 
   it('streams an answer typed into the webview and inserts its code block into the editor', async () => {
+    const wb = workbench();
     const { page } = wb;
-    await page.locator('.statusbar-item', { hasText: 'autoglm-coder' }).waitFor({ timeout: 60_000 });
     // Open the file the code goes into, cursor at its end.
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').fill('sample.ts');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.ts' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'sample.ts' }).waitFor();
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+End');
-    await page.keyboard.press('Enter');
+    await openAtEnd(page, 'sample.ts');
 
     await page.locator('.activitybar .action-item[aria-label^="Open AutoGLM"], .activitybar a[aria-label^="Open AutoGLM"]').first().click();
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');

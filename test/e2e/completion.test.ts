@@ -1,40 +1,19 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { openWorkbench, saveActiveEditor, type Workbench } from '../harness/workbench';
+import { openAtEnd, saveActiveEditor, useWorkbench } from '../harness/workbench';
 
 /** Lines typed one after another until the model offers ghost text. */
 const ATTEMPTS = ['export function fibonacci(n: number): number {', 'if (n < 2) {', 'return n;'];
 
 describe('GUI: ghost text from the bundled model, accepted with Tab', function () {
   this.timeout(300_000);
-  let wb: Workbench;
-
-  before(async () => {
-    // Auto-closed brackets would make the text after the cursor depend on typing speed.
-    wb = await openWorkbench({ 'editor.autoClosingBrackets': 'never' });
-  });
-
-  after(async () => {
-    await wb?.close();
-  });
-
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      await wb.screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
-    }
-  });
+  // Auto-closed brackets would make the text after the cursor depend on typing speed.
+  const workbench = useWorkbench({ 'editor.autoClosingBrackets': 'never' });
 
   it('shows ghost text while typing; Tab accepts it and the saved file holds it', async () => {
+    const wb = workbench();
     const { page } = wb;
-    await page.locator('.statusbar-item', { hasText: 'autoglm-coder' }).waitFor({ timeout: 60_000 });
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').fill('sample.ts');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'sample.ts' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'sample.ts' }).waitFor();
-    await page.locator('.monaco-editor .view-lines').first().click();
-    await page.keyboard.press('Control+End');
-    await page.keyboard.press('Enter');
+    await openAtEnd(page, 'sample.ts');
 
     const ghosts = page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text');
     const file = path.join(wb.workspace, 'src', 'sample.ts');

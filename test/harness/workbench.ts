@@ -88,3 +88,41 @@ export async function saveActiveEditor(page: Page, file: string, done: (text: st
   }
   return text;
 }
+
+/**
+ * Mocha hooks for a suite that shares one workbench: opened before, closed after, and a
+ * screenshot of every failed test. Returns a getter for the open workbench.
+ */
+export function useWorkbench(settings: Record<string, unknown> = {}): () => Workbench {
+  let wb: Workbench | undefined;
+  before(async () => {
+    wb = await openWorkbench(settings);
+  });
+  after(async () => {
+    await wb?.close();
+  });
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      await wb?.screenshot(`failed-${this.currentTest.title.replace(/\W+/g, '-')}`).catch(() => undefined);
+    }
+  });
+  return () => {
+    if (!wb) {
+      throw new Error('the workbench did not open');
+    }
+    return wb;
+  };
+}
+
+/** Waits for the extension, opens a workspace file with Quick Open, and puts the cursor on a new last line. */
+export async function openAtEnd(page: Page, fileName: string): Promise<void> {
+  await page.locator('.statusbar-item', { hasText: 'autoglm-coder' }).waitFor({ timeout: 60_000 });
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill(fileName);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: fileName }).waitFor();
+  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+}
