@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine, round } from '../common';
+import { bundledModelDir, Engine, generateText } from '../../src/engine';
 import { readLock } from '../../src/service/lock';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -172,12 +173,34 @@ async function main(): Promise<void> {
     }
     const cancelled = Number(/autoglm_generations_total\{api="completions",outcome="cancelled"\} (\d+)/.exec(metrics)?.[1] ?? 0);
     const after = await send(`${url}/v1/completions`, { token, body: completion(1) });
+    const loadAverageAtEnd = os.loadavg().map((l) => round(l, 2));
     const hitRate = Number(/autoglm_prefix_cache_hit_rate ([\d.e-]+)/.exec(metrics)?.[1] ?? NaN);
+
+    // Peer in the same run: the same completions straight into an engine in this process (the
+    // service is idle meanwhile), which shows what the HTTP and process boundary cost.
+    console.error('in-process engine peer: the same completions, concurrent then one at a time');
+    const engine = await Engine.load({ modelDir: bundledModelDir(path.join(root, 'src', 'engine')), provider: 'cpu', maxQueue: REQUESTS + 64 });
+    const promptOf = (i: number): string => (JSON.parse(completion(i)) as { prompt: string }).prompt;
+    await Promise.all(Array.from({ length: 8 }, (_, i) => generateText(engine, { prompt: promptOf(i), maxTokens: MAX_TOKENS, priority: 'interactive' })));
+    const engStart = performance.now();
+    const engLat = await Promise.all(
+      Array.from({ length: REQUESTS }, async (_, i) => {
+        const t = performance.now();
+        await generateText(engine, { prompt: promptOf(i), maxTokens: MAX_TOKENS, priority: 'interactive' });
+        return performance.now() - t;
+      }),
+    );
+    const engSeconds = (performance.now() - engStart) / 1000;
+    const engSeqStart = performance.now();
+    let engSeqCount = 0;
+    for (let i = 0; i < SEQUENTIAL && Date.now() < deadline; i++, engSeqCount++) await generateText(engine, { prompt: promptOf(i), maxTokens: MAX_TOKENS, priority: 'interactive' });
+    const engSeqSeconds = (performance.now() - engSeqStart) / 1000;
+    await engine.dispose();
 
     const result = {
       benchmark: 'service-load',
       date: new Date().toISOString(),
-      machine: machine(),
+      machine: { ...machine(), loadAverageAtEnd: undefined as unknown },
       model: 'autoglm-coder (bundled, auto variant, cpu)',
       note: 'Client and service share the same machine (and its cores) over loopback HTTP; the service runs from source (tsx).',
       completions: {
@@ -186,6 +209,7 @@ async function main(): Promise<void> {
         concurrent: {
           errors: loadErrors.length,
           errorStatuses: [...new Set(loadErrors.map((r) => r.status))],
+          errorSamples: [...new Set(loadErrors.map((r) => `${r.status} after ${Math.round(r.ms)} ms: ${r.body.slice(0, 160)}`))].slice(0, 5),
           latencyMs: latency(loadReplies.map((r) => r.ms)),
           seconds: round(loadSeconds, 2),
           requestsPerSecond: round(REQUESTS / loadSeconds, 1),
@@ -197,6 +221,11 @@ async function main(): Promise<void> {
           requestsPerSecond: round(seqLat.length / seqSeconds, 1),
         },
         throughputRatio: round(REQUESTS / loadSeconds / (seqLat.length / seqSeconds), 2),
+        inProcessEnginePeer: {
+          concurrent: { latencyMs: latency(engLat), requestsPerSecond: round(REQUESTS / engSeconds, 1) },
+          oneAtATime: { requests: engSeqCount, requestsPerSecond: round(engSeqCount / engSeqSeconds, 1) },
+          serviceOverConcurrentEngine: round(REQUESTS / loadSeconds / (REQUESTS / engSeconds), 2),
+        },
       },
       streamingChats: {
         requests: CHATS,
@@ -217,6 +246,7 @@ async function main(): Promise<void> {
       prefixCacheHitRate: round(hitRate, 3),
       residentMemoryMiB: { idleAfterLoad: round(rssIdle / 2 ** 20, 1), peakSampledDuringLoad: round(memPeakDuringLoad / 2 ** 20, 1), peakVmHWM: round(peakRss() / 2 ** 20, 1) },
     };
+    result.machine.loadAverageAtEnd = loadAverageAtEnd;
     fs.mkdirSync(path.dirname(values.out!), { recursive: true });
     fs.writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
     console.log(JSON.stringify(result, null, 2));

@@ -268,7 +268,8 @@ export async function startHttpApi(options: HttpApiOptions, deps: HttpApiDeps): 
   const startedAt = Date.now();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => {
+    // A deep accept queue: a burst of connections (a benchmark, many tools at once) must wait, not be reset.
+    server.listen({ port: options.port, host: '127.0.0.1', backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
