@@ -115,6 +115,24 @@ describe('service client backend (real service processes)', function () {
     assert.equal((await a.stats()).pid, pid);
   });
 
+  it('reports a model that cannot load to the request and in the health check', async () => {
+    const dir = tempDir();
+    const empty = tempDir('agl-model-');
+    const c = client(dir, { model: { modelDir: empty, variant: 'auto', provider: 'cpu', threads: 0 } });
+    await assert.rejects(collect(c.generate(request, new AbortController().signal)), (err: unknown) => err instanceof BackendError && err.message.includes(empty));
+    remember(c);
+    const health = await c.health();
+    assert.equal(health.status, 'error');
+    assert.ok(health.detail?.includes(empty));
+    assert.equal(c.info().loaded, false);
+  });
+
+  it('says why the service could not start (a Node runtime that does not exist)', async () => {
+    const dir = tempDir();
+    const c = client(dir, { nodePath: path.join(dir, 'no-such-node'), connectTimeoutMs: 5000 });
+    await assert.rejects(c.countTokens('x'), (err: unknown) => err instanceof BackendError && err.code === 'service-start' && /exited while starting.*ENOENT/s.test(err.message));
+  });
+
   it('refuses a client of another protocol version with a clear message', async () => {
     const dir = tempDir();
     const c = client(dir);
