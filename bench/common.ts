@@ -2,6 +2,7 @@ import { execSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type * as Transformers from '@huggingface/transformers';
 import { Engine, type EngineOptions } from '../src/engine';
 
 /** Shared helpers of the benchmarks: statistics, result files, the peer, machine facts. */
@@ -82,7 +83,12 @@ type PeerVariant = 'fp32' | 'q4' | 'int8' | 'fp16';
 
 export async function loadPeer(modelDir: string, variant: PeerVariant, threads?: number): Promise<Peer> {
   // Imported only here: the CLI bundle keeps transformers.js external, and only benchmarks need it.
-  const tf = await import('@huggingface/transformers');
+  let tf: typeof Transformers;
+  try {
+    tf = await import('@huggingface/transformers');
+  } catch (err) {
+    throw new Error(`the benchmark peer @huggingface/transformers is not installed (run the benchmarks from a checkout after npm install): ${(err as Error).message}`);
+  }
   tf.env.allowRemoteModels = false;
   tf.env.localModelPath = `${path.dirname(path.resolve(modelDir))}${path.sep}`;
   const model = await tf.AutoModelForCausalLM.from_pretrained(path.basename(path.resolve(modelDir)), {
