@@ -45,12 +45,86 @@ export function applyRepetitionPenalty(logits: Float32Array, seen: Iterable<numb
   }
 }
 
-/** Tokens whose probability is below e^-CUTOFF of the best one cannot matter to any draw. */
-const CUTOFF = 30;
+/** Indices of the k largest values, largest first (lower index first on ties), via a size-k min-heap. */
+export function topKIndices(values: ArrayLike<number>, k: number): number[] {
+  const heap: number[] = [];
+  // "a ranks below b": smaller value, or equal value and larger index.
+  const below = (a: number, b: number): boolean => values[a]! < values[b]! || (values[a] === values[b] && a > b);
+  const siftDown = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && below(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && below(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let i = 0; i < values.length; i++) {
+    if (heap.length < k) {
+      heap.push(i);
+      for (let c = heap.length - 1; c > 0; ) {
+        const p = (c - 1) >> 1;
+        if (!below(heap[c]!, heap[p]!)) break;
+        [heap[c], heap[p]] = [heap[p]!, heap[c]!];
+        c = p;
+      }
+    } else if (below(heap[0]!, i)) {
+      heap[0] = i;
+      siftDown(0);
+    }
+  }
+  return heap.sort((a, b) => values[b]! - values[a]! || a - b);
+}
 
 /**
- * Picks the next token from one row of logits. `logits` may be modified (it is a scratch copy
- * when a penalty applies). `seen` is the set of token ids already in prompt and output.
+ * The smallest set of most likely tokens whose probability reaches `topP` of `total`, largest
+ * first. Candidates are taken above a falling floor (a tenth of the best, a hundredth, ...) and
+ * only they are sorted, so a 150k vocabulary rarely costs a full sort per token.
+ */
+function nucleus(probs: Float64Array, total: number, topP: number): number[] {
+  let best = 0;
+  for (let i = 0; i < probs.length; i++) if (probs[i]! > best) best = probs[i]!;
+  const target = topP * total;
+  for (let floor = best / 10; ; floor /= 100) {
+    const last = floor < best * 1e-12;
+    const ids: number[] = [];
+    let mass = 0;
+    for (let i = 0; i < probs.length; i++) {
+      if (probs[i]! >= floor || last) {
+        ids.push(i);
+        mass += probs[i]!;
+      }
+    }
+    if (mass < target && !last) continue;
+    ids.sort((a, b) => probs[b]! - probs[a]! || a - b);
+    let cumulative = 0;
+    for (let i = 0; i < ids.length; i++) {
+      cumulative += probs[ids[i]!]!;
+      if (cumulative >= target) return ids.slice(0, i + 1);
+    }
+    return ids;
+  }
+}
+
+/** Draws an index of `ids` with probability proportional to probs[id]. */
+function draw(ids: ArrayLike<number>, probs: Float64Array, random: Random): number {
+  let total = 0;
+  for (let i = 0; i < ids.length; i++) total += probs[ids[i]!]!;
+  let r = random() * total;
+  for (let i = 0; i < ids.length; i++) {
+    r -= probs[ids[i]!]!;
+    if (r < 0) return ids[i]!;
+  }
+  return ids[ids.length - 1]!;
+}
+
+/**
+ * Picks the next token from one row of logits: repetition penalty, then greedy (temperature 0) or
+ * softmax sampling at the temperature, restricted by top-k and then top-p as Hugging Face does.
+ * `logits` may be modified. `seen` is the set of token ids already in prompt and output.
  */
 export function sampleToken(logits: Float32Array, params: SamplingParams, seen: ReadonlySet<number>, random: Random): number {
   applyRepetitionPenalty(logits, seen, params.repetitionPenalty);
@@ -60,47 +134,34 @@ export function sampleToken(logits: Float32Array, params: SamplingParams, seen: 
   const inv = 1 / params.temperature;
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) {
-    if (logits[i]! > max) {
-      max = logits[i]!;
-    }
+    if (logits[i]! > max) max = logits[i]!;
   }
-  // Candidates within reach of the best token, sorted by logit (then id, for determinism).
-  const floor = max - CUTOFF * params.temperature;
-  const ids: number[] = [];
-  for (let i = 0; i < logits.length; i++) {
-    if (logits[i]! >= floor) {
-      ids.push(i);
-    }
-  }
-  ids.sort((a, b) => logits[b]! - logits[a]! || a - b);
-  let count = params.topK > 0 ? Math.min(params.topK, ids.length) : ids.length;
-  const probs = new Float64Array(count);
+  const probs = new Float64Array(logits.length);
   let total = 0;
-  for (let i = 0; i < count; i++) {
-    const p = Math.exp((logits[ids[i]!]! - max) * inv);
+  for (let i = 0; i < logits.length; i++) {
+    const p = Math.exp((logits[i]! - max) * inv);
     probs[i] = p;
     total += p;
   }
+  const k = params.topK > 0 ? Math.min(params.topK, logits.length) : logits.length;
+  if (k < logits.length) {
+    let ids = topKIndices(probs, k);
+    if (params.topP < 1) {
+      const kept = ids.reduce((n, id) => n + probs[id]!, 0);
+      let cumulative = 0;
+      const cut = ids.findIndex((id) => (cumulative += probs[id]!) >= params.topP * kept);
+      ids = ids.slice(0, cut < 0 ? ids.length : cut + 1);
+    }
+    return draw(ids, probs, random);
+  }
   if (params.topP < 1) {
-    let cumulative = 0;
-    for (let i = 0; i < count; i++) {
-      cumulative += probs[i]! / total;
-      if (cumulative >= params.topP) {
-        count = i + 1;
-        break;
-      }
-    }
-    total = 0;
-    for (let i = 0; i < count; i++) {
-      total += probs[i]!;
-    }
+    return draw(nucleus(probs, total, params.topP), probs, random);
   }
+  // The whole distribution: no ordering needed, scan in index order.
   let r = random() * total;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < probs.length; i++) {
     r -= probs[i]!;
-    if (r < 0) {
-      return ids[i]!;
-    }
+    if (r < 0) return i;
   }
-  return ids[count - 1]!;
+  return argmax(probs);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { seededRandom } from '../../../src/engine/prng';
-import { applyRepetitionPenalty, argmax, sampleToken, GREEDY } from '../../../src/engine/sampling';
+import { applyRepetitionPenalty, argmax, sampleToken, topKIndices, GREEDY } from '../../../src/engine/sampling';
 
 describe('engine/sampling', () => {
   it('argmax takes the first of equal maxima, like torch', () => {
@@ -71,6 +71,23 @@ describe('engine/sampling', () => {
     for (let i = 0; i < 1000; i++) {
       const x = random();
       assert.ok(x >= 0 && x < 1);
+    }
+  });
+});
+
+describe('engine/sampling at vocabulary scale', () => {
+  it('topKIndices returns the k largest, largest first, lower index first on ties', () => {
+    assert.deepEqual(topKIndices([1, 9, 3, 9, 7, 0], 3), [1, 3, 4]);
+    assert.deepEqual(topKIndices([5], 3), [0]);
+  });
+
+  it('samples a 151,936-token row with top-p without sorting it all, and stays in the nucleus', () => {
+    const n = 151_936;
+    const logits = new Float32Array(n).map((_, i) => (i % 1000 === 0 ? 12 : Math.sin(i)));
+    const random = seededRandom(9);
+    for (let i = 0; i < 20; i++) {
+      const id = sampleToken(logits.slice(), { temperature: 1, topK: 0, topP: 0.9, repetitionPenalty: 1 }, new Set(), random);
+      assert.equal(id % 1000, 0, `token ${id} is one of the 152 dominant ones`);
     }
   });
 });
