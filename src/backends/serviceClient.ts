@@ -94,6 +94,8 @@ interface Connected {
   /** Last time anything arrived from the service (performance.now()). */
   lastHeard: number;
   watchdog: NodeJS.Timeout | undefined;
+  /** Why the client ended this connection itself (a failed health check). */
+  unresponsive?: string;
 }
 
 export class ServiceClientBackend implements Backend {
@@ -104,7 +106,8 @@ export class ServiceClientBackend implements Backend {
   private gaveUp: BackendError | undefined;
   private modelInfo: ServiceModelInfo | undefined;
   private disposed = false;
-  private lastExit: string | undefined;
+  /** How the last service this client started ended, by pid. */
+  private lastExit: { pid: number | undefined; text: string } | undefined;
 
   constructor(private readonly options: ServiceClientOptions) {
     this.paths = servicePaths(defaultRuntimeDir(options.runtimeDir));
@@ -286,8 +289,9 @@ export class ServiceClientBackend implements Backend {
   }
 
   private diedError(c: Connected): BackendError {
+    const why = c.unresponsive ?? (this.lastExit?.pid === c.hello.pid ? this.lastExit.text : undefined);
     return new BackendError(
-      `The Open AutoGLM service (pid ${c.hello.pid}) stopped while the request ran${this.lastExit ? ` (${this.lastExit})` : ''}; ` +
+      `The Open AutoGLM service (pid ${c.hello.pid}) stopped while the request ran${why ? ` (${why})` : ''}; ` +
         (this.gaveUp ? this.gaveUp.message : 'it is restarted on the next request.'),
       'service-died',
     );
@@ -383,7 +387,7 @@ export class ServiceClientBackend implements Backend {
         clearTimeout(timer);
         checking = false;
         if (ok || this.current !== c) return;
-        this.lastExit = `it did not answer a health check within ${healthTimeout} ms and was stopped`;
+        c.unresponsive = `it did not answer a health check within ${healthTimeout} ms and was stopped`;
         this.options.logger.error('the service stopped answering; killing it', { pid: c.hello.pid, inflight: c.streams.size, healthTimeoutMs: healthTimeout });
         try {
           process.kill(c.hello.pid, 'SIGKILL');
@@ -509,7 +513,7 @@ export class ServiceClientBackend implements Backend {
       });
       child.on('exit', (code, sig) => {
         status.code = code ?? null;
-        this.lastExit = code !== null ? `exit code ${code}` : `signal ${sig}`;
+        if (code !== SERVICE_EXIT_ALREADY_RUNNING) this.lastExit = { pid: child.pid, text: code !== null ? `exit code ${code}` : `signal ${sig}` };
       });
       child.unref();
     } finally {
