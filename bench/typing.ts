@@ -43,11 +43,14 @@ export async function replayTyping(ctx: BenchContext, options: TypingOptions): P
     // Alternate which one goes first, so neither always runs on a warmer machine.
     const runOn = () => generateText(engine, { ...request, usePrefixCache: true });
     const runOff = () => generateText(engine, { ...request, usePrefixCache: false });
-    const [on, off] = i % 2 === 0 ? [await runOn(), await runOff()] : [undefined, undefined];
-    const pair = on && off ? { on, off } : await (async () => {
-      const o = await runOff();
-      return { off: o, on: await runOn() };
-    })();
+    let pair;
+    if (i % 2 === 0) {
+      const on = await runOn();
+      pair = { on, off: await runOff() };
+    } else {
+      const off = await runOff();
+      pair = { off, on: await runOn() };
+    }
     // The first keystroke has nothing cached yet; it counts like every other one.
     promptTokens += pair.on.stats.promptTokens;
     prefilled += pair.on.stats.prefilledTokens;
