@@ -15,6 +15,7 @@ const PROMPTS = ['import { readFile } from "node:fs";\n', 'def main():\n    ', '
 (modelPresent && pythonOnnx ? describe : describe.skip)(
   'engine on an export without a position_ids input (skipped without the bundled model or python3-onnx)',
   function () {
+    this.timeout(300_000);
     let dir: string;
 
     before(async function () {
@@ -63,6 +64,7 @@ const PROMPTS = ['import { readFile } from "node:fs";\n', 'def main():\n    ', '
 (modelPresent && pythonOnnx ? describe : describe.skip)(
   'engine on an export with float16 KV and logits (skipped without the bundled model or python3-onnx)',
   function () {
+    this.timeout(300_000);
     let dir: string;
 
     before(async function () {

@@ -23,6 +23,8 @@ const PROMPTS = [
 const describeModel = modelPresent ? describe : describe.skip;
 
 describeModel('engine on the bundled model (skipped when models/autoglm-coder is absent)', function () {
+  // Real model runs on shared, busy cores: allow far more than mocha's default per test.
+  this.timeout(300_000);
   let engine: Engine;
   const logger = new MemoryLogger('info');
 
