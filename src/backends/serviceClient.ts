@@ -30,6 +30,7 @@ import {
   type HelloParams,
   type HelloResult,
   type LogNotification,
+  type ModelChangedNotification,
   type ModelSpec,
   type ServiceModelInfo,
   type ServiceStats,
@@ -320,6 +321,11 @@ export class ServiceClientBackend implements Backend {
     socket.on('data', () => (c.lastHeard = performance.now()));
     connection.onNotification(ServiceNotifications.chunk, (p: ChunkNotification) => c.streams.get(p.streamId)?.push({ type: 'text', text: p.text }));
     connection.onNotification(ServiceNotifications.log, (p: LogNotification) => this.forwardLog(p));
+    connection.onNotification(ServiceNotifications.modelChanged, (p: ModelChangedNotification) => {
+      if (this.current !== c) return;
+      this.modelInfo = p.model;
+      this.options.onStateChange?.();
+    });
     let closedOnce = false;
     const onClosed = (): void => {
       if (closedOnce) return;

@@ -34,6 +34,8 @@ export const ServiceNotifications = {
   chunk: 'autoglm/chunk',
   /** Service -> client: a log record at or above the level the client asked for in `hello`. */
   log: 'autoglm/log',
+  /** Service -> every client: the model finished loading, failed to, or was switched. */
+  modelChanged: 'autoglm/modelChanged',
 } as const;
 
 /** JSON-RPC error codes of the service (application range). */
@@ -173,6 +175,10 @@ export interface SetHttpParams {
 }
 
 export type SetHttpResult = { url: string; tokenFile: string } | null;
+
+export interface ModelChangedNotification {
+  model: ServiceModelInfo;
+}
 
 export interface LogNotification {
   record: { time: string; level: ServiceLogLevel; msg: string; [field: string]: unknown };

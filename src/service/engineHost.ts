@@ -11,6 +11,8 @@ import type { ModelSpec, ServiceModelInfo } from '../protocol/service';
 import type { ServiceMetrics } from './metrics';
 
 export interface EngineHostOptions {
+  /** Called after a load finished or failed, and after a switch. */
+  onModelChange?: () => void;
   /** Most requests waiting for a batch slot before BusyError; default 1024 (many windows and HTTP callers share it). */
   maxQueue?: number;
   /** How long a replaced model may finish its requests before it is disposed; default 30 s. */
@@ -57,10 +59,12 @@ export class EngineHost {
       this.loading = this.load(this.spec).then(
         (engine) => {
           this.current = engine;
+          this.options.onModelChange?.();
           return engine;
         },
         (err: unknown) => {
           this.loading = undefined;
+          this.options.onModelChange?.();
           throw err;
         },
       );
@@ -111,6 +115,7 @@ export class EngineHost {
       const drain = this.options.drainMs ?? 30_000;
       void Promise.race([retire.whenIdle(), new Promise<void>((r) => setTimeout(r, drain).unref())]).then(() => retire.dispose());
     }
+    this.options.onModelChange?.();
     return this.modelInfo();
   }
 

@@ -69,6 +69,13 @@ export class RpcServer {
     });
   }
 
+  /** Tells every connected window about the model's new state. */
+  modelChanged(model: ServiceModelInfo): void {
+    for (const c of this.connections) {
+      void c.conn.sendNotification(ServiceNotifications.modelChanged, { model }).catch(() => undefined);
+    }
+  }
+
   close(): Promise<void> {
     for (const c of this.connections) {
       c.conn.dispose();

@@ -70,7 +70,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const log = new ServiceLog(logDir === '' ? undefined : new RotatingLogFile({ dir: logDir }), options.logLevel, options.echo);
   const logger = log.logger.child({ component: 'service', pid: process.pid });
   const metrics = new ServiceMetrics();
-  const host = new EngineHost(options.model, log.logger, metrics, { ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}), ...(options.load ? { load: options.load } : {}) });
+  const host: EngineHost = new EngineHost(options.model, log.logger, metrics, {
+    ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+    ...(options.load ? { load: options.load } : {}),
+    onModelChange: () => rpc.modelChanged(host.modelInfo()),
+  });
   const startedAt = Date.now();
   let http: HttpApi | undefined;
   let httpInfo: { url: string; tokenFile: string } | undefined;

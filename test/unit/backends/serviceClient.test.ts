@@ -154,19 +154,25 @@ describe('service client backend (real service processes)', function () {
     }
   });
 
-  it('switches the model without restarting the service', async () => {
+  it('switches the model without restarting the service; other windows hear of it', async () => {
     const dir = tempDir();
     const c = client(dir);
+    let changes = 0;
+    const other = client(dir, { onStateChange: () => changes++ });
     const before = await collect(c.generate(request, new AbortController().signal));
     const pid = remember(c);
     const info = await c.switchModel({ modelDir, variant: 'fp32', provider: 'cpu', threads: 0 });
     assert.equal(info.variant, 'fp32');
+    await other.countTokens('x');
+    const seen = changes;
+    await c.switchModel({ modelDir, variant: 'q4', provider: 'cpu', threads: 0 });
+    await waitFor('the model change in the other window', () => (changes > seen && other.info().loaded ? true : undefined), 5000);
     const after = await collect(c.generate(request, new AbortController().signal));
     assert.ok(after.text.length > 0 && before.text.length > 0);
     const stats = await c.stats();
     assert.equal(stats.pid, pid);
-    assert.equal(stats.modelLoads, 2);
-    assert.equal(stats.model.variant, 'fp32');
+    assert.equal(stats.modelLoads, 3);
+    assert.equal(stats.model.variant, 'q4');
   });
 
   it('kill -9 fails the request in flight with a clear error; the next request restarts the service', async () => {
