@@ -54,6 +54,7 @@ export class RpcServer {
   readonly clients = new Set<RpcClientInfo>();
   private readonly server: net.Server;
   private readonly connections = new Set<{ conn: MessageConnection; socket: net.Socket }>();
+  private nextConnection = 0;
 
   constructor(private readonly deps: RpcServerDeps) {
     this.server = net.createServer((socket) => this.accept(socket));
@@ -112,11 +113,14 @@ export class RpcServer {
       if (!client) {
         client = { name: String(p.clientName).slice(0, 200), pid: p.pid, connectedAt: Date.now() };
         this.clients.add(client);
-        logger = logger.child({ client: client.name, clientPid: client.pid });
+        const connection = ++this.nextConnection;
+        logger = logger.child({ client: client.name, clientPid: client.pid, connection });
         logger.info('client connected', { clientVersion: p.clientVersion, clients: this.clients.size });
         this.deps.onClientsChanged(this.clients.size);
         if (p.logLevel !== undefined && isLogLevel(p.logLevel)) {
           unlisten = this.deps.log.listen(p.logLevel, (record) => {
+            // A window sees the service's own records and those of its requests, not other windows'.
+            if (record['connection'] !== undefined && record['connection'] !== connection) return;
             void conn.sendNotification(ServiceNotifications.log, { record }).catch(() => undefined);
           });
         }

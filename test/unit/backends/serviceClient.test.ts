@@ -251,7 +251,7 @@ describe('service client backend (real service processes)', function () {
     assert.equal(fs.existsSync(path.join(dir, 'rt', 'service.sock')), false);
   });
 
-  it("carries the editor's trace id into the service's log, and forwards service records to the editor", async () => {
+  it("carries the editor's trace id into the service's log, and forwards a window the records of its own requests", async () => {
     const dir = tempDir();
     const logger = new MemoryLogger('debug');
     const c = client(dir, { logger, forwardLogLevel: 'info' });
@@ -265,5 +265,12 @@ describe('service client backend (real service processes)', function () {
     assert.match(rec.spanId, /^[\da-f]{16}$/);
     assert.ok(logger.records.some((r) => r['traceId'] === traceId && r.msg === 'service request'));
     await waitFor('a forwarded record', () => (logger.records.some((r) => r['process'] === 'service' && r['traceId'] === traceId) ? true : undefined), 5000);
+    const otherTrace = 'ffffffffffffffffffffffffffffffff';
+    const otherLogger = new MemoryLogger('debug');
+    const other = client(dir, { logger: otherLogger, forwardLogLevel: 'info' });
+    await collect(other.generate({ ...request, traceId: otherTrace }, new AbortController().signal));
+    await waitFor('the other window to see its own record', () => (otherLogger.records.some((r) => r['process'] === 'service' && r['traceId'] === otherTrace) ? true : undefined), 5000);
+    assert.ok(!logger.records.some((r) => r['traceId'] === otherTrace), "a window does not receive another window's request records");
+    assert.ok(!otherLogger.records.some((r) => r['traceId'] === traceId));
   });
 });
