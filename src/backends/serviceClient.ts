@@ -37,6 +37,7 @@ import {
   type SetHttpResult,
   type StreamResult,
 } from '../protocol/service';
+import { processAlive, readLock } from '../service/lock';
 import { defaultRuntimeDir, ensureRuntimeDir, servicePaths, type ServicePaths } from '../service/paths';
 import type { Backend, BackendChatRequest, BackendChunk, BackendInfo, BackendRequest } from './backend';
 
@@ -190,7 +191,7 @@ export class ServiceClientBackend implements Backend {
     const c = this.current;
     if (!c) return;
     c.closing = true;
-    await c.connection.sendRequest(ServiceMethods.shutdown).catch(() => undefined);
+    await c.connection.sendRequest(ServiceMethods.shutdown, {}).catch(() => undefined);
   }
 
   /** After the client gave up, lets the next request try again (a "restart service" command). */
@@ -308,7 +309,12 @@ export class ServiceClientBackend implements Backend {
     return this.connecting;
   }
 
-  private async open(): Promise<Connected> {
+  /**
+   * Connects (starting a service if none runs) and shakes hands. A service of another version
+   * that no other window uses is stopped and replaced by one of this version; one that other
+   * windows use is kept (same protocol) or refused with a clear message (another protocol).
+   */
+  private async open(replacing = false): Promise<Connected> {
     if (this.crashes > 0) {
       const backoff = this.options.restartBackoffMs ?? [250, 1000, 4000];
       const wait = backoff[Math.min(this.crashes - 1, backoff.length - 1)] ?? 0;
@@ -347,9 +353,16 @@ export class ServiceClientBackend implements Backend {
       c.hello = (await connection.sendRequest(ServiceMethods.hello, hello)) as HelloResult;
     } catch (err) {
       c.closing = true;
+      const mismatch = err instanceof ResponseError && err.code === ServiceErrorCodes.versionMismatch;
+      const replaced = mismatch && !replacing && (await this.stopIfIdle(connection));
       connection.dispose();
       socket.destroy();
-      if (err instanceof ResponseError && err.code === ServiceErrorCodes.versionMismatch) {
+      if (replaced) {
+        this.options.logger.info('replacing an idle service of another protocol version');
+        await this.waitForRelease();
+        return this.open(true);
+      }
+      if (mismatch) {
         throw new BackendError(err.message, 'service-version');
       }
       throw new BackendError(`The Open AutoGLM service at ${this.paths.socket} did not complete the handshake: ${errorMessage(err)}`, 'service-handshake');
@@ -359,6 +372,17 @@ export class ServiceClientBackend implements Backend {
       connection.dispose();
       socket.destroy();
       throw new BackendError('The service client was disposed', 'disposed');
+    }
+    if (c.hello.serviceVersion !== VERSION && !replacing) {
+      if (await this.stopIfIdle(connection)) {
+        this.options.logger.info('replacing an idle service of another version', { serviceVersion: c.hello.serviceVersion, version: VERSION, pid: c.hello.pid });
+        c.closing = true;
+        connection.dispose();
+        socket.destroy();
+        await this.waitForRelease();
+        return this.open(true);
+      }
+      this.options.logger.info('using a service of another version that other windows share', { serviceVersion: c.hello.serviceVersion, version: VERSION });
     }
     this.current = c;
     this.modelInfo = c.hello.model;
@@ -376,6 +400,24 @@ export class ServiceClientBackend implements Backend {
     this.options.logger.info('connected to the service', { pid: c.hello.pid, serviceVersion: c.hello.serviceVersion, socket: this.paths.socket, logFile: c.hello.logFile });
     this.options.onStateChange?.();
     return c;
+  }
+
+  private async stopIfIdle(connection: MessageConnection): Promise<boolean> {
+    try {
+      return (await connection.sendRequest(ServiceMethods.shutdown, { ifIdle: true })) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits until the stopping service has released its lock, so that a new one can take it. */
+  private async waitForRelease(): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const holder = readLock(this.paths.lockFile);
+      if (!holder || !processAlive(holder.pid) || Date.now() > deadline) return;
+      await delay(50);
+    }
   }
 
   /** Kills a service that has requests in flight but neither streams nor answers a health check. */

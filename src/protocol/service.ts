@@ -169,6 +169,15 @@ export interface HealthResult {
 
 export type SwitchModelParams = ModelSpec;
 
+/**
+ * `ifIdle`: stop only if no other window is connected. With `ifIdle` the request is accepted
+ * before `hello`, so that a client of another version can replace an idle service. The result
+ * says whether the service is stopping.
+ */
+export interface ShutdownParams {
+  ifIdle?: boolean;
+}
+
 /** `port` 0 picks a free port; null turns the API off. */
 export interface SetHttpParams {
   port: number | null;

@@ -23,6 +23,7 @@ import {
   type HelloResult,
   type ServiceModelInfo,
   type SetHttpParams,
+  type ShutdownParams,
   type SetHttpResult,
   type ServiceStats,
   type StreamResult,
@@ -215,10 +216,17 @@ export class RpcServer {
         throw toResponseError(err, logger);
       }
     });
-    conn.onRequest(ServiceMethods.shutdown, (): null => {
-      requireHello();
-      this.deps.shutdown(`requested by ${client?.name ?? 'a client'}`);
-      return null;
+    conn.onRequest(ServiceMethods.shutdown, (p: ShutdownParams | null | undefined): boolean => {
+      const ifIdle = p?.ifIdle === true;
+      if (!ifIdle) requireHello();
+      const others = this.clients.size - (client ? 1 : 0);
+      if (ifIdle && others > 0) {
+        return false;
+      }
+      const reason = client ? `requested by ${client.name}` : 'replaced by a client of another version';
+      // Answer first, then stop.
+      setTimeout(() => this.deps.shutdown(reason), 10);
+      return true;
     });
 
     const closed = (): void => {

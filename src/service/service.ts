@@ -185,8 +185,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (idleTimer) clearTimeout(idleTimer);
       await Promise.all([rpc.close(), http?.close()]);
       await host.dispose();
-      releaseLock(paths.lockFile);
+      // The socket goes before the lock: once the lock is free, the next service may create its own.
       if (process.platform !== 'win32') fs.rmSync(paths.socket, { force: true });
+      releaseLock(paths.lockFile);
       logger.info('service stopped', { reason });
       log.close();
       resolveStopped(reason);

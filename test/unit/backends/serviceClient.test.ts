@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { buildSync } from 'esbuild';
 import { ResponseError, SocketMessageReader, SocketMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { collect, type BackendChunk } from '../../../src/backends/backend';
 import { ServiceClientBackend, type ServiceClientOptions } from '../../../src/backends/serviceClient';
@@ -131,6 +132,34 @@ describe('service client backend (real service processes)', function () {
     const dir = tempDir();
     const c = client(dir, { nodePath: path.join(dir, 'no-such-node'), connectTimeoutMs: 5000 });
     await assert.rejects(c.countTokens('x'), (err: unknown) => err instanceof BackendError && err.code === 'service-start' && /exited while starting.*ENOENT/s.test(err.message));
+  });
+
+  it('replaces an idle service of another version, and shares one that another window uses', async () => {
+    // A service bundle that reports another version, as after an update of the extension.
+    const bundle = path.join(repoRoot, 'out', `test-service-${process.pid}`, 'service.js');
+    buildSync({ entryPoints: [path.join(repoRoot, 'src', 'service', 'main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['onnxruntime-node'], define: { __AUTOGLM_VERSION__: '"9.9.9"' }, outfile: bundle, logLevel: 'silent' });
+    try {
+      const dir = tempDir();
+      const old = client(dir, { serviceArgs: [bundle] });
+      await old.countTokens('x');
+      const oldPid = remember(old);
+      assert.equal((await old.stats()).serviceVersion, '9.9.9');
+      const sharing = client(dir);
+      await sharing.countTokens('x');
+      assert.equal(sharing.servicePid, oldPid, 'kept while another window uses it');
+      sharing.dispose();
+      old.dispose();
+      await waitFor('the old windows to leave', () => (readLock(path.join(dir, 'rt', 'service.lock'))?.pid === oldPid ? true : undefined), 1000);
+      const fresh = client(dir);
+      const text = await collect(fresh.generate(request, new AbortController().signal));
+      const newPid = remember(fresh);
+      assert.notEqual(newPid, oldPid);
+      assert.ok(text.text.length > 0);
+      assert.equal((await fresh.stats()).serviceVersion, '0.0.0-dev');
+      await waitFor('the old service to exit', () => (processAlive(oldPid) ? undefined : true), 10_000);
+    } finally {
+      fs.rmSync(path.dirname(bundle), { recursive: true, force: true });
+    }
   });
 
   it('refuses a client of another protocol version with a clear message', async () => {
