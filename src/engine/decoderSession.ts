@@ -121,7 +121,7 @@ export interface StepInput {
   ids: ArrayLike<number>;
   /** Columns of past KV (0 for a first prefill). */
   pastWidth: number;
-  /** Leading padding columns of each row's past. */
+  /** Leading padding columns of each row, counted over past and new tokens together. */
   pads: readonly number[];
   pastKeys: readonly KvArray[];
   pastValues: readonly KvArray[];
@@ -158,10 +158,12 @@ export class DecoderSession {
       for (let c = pad; c < total; c++) {
         maskArray[r * total + c] = big ? 1n : 1;
       }
-      // position_ids = cumsum(mask) - 1: a row's first real token is position 0.
+      // position_ids = cumsum(mask) - 1: a row's first real token is position 0; padding gets 1,
+      // as in Hugging Face's generate (it is masked out anyway).
       const start = pastWidth - pad;
       for (let s = 0; s < seqLen; s++) {
-        posArray[r * seqLen + s] = big ? BigInt(start + s) : start + s;
+        const position = start + s < 0 ? 1 : start + s;
+        posArray[r * seqLen + s] = big ? BigInt(position) : position;
       }
     }
     feeds[io.inputIds] = new ort.Tensor(io.idType, idArray, [batch, seqLen]);

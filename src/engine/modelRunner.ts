@@ -20,6 +20,7 @@ export interface RunnerCounters {
   reusedTokensTotal: number;
   generatedTokensTotal: number;
   decodeSteps: number;
+  prefillRuns: number;
 }
 
 export class ModelRunner implements BatchRunner<Sequence> {
@@ -36,6 +37,7 @@ export class ModelRunner implements BatchRunner<Sequence> {
     reusedTokensTotal: 0,
     generatedTokensTotal: 0,
     decodeSteps: 0,
+    prefillRuns: 0,
   };
 
   constructor(
@@ -58,29 +60,42 @@ export class ModelRunner implements BatchRunner<Sequence> {
     return total;
   }
 
-  async prefill(seq: Sequence, budget: number): Promise<number> {
+  /** Gives a sequence its starting KV state: the longest cached prefix of its prompt, or nothing. */
+  private begin(seq: Sequence): SequenceKv {
     this.live.add(seq);
-    seq.markStarted();
-    if (seq.ready) {
-      return 0; // resuming after a pause: its KV state was kept
+    if (seq.kv) {
+      return seq.kv;
     }
     const prompt = seq.prompt;
-    if (!seq.kv) {
-      let kv: SequenceKv = emptySequence(this.shape);
-      if (seq.usePrefixCache) {
-        // At least the last prompt token is run, since its logits give the first output token.
-        const match = this.cache.lookup(prompt);
-        const reuse = Math.min(match?.length ?? 0, prompt.length - 1);
-        if (match && reuse > 0) {
-          kv = copySequence(this.shape, { kv: match.entry.kv }, reuse);
-          seq.reusedTokens = reuse;
-        }
+    let kv: SequenceKv = emptySequence(this.shape);
+    if (seq.usePrefixCache) {
+      // At least the last prompt token is run, since its logits give the first output token.
+      const match = this.cache.lookup(prompt);
+      const reuse = Math.min(match?.length ?? 0, prompt.length - 1);
+      if (match && reuse > 0) {
+        kv = copySequence(this.shape, { kv: match.entry.kv }, reuse);
+        seq.reusedTokens = reuse;
       }
-      seq.kv = kv;
-      seq.kvTokens.push(...prompt.slice(0, kv.length));
     }
-    const kv = seq.kv;
-    const ids = prompt.slice(kv.length, kv.length + Math.max(1, Math.min(budget, this.prefillChunk)));
+    seq.kv = kv;
+    seq.kvTokens.push(...prompt.slice(0, kv.length));
+    return kv;
+  }
+
+  async prefill(seqs: readonly Sequence[], budget: number): Promise<number> {
+    const seq = seqs[0]!;
+    seq.markStarted();
+    if (seq.ready) {
+      this.live.add(seq);
+      return 0; // resuming after a pause: its KV state was kept
+    }
+    const limit = Math.max(1, Math.min(budget, this.prefillChunk));
+    const kv = this.begin(seq);
+    const group = kv.length === 0 ? this.freshGroup(seqs, limit) : [seq];
+    if (group.length > 1) {
+      return this.prefillTogether(group);
+    }
+    const ids = seq.prompt.slice(kv.length, kv.length + limit);
     const out = await this.session.run({
       batch: 1,
       seqLen: ids.length,
@@ -90,13 +105,63 @@ export class ModelRunner implements BatchRunner<Sequence> {
       pastKeys: kv.keys,
       pastValues: kv.values,
     });
+    this.counters.prefillRuns++;
     seq.kv = { length: kv.length + ids.length, keys: out.keys, values: out.values };
     seq.kvTokens.push(...ids);
-    if (seq.kv.length === prompt.length) {
+    if (seq.kv.length === seq.prompt.length) {
       seq.ready = true;
       seq.accept(sampleToken(DecoderSession.logitsAt(out, 0, ids.length, ids.length - 1), seq.sampling, seq.seen, seq.random));
     }
     return ids.length;
+  }
+
+  /**
+   * Sequences with nothing cached whose whole prompts fit one left-padded run of at most `limit`
+   * token slots, in priority order, starting with the first.
+   */
+  private freshGroup(seqs: readonly Sequence[], limit: number): Sequence[] {
+    const group: Sequence[] = [];
+    let longest = 0;
+    for (const seq of seqs) {
+      if (seq.ready || seq.cancelled) continue;
+      const fresh = (seq.kv?.length ?? (seq.usePrefixCache ? this.begin(seq).length : 0)) === 0;
+      const width = Math.max(longest, seq.prompt.length);
+      if (!fresh || width * (group.length + 1) > limit) {
+        if (group.length === 0) return [seqs[0]!];
+        continue;
+      }
+      group.push(seq);
+      longest = width;
+    }
+    return group.length > 0 ? group : [seqs[0]!];
+  }
+
+  /** One model run for several whole prompts, left-padded; each row's KV is then copied out without its padding. */
+  private async prefillTogether(group: readonly Sequence[]): Promise<number> {
+    const width = Math.max(...group.map((s) => s.prompt.length));
+    const pads = group.map((s) => width - s.prompt.length);
+    const ids = group.flatMap((s, r) => [...new Array<number>(pads[r]!).fill(0), ...s.prompt]);
+    const empty = emptySequence(this.shape);
+    const out = await this.session.run({
+      batch: group.length,
+      seqLen: width,
+      ids,
+      pastWidth: 0,
+      pads,
+      pastKeys: empty.keys,
+      pastValues: empty.values,
+    });
+    this.counters.prefillRuns++;
+    const batch = { width, pads, keys: out.keys, values: out.values };
+    group.forEach((seq, row) => {
+      seq.markStarted();
+      this.live.add(seq);
+      seq.kv = copySequence(this.shape, { batch, row });
+      seq.kvTokens.push(...seq.prompt);
+      seq.ready = true;
+      seq.accept(sampleToken(DecoderSession.logitsAt(out, row, width, width - 1), seq.sampling, seq.seen, seq.random));
+    });
+    return width * group.length;
   }
 
   async step(seqs: readonly Sequence[]): Promise<void> {

@@ -19,10 +19,11 @@ export type ReleaseOutcome = 'finished' | 'cancelled' | 'paused' | 'failed';
 
 export interface BatchRunner<J extends SchedulerJob> {
   /**
-   * Runs up to `budget` more prompt tokens of a job (a resumed job may need none) and returns how
-   * many it ran. Once the whole prompt is in, the runner samples the first token and sets `ready`.
+   * Runs up to `budget` more prompt tokens of `jobs[0]` (a resumed job may need none), possibly
+   * together with later jobs of the list in the same model run, and returns the tokens it ran.
+   * Once a job's whole prompt is in, the runner samples its first token and sets `ready`.
    */
-  prefill(job: J, budget: number): Promise<number>;
+  prefill(jobs: readonly J[], budget: number): Promise<number>;
   /** One decode step for every running job, in this order. */
   step(jobs: readonly J[]): Promise<void>;
   /** The job leaves. `paused` keeps what it needs to resume; the others free everything. */
@@ -208,19 +209,21 @@ export class Scheduler<J extends SchedulerJob> {
     let budget = this.options.prefillBudget;
     while (this.prefilling.length > 0 && budget > 0 && !this.stopped) {
       this.prefilling.sort(compareJobs);
-      const job = this.prefilling[0]!;
+      const jobs = this.prefilling.slice();
       try {
-        budget -= Math.max(1, await this.runner.prefill(job, budget));
+        budget -= Math.max(1, await this.runner.prefill(jobs, budget));
       } catch (err) {
         this.logger.error('prefill failed', { error: err });
+        const job = jobs[0]!;
         this.take(this.prefilling, job);
         this.runner.release(job, 'failed', err);
         continue;
       }
-      if (job.cancelled || job.finished) {
-        this.reap();
-      } else if (job.ready && this.take(this.prefilling, job)) {
-        this.running.push(job);
+      this.reap();
+      for (const job of jobs) {
+        if (job.ready && this.take(this.prefilling, job)) {
+          this.running.push(job);
+        }
       }
     }
   }

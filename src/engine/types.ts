@@ -105,4 +105,6 @@ export interface EngineStats {
   reusedTokensTotal: number;
   generatedTokensTotal: number;
   decodeSteps: number;
+  /** Model runs spent on prompts (several short prompts arriving together share one). */
+  prefillRuns: number;
 }

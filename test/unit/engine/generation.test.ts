@@ -110,8 +110,11 @@ describeModel('engine on the bundled model (skipped when models/autoglm-coder is
       isolated.push((await generateText(engine, { prompt, maxTokens: 24, stopAtEos: false, usePrefixCache: false })).tokenIds);
     }
     const stepsBefore = engine.stats().decodeSteps;
+    const prefillsBefore = engine.stats().prefillRuns;
     const batched = await Promise.all(PROMPTS.map((prompt) => generateText(engine, { prompt, maxTokens: 24, stopAtEos: false, usePrefixCache: false })));
     assert.deepEqual(batched.map((r) => r.tokenIds), isolated);
+    // The prompts arrived together and were prefilled together (left-padded) too.
+    assert.equal(engine.stats().prefillRuns - prefillsBefore, 1);
     // They really ran together: far fewer steps than 8 x 23.
     assert.ok(engine.stats().decodeSteps - stepsBefore <= 23 + 8, `steps ${engine.stats().decodeSteps - stepsBefore}`);
   });

@@ -31,7 +31,8 @@ class FakeRunner implements BatchRunner<FakeJob> {
   live = new Set<FakeJob>();
   onStep: ((step: number) => void) | undefined;
   steps = 0;
-  async prefill(job: FakeJob, budget: number): Promise<number> {
+  async prefill(jobs: readonly FakeJob[], budget: number): Promise<number> {
+    const job = jobs[0]!;
     if (job.ready) return 0;
     if (job.prefilled === 0) this.log.push(`start ${job.name}`);
     this.live.add(job);
