@@ -2,20 +2,21 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Backend } from './backends/backend';
-import { LocalEngineBackend } from './backends/localEngine';
 import { ChatController } from './chat/chatController';
 import { CompletionPipeline, estimateTokens, FIM_FAMILIES, type FimTemplate } from './completion';
 import { packFimTemplate } from './templates';
 import { HistoryStore } from './chat/history';
 import { VERSION } from './common/version';
+import { Backends } from './host/backends';
 import { ChatContextSource } from './host/chatContext';
 import { registerChatCommands } from './host/chatCommands';
 import { ChatViewProvider, CHAT_VIEW_ID, type SlashCommandSource } from './host/chatView';
 import { CodeActions } from './host/codeActions';
-import { onConfigurationChanged, readConfiguration, type AutoGlmConfig } from './host/configuration';
+import { onConfigurationChanged, readConfiguration } from './host/configuration';
 import { createChannelLogger } from './host/logChannel';
 import { BUNDLED_MODEL_DIR, describeEngine } from './host/modelInfo';
 import { RecentDocuments } from './host/completionSnapshot';
+import { registerServiceCommands } from './host/serviceCommands';
 import { InlineCompletionProvider } from './host/inlineCompletion';
 import { TemplateSlashCommands } from './host/slashCommands';
 import { EngineStatusBar } from './host/statusBar';
@@ -35,6 +36,7 @@ export interface AutoGlmApi {
     codeActions: CodeActions;
     whenReady(): Promise<void>;
   };
+  readonly backends: Backends;
   readonly completion: {
     provider: InlineCompletionProvider;
     pipeline(): CompletionPipeline;
@@ -45,10 +47,6 @@ export interface AutoGlmApi {
 const DEFAULT_SYSTEM_PROMPT =
   'You are Open AutoGLM, a coding assistant that runs on the user\'s own machine. Answer precisely and concisely; put code in fenced Markdown blocks.';
 const DEFAULT_CONTEXT_TOKENS = 2048;
-
-function modelDir(config: AutoGlmConfig, extensionPath: string): string {
-  return config.model.path === '' ? path.join(extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
-}
 
 /**
  * Composition root: builds every part, registers it for disposal, owns nothing else.
@@ -65,31 +63,21 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   const channel = register(vscode.window.createOutputChannel('Open AutoGLM', { log: true }));
   const logger = createChannelLogger(channel, () => config.log.level);
 
-  // The backend is created on first use and replaced when model or engine settings change.
-  let backend: LocalEngineBackend | undefined;
-  const getBackend = (): LocalEngineBackend => {
-    backend ??= new LocalEngineBackend({
-      modelDir: modelDir(config, context.extensionPath),
-      variant: config.model.variant,
-      provider: config.engine.executionProvider,
-      threads: config.engine.threads,
-      logger: logger.child({ component: 'backend' }),
-      onStateChange: () => refreshStatus(),
-      onLoadError: (err) => void vscode.window.showErrorMessage(`Open AutoGLM could not load the model: ${err instanceof Error ? err.message : String(err)}`, 'Open Log').then((pick) => pick && channel.show(true)),
-    });
-    return backend;
-  };
-  register({ dispose: () => backend?.dispose() });
+  // Backends are created on first use; the model loads on the first request that needs it.
+  const backends = register(new Backends(config, context, logger, () => refreshStatus(), () => channel.show(true)));
 
   const status = (): ReturnType<typeof describeEngine> => {
-    const info = backend?.info();
+    const info = backends.forRole('chat').info();
     const s = describeEngine(config, context.extensionPath, info?.loaded ?? false);
-    return info?.loaded ? { ...s, executionProvider: `${s.executionProvider} → ${info.device}` } : s;
+    if (info.kind === 'remote') {
+      return { ...s, modelName: info.modelName, modelPath: info.device, bundled: false, executionProvider: 'remote server' };
+    }
+    return info.loaded ? { ...s, executionProvider: `${s.executionProvider} → ${info.device}` } : s;
   };
 
   const statusBar = register(new EngineStatusBar('autoglm.statusMenu'));
 
-  const countTokens = (text: string): number => backend?.countTokensIfLoaded(text) ?? estimateTokens(text);
+  const countTokens = (text: string): number => backends.countTokensNow(text) ?? estimateTokens(text);
 
   // Prompt packs: built-in < user < workspace (trusted workspaces only); reloaded on change.
   const templates = register(
@@ -118,7 +106,10 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   let pipeline: CompletionPipeline | undefined;
   const getPipeline = (): CompletionPipeline => {
     pipeline ??= new CompletionPipeline({
-      backend: { generate: (request, signal) => getBackend().generate(request, signal), info: () => getBackend().info() },
+      backend: {
+        generate: (request, signal) => backends.forRole('completion').generate(request, signal),
+        info: () => backends.forRole('completion').info(),
+      },
       settings: config.completion,
       logger,
       countTokens,
@@ -166,11 +157,11 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       openLog: () => channel.show(true),
       controller: () => {
         controller ??= new ChatController({
-          backend: async (): Promise<Backend> => getBackend(),
+          backend: async (): Promise<Backend> => backends.forRole('chat'),
           store: new HistoryStore(path.join(historyDir, 'chat-history.json')),
           logger: logger.child({ component: 'chat' }),
           systemPrompt,
-          contextTokens: () => backend?.info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
+          contextTokens: () => backends.forRole('chat').info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
           // Getters, so that changed settings apply to the next answer.
           get answerTokens() {
             return config.chat.maxTokens;
@@ -186,7 +177,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       contextSource,
       codeActions,
       slash: () => slashSource,
-      contextTokens: () => backend?.info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
+      contextTokens: () => backends.forRole('chat').info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
     }),
   );
   register(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }));
@@ -200,22 +191,17 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
 
   register(
     onConfigurationChanged((next) => {
-      const engineChanged =
-        next.model.path !== config.model.path ||
-        next.model.variant !== config.model.variant ||
-        next.engine.executionProvider !== config.engine.executionProvider ||
-        next.engine.threads !== config.engine.threads;
+      const backendChanged = JSON.stringify([next.model, next.engine, next.backend, next.remote]) !== JSON.stringify([config.model, config.engine, config.backend, config.remote]);
       config = next;
-      if (engineChanged && backend) {
-        backend.dispose();
-        backend = undefined;
+      backends.update(next).catch((err: unknown) => logger.error('Applying the new engine settings failed', { error: err }));
+      if (backendChanged) {
         pipeline = undefined;
       }
       pipeline?.updateSettings(next.completion);
       void templates.setUserPackFolders(next.templates.userPacks);
       completionProvider.refreshState();
       refreshStatus();
-      logger.info('Settings changed', { model: next.model, engine: next.engine, logLevel: next.log.level });
+      logger.info('Settings changed', { model: next.model, engine: next.engine, backend: next.backend, logLevel: next.log.level });
     }),
   );
 
@@ -235,6 +221,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     }),
   );
   registerChatCommands({ register, view: chatView, contextSource, whenReady: whenChatReady });
+  registerServiceCommands({ register, backends, secrets: context.secrets });
   registerStatusMenu({ register, provider: completionProvider, completionsEnabled: () => config.completion.enabled, bundledModelName: path.basename(BUNDLED_MODEL_DIR) });
 
   statusBar.update(status());
@@ -245,9 +232,10 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   return {
     version: VERSION,
     activationMs,
-    isModelLoaded: () => backend?.info().loaded ?? false,
+    isModelLoaded: () => backends.forRole('chat').info().loaded,
     isChatViewReady: () => chatView.isReady,
     chat: { view: chatView, controller: () => chatView.controller(), codeActions, whenReady: whenChatReady },
+    backends,
     completion: { provider: completionProvider, pipeline: getPipeline, statusBar: () => statusBar.current },
   };
 }

@@ -22,6 +22,27 @@ export interface AutoGlmConfig {
     executionProvider: ExecutionProviderSetting;
     /** Intra-op threads; 0 lets the engine choose. */
     threads: number;
+    /** One service process shared by every window, or the engine inside this window. */
+    mode: 'service' | 'inProcess';
+    /** Minutes a shared service stays up with no window connected. */
+    serviceIdleMinutes: number;
+  };
+  server: {
+    /** The OpenAI-compatible HTTP API of the shared service on 127.0.0.1. */
+    enabled: boolean;
+    /** Its port; 0 picks a free one. */
+    port: number;
+  };
+  backend: {
+    completion: 'local' | 'remote';
+    chat: 'local' | 'remote';
+  };
+  remote: {
+    /** API root of an OpenAI-compatible server, e.g. http://gpu-box:8000/v1. */
+    baseUrl: string;
+    model: string;
+    /** Longest wait for a response to start, ms. */
+    timeoutMs: number;
   };
   log: {
     level: LogLevel;
@@ -74,6 +95,21 @@ export function readConfiguration(): AutoGlmConfig {
     engine: {
       executionProvider: oneOf(c.get('engine.executionProvider'), EXECUTION_PROVIDERS, 'auto'),
       threads: clampInt(c.get('engine.threads'), 0, 64, 0),
+      mode: oneOf(c.get('engine.mode'), ['service', 'inProcess'] as const, 'service'),
+      serviceIdleMinutes: clampInt(c.get('engine.serviceIdleMinutes'), 1, 1440, 10),
+    },
+    server: {
+      enabled: c.get<boolean>('server.enabled') === true,
+      port: clampInt(c.get('server.port'), 0, 65_535, 8765),
+    },
+    backend: {
+      completion: oneOf(c.get('backend.completion'), ['local', 'remote'] as const, 'local'),
+      chat: oneOf(c.get('backend.chat'), ['local', 'remote'] as const, 'local'),
+    },
+    remote: {
+      baseUrl: (c.get<string>('remote.baseUrl') ?? '').trim().replace(/\/+$/, ''),
+      model: (c.get<string>('remote.model') ?? '').trim(),
+      timeoutMs: clampInt(c.get('remote.timeoutMs'), 1000, 600_000, 30_000),
     },
     log: {
       level: isLogLevel(level) ? level : 'info',

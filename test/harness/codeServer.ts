@@ -90,12 +90,16 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   if (options.vsix) {
     await execFileAsync(CODE_SERVER_BIN, [...common, '--install-extension', options.vsix], { timeout: 120_000 });
   }
+  // The engine service finds its siblings through the user's runtime folder; a fresh one per
+  // run keeps runs apart and lets stop() end the service this run started.
+  const runtimeDir = path.join(dir, 'runtime');
+  fs.mkdirSync(runtimeDir, { mode: 0o700 });
   const logFile = path.join(dir, 'code-server.log');
   const log = fs.openSync(logFile, 'a');
   const child = spawn(
     CODE_SERVER_BIN,
     [...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'],
-    { stdio: ['ignore', log, log], env: { ...process.env, ...options.env }, detached: true },
+    { stdio: ['ignore', log, log], env: { ...process.env, XDG_RUNTIME_DIR: runtimeDir, ...options.env }, detached: true },
   );
   const origin = `http://127.0.0.1:${port}`;
   try {
@@ -129,6 +133,20 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
         clearTimeout(timer);
       }
       fs.closeSync(log);
+      stopEngineService(runtimeDir);
     },
   };
+}
+
+/** Ends the engine service a test run started (it would otherwise wait for its idle timeout). */
+function stopEngineService(runtimeDir: string): void {
+  const lock = path.join(runtimeDir, 'autoglm', 'service.lock');
+  try {
+    const { pid } = JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid?: number };
+    if (typeof pid === 'number') {
+      process.kill(pid, 'SIGTERM');
+    }
+  } catch {
+    // No service was started, or it has already stopped.
+  }
 }
