@@ -500,7 +500,8 @@ export class ServiceClientBackend implements Backend {
       // Not running (or a stale socket): start one below.
     }
     ensureRuntimeDir(this.paths.runtimeDir);
-    const exit = this.startService();
+    let exit = this.startService();
+    let restarts = 0;
     const deadline = Date.now() + (this.options.connectTimeoutMs ?? 60_000);
     for (let attempt = 0; ; attempt++) {
       await delay(Math.min(25 * 2 ** attempt, 250));
@@ -513,6 +514,16 @@ export class ServiceClientBackend implements Backend {
         }
         if (Date.now() > deadline) {
           throw new BackendError(`The Open AutoGLM service did not accept connections at ${this.paths.socket} within ${this.options.connectTimeoutMs ?? 60_000} ms: ${errorMessage(err)}`, 'service-start');
+        }
+        // The lock's holder does not answer: it may be a service that is exiting right now (or
+        // a process not yet reaped). Start again once its lock is gone.
+        if (code === SERVICE_EXIT_ALREADY_RUNNING && restarts < 10) {
+          const holder = readLock(this.paths.lockFile);
+          if (!holder || !processAlive(holder.pid) || performance.now() - exit.at > 500) {
+            restarts++;
+            attempt = 0;
+            exit = this.startService();
+          }
         }
       }
     }
@@ -528,7 +539,7 @@ export class ServiceClientBackend implements Backend {
   }
 
   /** Starts the service detached, so that it outlives this window; returns its exit status holder. */
-  private startService(): { code: number | null | undefined } {
+  private startService(): { code: number | null | undefined; at: number } {
     const o = this.options;
     const args = [
       ...o.serviceArgs,
@@ -545,7 +556,7 @@ export class ServiceClientBackend implements Backend {
     ];
     const errFile = path.join(this.paths.runtimeDir, 'service.stderr');
     const errFd = fs.openSync(errFile, 'w', 0o600);
-    const status: { code: number | null | undefined } = { code: undefined };
+    const status: { code: number | null | undefined; at: number } = { code: undefined, at: performance.now() };
     try {
       const child = spawn(o.nodePath, args, {
         cwd: o.cwd ?? process.cwd(),
@@ -561,6 +572,7 @@ export class ServiceClientBackend implements Backend {
       });
       child.on('exit', (code, sig) => {
         status.code = code ?? null;
+        status.at = performance.now();
         if (code !== SERVICE_EXIT_ALREADY_RUNNING) this.lastExit = { pid: child.pid, text: code !== null ? `exit code ${code}` : `signal ${sig}` };
       });
       child.unref();
