@@ -62,7 +62,6 @@ export class Backends implements vscode.Disposable {
               model,
               idleShutdownMs: this.config.engine.serviceIdleMinutes * 60_000,
               ...(this.config.server.enabled ? { httpPort: this.config.server.port } : {}),
-              logDir: this.context.logUri.fsPath,
               serviceLogLevel: this.config.log.level,
               forwardLogLevel: this.config.log.level,
               logPrompts: this.config.log.prompts,
