@@ -19,7 +19,7 @@ def mb(n):
 
 
 def fence(text):
-    return "```text\n" + text.replace("```", "` ` `") + "\n```"
+    return "````text\n" + text + "\n````"
 
 
 def main():
@@ -132,8 +132,10 @@ def main():
         a = summ["args"]
         out += ["## Training", "",
                 f"CPU only (2 cores, torch 1.13 with OpenBLAS, `torch.set_num_threads(1)`, `OPENBLAS_NUM_THREADS=2`, the machine shared with other work), seed {a['seed']}. "
-                f"AdamW (betas 0.9/0.95, weight decay {a['wd']}), peak learning rate {a['lr']}, {a['warmup']} warmup steps, constant, then linear decay "
-                f"to {a['min_lr_frac']}x over the last {int(a['decay_frac'] * 100)}% of a wall-clock budget of {a['minutes']:.0f} minutes; "
+                f"AdamW (betas 0.9/0.95, weight decay {a['wd']}), peak learning rate {a['lr']}, "
+                + (f"{a['warmup']} warmup steps, constant, then linear decay to {a['min_lr_frac']}x over the last "
+                   f"{int(a['decay_frac'] * 100)}% of a wall-clock budget of {a['minutes']:.0f} minutes; " if not a.get("resume") else
+                   f"warmup, constant, then linear decay to {a['min_lr_frac']}x at the end of the wall-clock budget (segments below); ") +
                 f"batch {a['batch']} x {a['seq']} tokens, random windows of the training stream, gradient clipping 1.0.", "",
                 f"Wall time {summ['wall_s'] / 60:.1f} min, {summ['steps']:,} steps, {summ['tokens']:,} tokens seen "
                 f"({summ['tokens'] / stats['train_tokens']:.2f} epochs of the stream).", ""]
