@@ -2,31 +2,15 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AutoGlmApi } from '../../src/extension';
+import { api, until } from './helpers';
 
 const resultsDir = process.env.AUTOGLM_RESULT_DIR ?? path.resolve(__dirname, '../../../test-results');
 const savedFile = path.join(resultsDir, 'chat-before-reload.json');
-
-async function api(): Promise<AutoGlmApi> {
-  const ext = vscode.extensions.getExtension<AutoGlmApi>('open-autoglm.open-autoglm');
-  assert.ok(ext);
-  return ext.isActive ? ext.exports : ext.activate();
-}
 
 function workspaceFile(rel: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'a workspace folder is open');
   return vscode.Uri.joinPath(folder.uri, rel);
-}
-
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) {
-      throw new Error('timed out');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('chat in a real VS Code', () => {
@@ -66,7 +50,7 @@ describe('chat in a real VS Code', () => {
 
   it('runs /explain from the prompt pack with the selection, and lists the pack commands', async () => {
     const { chat } = await api();
-    await until(() => chat.view.state().slashCommands.length > 0);
+    await until(() => (chat.view.state().slashCommands.length > 0 ? true : undefined), 'the prompt pack commands');
     const names = chat.view.state().slashCommands.map((c) => c.name);
     for (const name of ['explain', 'tests', 'doc', 'fix', 'refactor', 'review']) {
       assert.ok(names.includes(name), `/${name} is offered`);

@@ -1,26 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AutoGlmApi } from '../../src/extension';
-
-async function api(): Promise<AutoGlmApi> {
-  const ext = vscode.extensions.getExtension<AutoGlmApi>('open-autoglm.open-autoglm');
-  assert.ok(ext);
-  return ext.isActive ? ext.exports : ext.activate();
-}
-
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { api, until } from './helpers';
 
 /** Documents whose end is a natural place for code to continue. */
 const CANDIDATES = [

@@ -1,27 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { AutoGlmApi } from '../../src/extension';
+import { api, until } from './helpers';
 import type { LiveStats } from '../../src/host/backends';
-
-async function api(): Promise<AutoGlmApi> {
-  const ext = vscode.extensions.getExtension<AutoGlmApi>('open-autoglm.open-autoglm');
-  assert.ok(ext);
-  return ext.isActive ? ext.exports : ext.activate();
-}
-
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) {
-      return value;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('shared engine service from a real VS Code window', () => {
   it('runs the model in its own process, which reports this window and one model load', async () => {

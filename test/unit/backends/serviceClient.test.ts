@@ -226,7 +226,7 @@ describe('service client backend (real service processes)', function () {
     assert.equal((await c.stats()).modelLoads, 1);
   });
 
-  it('kills a service that stops answering (SIGSTOP) and fails its request; the next request starts a new one', async function () {
+  it('kills a service that stops answering (SIGSTOP) and fails its request; the next request starts a new one (skipped on Windows: no SIGSTOP)', async function () {
     if (process.platform === 'win32') this.skip();
     const dir = tempDir();
     const c = client(dir, { stallTimeoutMs: 300, healthTimeoutMs: 400 });

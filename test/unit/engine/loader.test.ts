@@ -135,7 +135,7 @@ describeModel('engine model loading (skipped when models/autoglm-coder is absent
     }
   });
 
-  it('requesting CUDA where it cannot load runs on CPU and logs why', async function () {
+  it('requesting CUDA where it cannot load runs on CPU and logs why (skipped where CUDA loads: nothing to fall back from)', async function () {
     const logger = new MemoryLogger('info');
     const engine = await Engine.load({ modelDir: MODEL_DIR, provider: 'cuda', variant: 'fp32', logger });
     try {
