@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ModelLoadError, errorMessage, isAbortError } from '../common/errors';
 import { createStderrLogger, isLogLevel } from '../common/logger';
+import { EXECUTION_PROVIDERS, MODEL_VARIANTS } from '../common/modelSettings';
 import { bundledModelDir, Engine, type GenerateRequest, type ModelVariant, type ProviderSetting } from '../engine';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIO } from './command';
 
@@ -44,8 +45,8 @@ function number(name: string, value: string | undefined, integer: boolean): numb
 
 class UsageError extends Error {}
 
-const VARIANTS: readonly ModelVariant[] = ['auto', 'fp32', 'fp16', 'q4', 'int8'];
-const PROVIDERS: readonly ProviderSetting[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+const VARIANTS: readonly ModelVariant[] = MODEL_VARIANTS;
+const PROVIDERS: readonly ProviderSetting[] = EXECUTION_PROVIDERS;
 
 async function run(args: string[], io: CliIO): Promise<number> {
   let values;

@@ -3,16 +3,18 @@
  * CLI and the tests can pass requests and results around without touching onnxruntime.
  */
 
+import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
+
 /** Scheduling class. A keystroke (interactive) never waits behind a chat answer or a batch job. */
 export type Priority = 'interactive' | 'chat' | 'background';
 
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { interactive: 0, chat: 1, background: 2 };
 
-/** Which weight file of the model folder to run. `auto` picks by device and by what exists. */
-export type ModelVariant = 'auto' | 'fp32' | 'fp16' | 'q4' | 'int8';
-
-/** Execution provider. `auto` tries the GPU providers of the platform, then falls back to `cpu`. */
-export type ProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+/**
+ * Which weight file of the model folder to run (`auto` picks by device and by what exists), and
+ * the execution provider (`auto` tries the platform's GPU providers, then falls back to `cpu`).
+ */
+export type { ModelVariant, ProviderSetting };
 
 export interface GenerateRequest {
   /** Raw prompt text (special tokens such as `<|fim_prefix|>` are recognised) or prompt token ids. */

@@ -1,16 +1,15 @@
 import * as vscode from 'vscode';
 import { isLogLevel, type LogLevel } from '../common/logger';
+import { EXECUTION_PROVIDERS, MODEL_VARIANTS, type ModelVariant, type ProviderSetting } from '../common/modelSettings';
 import { DEFAULT_COMPLETION_SETTINGS, FIM_FAMILIES, type CompletionSettings } from '../completion';
 
 /**
  * The only place that reads settings. Everything below `host` receives these plain values.
  * Defaults here mirror package.json's `contributes.configuration`, where each is documented.
  */
-export const MODEL_VARIANTS = ['auto', 'fp32', 'fp16', 'q4', 'int8'] as const;
-export type ModelVariantSetting = (typeof MODEL_VARIANTS)[number];
+export type ModelVariantSetting = ModelVariant;
 
-export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
-export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDERS)[number];
+export type ExecutionProviderSetting = ProviderSetting;
 
 export interface AutoGlmConfig {
   model: {

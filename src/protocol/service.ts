@@ -9,6 +9,8 @@
  * service aborts the engine request, which leaves the batch within one decode step.
  */
 
+import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
+
 /** Bumped on any incompatible change of the messages below; the handshake compares it. */
 export const SERVICE_PROTOCOL_VERSION = 1;
 
@@ -49,8 +51,8 @@ export const ServiceErrorCodes = {
   shuttingDown: -32007,
 } as const;
 
-export type ServiceVariant = 'auto' | 'fp32' | 'fp16' | 'q4' | 'int8';
-export type ServiceProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+export type ServiceVariant = ModelVariant;
+export type ServiceProvider = ProviderSetting;
 export type ServicePriority = 'interactive' | 'chat' | 'background';
 export type ServiceLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 

@@ -1,6 +1,7 @@
 /** Command-line options of the service process, shared by `dist/service.js` and `autoglm serve`. */
 import { parseArgs } from 'node:util';
 import { isLogLevel, type LogLevel } from '../common/logger';
+import { EXECUTION_PROVIDERS, MODEL_VARIANTS } from '../common/modelSettings';
 import { bundledModelDir } from '../engine';
 import type { ServiceProvider, ServiceVariant } from '../protocol/service';
 import type { ServiceOptions } from './service';
@@ -21,8 +22,8 @@ export const SERVICE_OPTIONS_HELP = `  --model DIR          model folder (defaul
 
 export class ServiceUsageError extends Error {}
 
-const VARIANTS: readonly ServiceVariant[] = ['auto', 'fp32', 'fp16', 'q4', 'int8'];
-const PROVIDERS: readonly ServiceProvider[] = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+const VARIANTS: readonly ServiceVariant[] = MODEL_VARIANTS;
+const PROVIDERS: readonly ServiceProvider[] = EXECUTION_PROVIDERS;
 
 function int(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
