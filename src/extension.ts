@@ -147,6 +147,9 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     }
   };
 
+  /** The chat model's context window, once the backend knows it. */
+  const chatContextTokens = (): number => backends.forRole('chat').info().contextLength ?? DEFAULT_CONTEXT_TOKENS;
+
   let controller: ChatController | undefined;
   const historyDir = (context.storageUri ?? context.globalStorageUri).fsPath;
   const chatView: ChatViewProvider = register(
@@ -161,7 +164,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
           store: new HistoryStore(path.join(historyDir, 'chat-history.json')),
           logger: logger.child({ component: 'chat' }),
           systemPrompt,
-          contextTokens: () => backends.forRole('chat').info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
+          contextTokens: chatContextTokens,
           // Getters, so that changed settings apply to the next answer.
           get answerTokens() {
             return config.chat.maxTokens;
@@ -177,7 +180,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       contextSource,
       codeActions,
       slash: () => slashSource,
-      contextTokens: () => backends.forRole('chat').info().contextLength ?? DEFAULT_CONTEXT_TOKENS,
+      contextTokens: chatContextTokens,
     }),
   );
   register(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, chatView, { webviewOptions: { retainContextWhenHidden: true } }));
@@ -220,7 +223,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
       }
     }),
   );
-  registerChatCommands({ register, view: chatView, contextSource, whenReady: whenChatReady });
+  registerChatCommands({ register, view: chatView, contextSource });
   registerServiceCommands({ register, backends, secrets: context.secrets });
   registerStatusMenu({ register, provider: completionProvider, completionsEnabled: () => config.completion.enabled, bundledModelName: path.basename(BUNDLED_MODEL_DIR) });
 

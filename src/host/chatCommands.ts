@@ -6,7 +6,6 @@ export interface ChatCommandDeps {
   register<T extends vscode.Disposable>(d: T): T;
   view: ChatViewProvider;
   contextSource: ChatContextSource;
-  whenReady(): Promise<void>;
 }
 
 /**
