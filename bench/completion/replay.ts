@@ -34,12 +34,14 @@ interface Args {
   files: string[];
   fakeTokenMs: number;
   out: string | undefined;
+  /** A third run: the pipeline as shipped but with this FIM template (e.g. the PSM form, to measure the prompt order). */
+  compareTemplate: string | undefined;
 }
 
 const DEFAULT_FILES = ['node_modules/lru-cache/dist/esm/index.js', 'node_modules/semver/classes/range.js', 'node_modules/yaml/dist/compose/compose-node.js'];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -55,6 +57,7 @@ function parseArgs(argv: string[]): Args {
       case '--files': args.files = value().split(','); break;
       case '--fake-token-ms': args.fakeTokenMs = Number(value()); break;
       case '--out': args.out = value(); break;
+      case '--compare-template': args.compareTemplate = value(); break;
       default: throw new Error(`unknown argument ${flag}`);
     }
   }
@@ -164,7 +167,7 @@ class OracleBackend implements Pick<Backend, 'generate' | 'info'> {
 interface RequestRecord {
   file: string;
   keystroke: number;
-  /** 'generated' | 'cache' | 'typed-ahead' | 'cancelled' | 'empty' | 'skipped' */
+  /** 'generated' | 'cache' | 'typed-ahead' | 'in-flight' | 'cancelled' | 'empty' | 'skipped' */
   outcome: string;
   /** Wall time of the pipeline call without the debounce wait, ms (latency to the item shown). */
   latencyMs: number;
@@ -181,13 +184,13 @@ interface RunResult {
   keystrokes: number;
 }
 
-async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, reuse: boolean): Promise<RunResult> {
+async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, reuse: boolean, fimTemplate = DEFAULT_COMPLETION_SETTINGS.fimTemplate): Promise<RunResult> {
   const backendStats = new Map<string, BackendStats>();
   let sleepDecision: { gap: number; controller: AbortController } | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
   const pipeline = new CompletionPipeline({
     backend,
-    settings: { ...DEFAULT_COMPLETION_SETTINGS },
+    settings: { ...DEFAULT_COMPLETION_SETTINGS, fimTemplate },
     countTokens,
     reuse,
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
@@ -271,19 +274,21 @@ function percentile(values: number[], p: number): number {
 const round = (n: number): number => Math.round(n * 100) / 100;
 
 function summarize(run: RunResult) {
-  const shown = run.records.filter((r) => r.outcome === 'generated' || r.outcome === 'cache' || r.outcome === 'typed-ahead');
+  const shown = run.records.filter((r) => r.outcome === 'generated' || r.outcome === 'cache' || r.outcome === 'typed-ahead' || r.outcome === 'in-flight');
   const generated = run.records.filter((r) => r.outcome === 'generated');
   const latency = (rs: RequestRecord[]) => ({ p50: round(percentile(rs.map((r) => r.latencyMs), 50)), p95: round(percentile(rs.map((r) => r.latencyMs), 95)), max: round(Math.max(...rs.map((r) => r.latencyMs))) });
   const c = run.counters;
-  const reused = c.servedFromCache + c.servedByTypedAhead;
+  const reused = c.servedFromCache + c.servedByTypedAhead + c.servedByInFlight;
   return {
     keystrokes: run.keystrokes,
     requestsStarted: c.requests,
     generationsStarted: c.generationsStarted,
     cancelled: c.cancelled,
     cancelledWhileGenerating: c.cancelledWhileGenerating,
+    generationsStopped: c.generationsStopped,
     servedFromCache: c.servedFromCache,
     servedByTypedAhead: c.servedByTypedAhead,
+    servedByInFlight: c.servedByInFlight,
     generatedShown: c.generated,
     empty: c.empty,
     skipped: c.skipped,
@@ -337,16 +342,17 @@ async function main(): Promise<void> {
 
   // Other work on the machine slows a CPU engine; the load average says how much there was.
   const loadBefore = os.loadavg();
-  const runOnce = async (reuse: boolean) => {
+  const runOnce = async (reuse: boolean, fimTemplate?: string) => {
     const made = await makeBackend();
     try {
-      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, reuse)), device: made.device };
+      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, reuse, fimTemplate)), device: made.device, template: made.backend.info().modelFamily ?? made.backend.info().modelName };
     } finally {
       await made.dispose();
     }
   };
   const { summary: pipeline, device } = await runOnce(true);
   const { summary: peer } = await runOnce(false);
+  const compared = args.compareTemplate === undefined ? undefined : (await runOnce(true, args.compareTemplate)).summary;
 
   const result = {
     benchmark: 'completion typing replay',
@@ -361,6 +367,7 @@ async function main(): Promise<void> {
     pipeline,
     peerWithoutReuse: peer,
     generationsSavedByReuse: peer.generationsStarted - pipeline.generationsStarted,
+    ...(compared !== undefined ? { withTemplate: { fimTemplate: args.compareTemplate, ...compared } } : {}),
   };
   const out = args.out ?? path.join(root, 'bench', 'results', `completion-${args.backend}.json`);
   mkdirSync(path.dirname(out), { recursive: true });

@@ -2,6 +2,7 @@ import { BUILTIN_FIM_TEMPLATES, isFimFamily, type FimFamily, type FimTemplate } 
 
 /** Name patterns first (a fine-tune keeps its base's name), then the config's `model_type`. */
 const BY_NAME: readonly (readonly [RegExp, FimFamily])[] = [
+  [/^autoglm[-_ ]?coder/i, 'autoglm-coder'],
   [/codestral/i, 'codestral'],
   [/deepseek[-_ ]?coder/i, 'deepseek-coder'],
   [/starcoder/i, 'starcoder2'],

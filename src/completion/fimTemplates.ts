@@ -19,9 +19,11 @@ export interface FimTemplate {
   render(prefix: string, suffix: string, context: FimRenderContext): string;
   /** Strings that end generation; they mark the model leaving the hole. */
   readonly stop: readonly string[];
+  /** False when the family was trained without cross-file context; the pipeline then sends none. Default: true. */
+  readonly snippets?: boolean;
 }
 
-export const FIM_FAMILIES = ['qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const;
+export const FIM_FAMILIES = ['autoglm-coder', 'qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const;
 export type FimFamily = (typeof FIM_FAMILIES)[number];
 
 /** `// Path: a.ts` and each snippet as commented lines, for formats without file separators. */
@@ -59,6 +61,21 @@ export const qwenCoderTemplate: FimTemplate = {
     }
     const files = context.snippets.map((s) => `<|file_sep|>${s.path}\n${s.text}\n`).join('');
     return `<|repo_name|>${repoName(context)}\n${files}<|file_sep|>${context.filePath}\n${fim}`;
+  },
+};
+
+/**
+ * The bundled autoglm-coder model: Qwen2.5-Coder's tokens in suffix-prefix-middle order, which it
+ * was trained on besides PSM. With the text after the cursor first, a prompt changes only at its
+ * end while the user types, so the engine's prefix cache serves all but the new characters. It
+ * was trained without cross-file context, so it gets no neighbour snippets.
+ */
+export const autoGlmCoderTemplate: FimTemplate = {
+  family: 'autoglm-coder',
+  stop: qwenCoderTemplate.stop,
+  snippets: false,
+  render(prefix, suffix) {
+    return `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`;
   },
 };
 
@@ -104,6 +121,7 @@ export const codestralTemplate: FimTemplate = {
 };
 
 export const BUILTIN_FIM_TEMPLATES: Readonly<Record<FimFamily, FimTemplate>> = {
+  'autoglm-coder': autoGlmCoderTemplate,
   'qwen2.5-coder': qwenCoderTemplate,
   starcoder2: starCoder2Template,
   'deepseek-coder': deepSeekCoderTemplate,

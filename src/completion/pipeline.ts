@@ -1,4 +1,4 @@
-import { type Backend, type BackendStats } from '../backends/backend';
+import { type Backend, type BackendChunk, type BackendStats } from '../backends/backend';
 import { delay } from '../common/async';
 import { abortError, isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
@@ -6,7 +6,8 @@ import { CompletionCache } from './completionCache';
 import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
-import { type FimTemplate } from './fimTemplates';
+import { BUILTIN_FIM_TEMPLATES, type FimTemplate } from './fimTemplates';
+import { InFlightGeneration, unlessAborted } from './inFlight';
 import { LatestRequest } from './latestRequest';
 import { chooseLineMode, type LineMode } from './lineMode';
 import { collectLines, splitIntoLines, takeLines, textDeltas } from './lineStream';
@@ -16,7 +17,7 @@ import { prefilter } from './prefilter';
 import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from './stopFilters';
 import { cursorLine, indentWidth, isBlank } from './text';
 import { estimateTokens, type TokenCounter } from './tokens';
-import { TypedAhead } from './typedAhead';
+import { anchorOf, TypedAhead } from './typedAhead';
 import { type CompletionResult, type CompletionSettings, type CompletionSnapshot, type CompletionSource, type OffsetRange } from './types';
 
 /** Waiting, made replaceable so that a benchmark can replay typing on a simulated clock. */
@@ -72,6 +73,7 @@ export class CompletionPipeline {
   private readonly cache: CompletionCache;
   private readonly typedAhead = new TypedAhead();
   private readonly contextMemo = new ContextMemo();
+  private readonly inFlight = new InFlightGeneration();
   private readonly counters = emptyCounters();
   private nextTrace = 1;
 
@@ -90,6 +92,7 @@ export class CompletionPipeline {
     this.settings = settings;
     this.debounce.setSetting(settings.debounceMs);
     if (changedOutput) {
+      this.inFlight.stop();
       this.cache.clear();
       this.typedAhead.forget();
     }
@@ -97,7 +100,7 @@ export class CompletionPipeline {
 
   /** Counters since creation (a copy). */
   stats(): PipelineCounters {
-    return copyCounters(this.counters);
+    return { ...copyCounters(this.counters), generationsStopped: this.inFlight.stopped };
   }
 
   /** The current debounce wait in ms (adaptive setting: follows measured latency). */
@@ -111,13 +114,15 @@ export class CompletionPipeline {
     return resolveFimTemplate(info.modelFamily ?? info.modelName, info.modelType ?? this.options.modelType, this.settings.fimTemplate, this.options.templates);
   }
 
-  /** Aborts the request in flight, if any. */
+  /** Aborts the request and the generation in flight, if any. */
   cancel(): void {
     this.latest.cancel();
+    this.inFlight.stop();
   }
 
   dispose(): void {
     this.latest.cancel();
+    this.inFlight.stop();
     this.cache.clear();
     this.typedAhead.forget();
   }
@@ -157,6 +162,20 @@ export class CompletionPipeline {
         return cached === '' ? undefined : this.shown(snapshot, view.lead + cached, view.range, 'cache', begun, 0, traceId);
       }
 
+      if (reuse && this.inFlight.busy && (await this.inFlight.follow(snapshot, request.signal)) === 'settled') {
+        // The generation an earlier keystroke started has finished: its answer is in the typed-ahead memory or the cache.
+        const again = this.typedAhead.match(snapshot);
+        const cachedNow = again === undefined ? this.cache.get(key) : undefined;
+        if (again !== undefined || (cachedNow !== undefined && cachedNow !== '')) {
+          this.counters.servedByInFlight++;
+          log.debug('completion served by the generation in flight');
+          return again !== undefined ? this.result(again.text, again.range, 'in-flight', begun, 0, traceId) : this.shown(snapshot, view.lead + cachedNow!, view.range, 'in-flight', begun, 0, traceId);
+        }
+      }
+
+      if (request.signal.aborted) {
+        throw abortError();
+      }
       const debounceMs = this.debounce.delayMs;
       const sleepStart = performance.now();
       await this.sleep(debounceMs, request.signal);
@@ -165,19 +184,21 @@ export class CompletionPipeline {
       this.counters.generationsStarted++;
       generating = true;
       generationStart = performance.now();
-      const { text, promptTokens, reusedTokens } = await this.generate(snapshot, view, template, mode, request.signal, traceId);
+      // The generation outlives this request: the next keystrokes may be served by it (see InFlightGeneration).
+      const anchor = snapshot.selectedCompletion === undefined ? anchorOf(snapshot, view.range) : undefined;
+      const generation = this.inFlight.start(anchor, (signal, onText) => this.generate(snapshot, view, template, mode, key, signal, traceId, onText, generationStart));
+      if (!reuse) {
+        request.signal.addEventListener('abort', () => this.inFlight.stop(), { once: true });
+      }
+      const { text, promptTokens, reusedTokens } = await unlessAborted(generation, request.signal);
       if (request.signal.aborted) {
         throw abortError();
       }
-      this.debounce.recordLatency(performance.now() - generationStart);
-      this.cache.set(key, text ?? '');
       if (text === undefined) {
-        this.counters.empty++;
         log.debug('completion empty', { mode, modeReason });
         return undefined;
       }
-      this.counters.generated++;
-      const result = this.shown(snapshot, view.lead + text, view.range, 'generated', begun, sleptMs, traceId);
+      const result = this.result(view.lead + text, view.range, 'generated', begun, sleptMs, traceId);
       result.stats.debounceMs = debounceMs;
       result.stats.promptTokens = promptTokens;
       result.stats.reusedTokens = reusedTokens;
@@ -188,24 +209,59 @@ export class CompletionPipeline {
         this.counters.cancelled++;
         if (generating) {
           this.counters.cancelledWhileGenerating++;
-          this.debounce.recordLowerBound(performance.now() - generationStart);
         }
         log.debug('completion cancelled', { generating });
         return undefined;
       }
-      this.counters.errors++;
-      log.error('completion failed', { error: err });
+      if (!generating) {
+        // A failed generation is counted and logged where it ends, also when no request waits for it.
+        this.counters.errors++;
+        log.error('completion failed', { error: err });
+      }
       throw err;
     } finally {
       request.end();
     }
   }
 
-  private async generate(snapshot: CompletionSnapshot, view: View, template: FimTemplate, mode: LineMode, signal: AbortSignal, traceId: string): Promise<{ text: string | undefined; promptTokens: number; reusedTokens: number }> {
+  /**
+   * One generation and what it leaves behind when it ends, whether or not a request still waits
+   * for it: the measured latency for the debounce, the answer in the cache and, when there is one,
+   * in the typed-ahead memory.
+   */
+  private async generate(snapshot: CompletionSnapshot, view: View, template: FimTemplate, mode: LineMode, key: string, signal: AbortSignal, traceId: string, onText: (delta: string) => void, started: number): Promise<{ text: string | undefined; promptTokens: number; reusedTokens: number }> {
+    try {
+      const out = await this.runGeneration(snapshot, view, template, mode, signal, traceId, onText);
+      if (signal.aborted) {
+        throw abortError();
+      }
+      this.debounce.recordLatency(performance.now() - started);
+      this.cache.set(key, out.text ?? '');
+      if (out.text === undefined) {
+        this.counters.empty++;
+      } else {
+        this.counters.generated++;
+        this.typedAhead.remember(snapshot, view.lead + out.text, view.range);
+      }
+      return out;
+    } catch (err) {
+      if (isAbortError(err) || signal.aborted) {
+        this.debounce.recordLowerBound(performance.now() - started);
+        throw abortError();
+      }
+      this.counters.errors++;
+      this.logger.error('completion failed', { error: err, traceId });
+      throw err;
+    }
+  }
+
+  private async runGeneration(snapshot: CompletionSnapshot, view: View, template: FimTemplate, mode: LineMode, signal: AbortSignal, traceId: string, onText: (delta: string) => void): Promise<{ text: string | undefined; promptTokens: number; reusedTokens: number }> {
     const settings = this.settings;
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
+    // A family trained without cross-file context gets none: it would only cost prompt tokens.
+    const neighbours = usesSnippets(template) ? snapshot.neighbours : [];
     const context = buildContext(
-      { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours: snapshot.neighbours },
+      { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours },
       { promptTokens: settings.promptTokens, reservedTokens: this.countTokens(template.render('', '', renderContext)) },
       this.countTokens,
       this.contextMemo,
@@ -237,7 +293,7 @@ export class CompletionPipeline {
         generation.signal,
       );
       const suffixHead = view.text.slice(view.offset, view.offset + SUFFIX_HEAD_CHARS);
-      let lines = splitIntoLines(textDeltas(chunks, onStats, () => generation.abort()));
+      let lines = splitIntoLines(textDeltas(tapText(chunks, onText), onStats, () => generation.abort()));
       if (mode === 'single') {
         lines = takeLines(lines, 1);
       } else {
@@ -261,6 +317,20 @@ export class CompletionPipeline {
 
   private result(text: string, range: OffsetRange, source: CompletionSource, begun: number, sleptMs: number, traceId: string): CompletionResult {
     return { text, range, stats: { latencyMs: performance.now() - begun - sleptMs, debounceMs: 0, promptTokens: 0, reusedTokens: 0, source, traceId } };
+  }
+}
+
+function usesSnippets(template: FimTemplate): boolean {
+  return (BUILTIN_FIM_TEMPLATES as Readonly<Record<string, FimTemplate>>)[template.family]?.snippets !== false;
+}
+
+/** The chunks unchanged; each text delta is also passed to `onText` as it arrives. */
+async function* tapText(chunks: AsyncIterable<BackendChunk>, onText: (delta: string) => void): AsyncGenerator<BackendChunk> {
+  for await (const chunk of chunks) {
+    if (chunk.type === 'text' && chunk.text !== '') {
+      onText(chunk.text);
+    }
+    yield chunk;
   }
 }
 

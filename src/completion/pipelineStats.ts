@@ -10,12 +10,16 @@ export interface PipelineCounters {
   generationsStarted: number;
   /** Requests aborted (by a newer request or by the caller) during debounce or generation. */
   cancelled: number;
-  /** Of those, requests aborted after their generation had started (engine work thrown away). */
+  /** Of those, requests aborted after their generation had started; the generation may still serve the next keystrokes. */
   cancelledWhileGenerating: number;
+  /** Generations stopped before they finished because no request could use them any more (engine work thrown away). */
+  generationsStopped: number;
   /** Requests answered from the completion cache (including remembered empty answers). */
   servedFromCache: number;
   /** Requests answered with the rest of the suggestion the user is typing. */
   servedByTypedAhead: number;
+  /** Requests answered by a generation an earlier keystroke started, because the user typed what it was producing. */
+  servedByInFlight: number;
   /** Generations that produced something to show. */
   generated: number;
   /** Generations that produced nothing worth showing. */
@@ -31,8 +35,10 @@ export function emptyCounters(): PipelineCounters {
     generationsStarted: 0,
     cancelled: 0,
     cancelledWhileGenerating: 0,
+    generationsStopped: 0,
     servedFromCache: 0,
     servedByTypedAhead: 0,
+    servedByInFlight: 0,
     generated: 0,
     empty: 0,
     errors: 0,

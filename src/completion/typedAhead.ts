@@ -3,15 +3,43 @@ import { type CompletionSnapshot, type OffsetRange } from './types';
 /** How much text either side of the shown completion must be unchanged, in characters. */
 const CONTEXT_CHARS = 500;
 
-interface Shown {
+/** Where a suggestion starts, and the text around it that must stay as it was. */
+export interface Anchor {
   path: string;
-  /** Offset where the shown text starts. */
+  /** Offset where the suggestion starts. */
   anchor: number;
-  /** Text before the anchor when it was shown (tail). */
+  /** Text before the anchor (tail). */
   before: string;
-  /** Text after the replaced range when it was shown (head). */
+  /** Text after the replaced range (head). */
   after: string;
+}
+
+interface Shown extends Anchor {
   text: string;
+}
+
+export function anchorOf(snapshot: CompletionSnapshot, range: OffsetRange): Anchor {
+  return {
+    path: snapshot.path,
+    anchor: range.start,
+    before: snapshot.text.slice(Math.max(0, range.start - CONTEXT_CHARS), range.start),
+    after: snapshot.text.slice(range.end, range.end + CONTEXT_CHARS),
+  };
+}
+
+/**
+ * What the user typed at `anchor` since it was taken, when `snapshot` is the same document with
+ * only text inserted at the anchor (the text around it unchanged); undefined otherwise.
+ */
+export function typedSince(anchor: Anchor, snapshot: CompletionSnapshot): string | undefined {
+  if (snapshot.path !== anchor.path || snapshot.selectedCompletion !== undefined || snapshot.offset < anchor.anchor) {
+    return undefined;
+  }
+  const { text, offset } = snapshot;
+  if (text.slice(anchor.anchor - anchor.before.length, anchor.anchor) !== anchor.before || !text.startsWith(anchor.after, offset)) {
+    return undefined;
+  }
+  return text.slice(anchor.anchor, offset);
 }
 
 /**
@@ -25,13 +53,7 @@ export class TypedAhead {
   constructor(private readonly keep = 8) {}
 
   remember(snapshot: CompletionSnapshot, text: string, range: OffsetRange): void {
-    this.shown.unshift({
-      path: snapshot.path,
-      anchor: range.start,
-      before: snapshot.text.slice(Math.max(0, range.start - CONTEXT_CHARS), range.start),
-      after: snapshot.text.slice(range.end, range.end + CONTEXT_CHARS),
-      text,
-    });
+    this.shown.unshift({ ...anchorOf(snapshot, range), text });
     this.shown.length = Math.min(this.shown.length, this.keep);
   }
 
@@ -51,18 +73,11 @@ export class TypedAhead {
   }
 
   private matchOne(shown: Shown, snapshot: CompletionSnapshot): { text: string; range: OffsetRange } | undefined {
-    if (snapshot.path !== shown.path || snapshot.selectedCompletion !== undefined || snapshot.offset <= shown.anchor) {
-      return undefined;
-    }
-    const { text, offset } = snapshot;
-    const typed = text.slice(shown.anchor, offset);
-    if (typed.length >= shown.text.length || !shown.text.startsWith(typed)) {
-      return undefined;
-    }
-    if (text.slice(shown.anchor - shown.before.length, shown.anchor) !== shown.before || !text.startsWith(shown.after, offset)) {
+    const typed = typedSince(shown, snapshot);
+    if (typed === undefined || typed === '' || typed.length >= shown.text.length || !shown.text.startsWith(typed)) {
       return undefined;
     }
     const rest = shown.text.slice(typed.length);
-    return rest.trim() === '' ? undefined : { text: rest, range: { start: offset, end: offset } };
+    return rest.trim() === '' ? undefined : { text: rest, range: { start: snapshot.offset, end: snapshot.offset } };
   }
 }

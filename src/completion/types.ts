@@ -81,7 +81,8 @@ export const DEFAULT_COMPLETION_SETTINGS: Readonly<CompletionSettings> = Object.
   maxFileChars: 2_000_000,
 });
 
-export type CompletionSource = 'generated' | 'cache' | 'typed-ahead';
+/** 'in-flight': a generation started for an earlier keystroke, which the user has been typing along with. */
+export type CompletionSource = 'generated' | 'cache' | 'typed-ahead' | 'in-flight';
 
 export interface CompletionResultStats {
   /** Time spent in `provide`, not counting the debounce wait, in ms. */

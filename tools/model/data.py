@@ -3,8 +3,11 @@
 
 Training stream (train.bin, uint16): every training file is cut into chunks at
 line boundaries; each chunk becomes, with fixed seeds,
-  * a fill-in-the-middle sample (probability --fim-rate), Qwen2.5-Coder PSM form
+  * a fill-in-the-middle sample (probability --fim-rate), in Qwen2.5-Coder's PSM form
         <|fim_prefix|>P<|fim_suffix|>S<|fim_middle|>M<|endoftext|>
+    or (share --spm-rate of the FIM samples) in SPM form, which puts the text after the
+    cursor first so that a prompt keeps its cached keys and values while the user types:
+        <|fim_suffix|>S<|fim_prefix|>P<|fim_middle|>M<|endoftext|>
   * otherwise plain text followed by <|endoftext|>.
 Chat samples (ChatML) are derived from JS/TS doc comments followed by a
 function: the doc comment text is the user turn, the function the assistant
@@ -102,8 +105,8 @@ def chat_ids(enc, sp, user, assistant):
     return ids
 
 
-def fim_ids(enc, sp, text, rng):
-    """PSM fill-in-the-middle on character boundaries; half the time the middle is whole lines."""
+def fim_ids(enc, sp, text, rng, spm=False):
+    """PSM (or SPM) fill-in-the-middle on character boundaries; half the time the middle is whole lines."""
     n = len(text)
     if rng.random() < 0.5:
         # middle = 1..8 whole lines
@@ -119,6 +122,9 @@ def fim_ids(enc, sp, text, rng):
     else:
         i, j = sorted(rng.sample(range(n + 1), 2))
     pre, mid, suf = text[:i], text[i:j], text[j:]
+    if spm:
+        return ([sp["<|fim_suffix|>"]] + enc.encode_ordinary(suf) + [sp["<|fim_prefix|>"]] + enc.encode_ordinary(pre)
+                + [sp["<|fim_middle|>"]] + enc.encode_ordinary(mid) + [sp["<|endoftext|>"]])
     return ([sp["<|fim_prefix|>"]] + enc.encode_ordinary(pre) + [sp["<|fim_suffix|>"]] + enc.encode_ordinary(suf)
             + [sp["<|fim_middle|>"]] + enc.encode_ordinary(mid) + [sp["<|endoftext|>"]])
 
@@ -132,6 +138,7 @@ def main():
     ap.add_argument("--bpe-sample-bytes", type=int, default=12_000_000)
     ap.add_argument("--chunk-chars", type=int, default=1400)
     ap.add_argument("--fim-rate", type=float, default=0.5)
+    ap.add_argument("--spm-rate", type=float, default=0.5, help="share of FIM samples in SPM form")
     ap.add_argument("--chat-rate", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--skip-train-tokenizer", action="store_true")
@@ -182,7 +189,7 @@ def main():
     n_bytes = 0
     n_plain_tokens = 0
     chats = []
-    kinds = {"plain": 0, "fim": 0, "chat": 0}
+    kinds = {"plain": 0, "fim": 0, "fim_spm": 0, "chat": 0}
     for k, i in enumerate(order):
         f = train_files[i]
         text = f["text"]
@@ -191,8 +198,9 @@ def main():
             chats.extend(extract_chat(text, f["lang"]))
         for ch in chunk_lines(text, args.chunk_chars):
             if rng.random() < args.fim_rate and len(ch) > 20:
-                ids = fim_ids(enc, sp, ch, rng)
-                kinds["fim"] += 1
+                spm = rng.random() < args.spm_rate
+                ids = fim_ids(enc, sp, ch, rng, spm)
+                kinds["fim_spm" if spm else "fim"] += 1
             else:
                 ids = enc.encode_ordinary(ch) + [sp["<|endoftext|>"]]
                 kinds["plain"] += 1

@@ -52,7 +52,7 @@ describe('completion pipeline on the bundled model', function () {
   after(() => backend.dispose());
 
   it("uses the model's own fill-in-the-middle format", () => {
-    assert.equal(pipeline.template().family, 'qwen2.5-coder');
+    assert.equal(pipeline.template().family, 'autoglm-coder');
   });
 
   it('generates, then answers the same place from its cache and the next keystroke by typed-ahead reuse', async () => {

@@ -39,7 +39,8 @@ describe('completion/fimTemplates', () => {
 
   it('detects the family from the model name or config model_type', () => {
     assert.equal(detectFimFamily('Qwen2.5-Coder-1.5B'), 'qwen2.5-coder');
-    assert.equal(detectFimFamily('autoglm-coder', 'qwen2'), 'qwen2.5-coder');
+    assert.equal(detectFimFamily('autoglm-coder', 'qwen2'), 'autoglm-coder');
+    assert.equal(detectFimFamily('my-qwen-finetune', 'qwen2'), 'qwen2.5-coder');
     assert.equal(detectFimFamily('bigcode/starcoder2-3b'), 'starcoder2');
     assert.equal(detectFimFamily('deepseek-coder-1.3b-base'), 'deepseek-coder');
     assert.equal(detectFimFamily('CodeLlama-7b-hf', 'llama'), 'codellama');

@@ -27,6 +27,7 @@ describe('templates: built-in pack', () => {
       'commit-message',
       'doc',
       'explain',
+      'fim.autoglm-coder',
       'fim.codellama',
       'fim.codestral',
       'fim.deepseek-coder',
@@ -164,7 +165,7 @@ describe('templates: fill-in-the-middle formats for the completion pipeline', ()
     const catalog = await loadCatalog({ builtinDir: BUILTIN, trusted: true, hostVersion: '0.1.0' });
     const plainContext = { filePath: '', languageId: 'python', snippets: [] };
     const repoContext = { filePath: 'pkg/main.py', languageId: 'python', snippets: [{ path: 'pkg/lib.py', text: 'X = 1' }], repoName: 'lib' };
-    for (const family of ['qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const) {
+    for (const family of ['autoglm-coder', 'qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const) {
       const pack = packFimTemplate(catalog, family);
       assert.ok(pack, family);
       assert.equal(pack.render('def f(', '):\n', plainContext), BUILTIN_FIM_TEMPLATES[family].render('def f(', '):\n', plainContext), family);
