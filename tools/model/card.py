@@ -93,7 +93,10 @@ def main():
             f". `<|endoftext|>` (id {c['eos_token_id']}) is EOS and padding; generation also stops at `<|im_end|>`.", "",
             "Prompt formats:", "",
             "- completion: plain text;",
-            "- fill in the middle (PSM, as Qwen2.5-Coder): `<|fim_prefix|>{before}<|fim_suffix|>{after}<|fim_middle|>` -> the middle, then `<|endoftext|>`;",
+            "- fill in the middle, PSM as Qwen2.5-Coder: `<|fim_prefix|>{before}<|fim_suffix|>{after}<|fim_middle|>` -> the middle, then `<|endoftext|>`;",
+            "- fill in the middle, SPM: `<|fim_suffix|>{after}<|fim_prefix|>{before}<|fim_middle|>` -> the middle, then `<|endoftext|>`. "
+            "The editor uses this form for this model (FIM family `autoglm-coder`): the text after the cursor comes first, so while the "
+            "user types only the end of the prompt changes and the engine's prefix cache serves the rest;",
             "- chat: ChatML via `chat_template` in `tokenizer_config.json` (`<|im_start|>{role}\\n{content}<|im_end|>\\n`, generation prompt `<|im_start|>assistant\\n`, default system message \"You are a helpful coding assistant.\").", "",
             "## Files", "",
             "| file | size | what | batch-invariant |", "|---|---|---|---|"]
@@ -124,21 +127,23 @@ def main():
             "standard library. Largest contributors: " + ", ".join(f"{n}@{p['version']} ({p['license']})" for n, p in top) +
             ". Every package with version and licence: [PROVENANCE.md](PROVENANCE.md) (`provenance.json`).", "",
             "Training stream: files cut at line boundaries into chunks of at most 1,400 characters; "
-            f"{stats['samples']['fim']:,} chunks as fill-in-the-middle samples (half of the chunks; the middle is 1-8 whole lines in half of them, "
+            f"{stats['samples']['fim'] + stats['samples'].get('fim_spm', 0):,} chunks as fill-in-the-middle samples (half of the chunks; "
+            f"{stats['samples']['fim']:,} PSM, {stats['samples'].get('fim_spm', 0):,} SPM; the middle is 1-8 whole lines in half of them, "
             f"a random character span otherwise), {stats['samples']['plain']:,} as plain text, plus {stats['samples']['chat']:,} ChatML samples "
             f"({stats['chat_tokens']:,} tokens, ~5%) built from {stats['chat_unique']:,} JSDoc comments followed by a function "
             "(the comment is the user turn, the function in a code fence the assistant turn).", ""]
     if summ:
         a = summ["args"]
         out += ["## Training", "",
-                f"CPU only (2 cores, torch 1.13 with OpenBLAS, `torch.set_num_threads(1)`, `OPENBLAS_NUM_THREADS=2`, the machine shared with other work), seed {a['seed']}. "
+                f"CPU only (2 cores, torch 1.13 with OpenBLAS, `torch.set_num_threads(1)`, `OPENBLAS_NUM_THREADS=2`), seed {a['seed']}. "
                 f"AdamW (betas 0.9/0.95, weight decay {a['wd']}), peak learning rate {a['lr']}, "
                 + (f"{a['warmup']} warmup steps, constant, then linear decay to {a['min_lr_frac']}x over the last "
                    f"{int(a['decay_frac'] * 100)}% of a wall-clock budget of {a['minutes']:.0f} minutes; " if not a.get("resume") else
-                   f"warmup, constant, then linear decay to {a['min_lr_frac']}x at the end of the wall-clock budget (segments below); ") +
+                   f"{a['resume_warmup']} warmup steps, constant, then linear decay to {a['min_lr_frac']}x over the last "
+                   f"{int(a['decay_frac'] * 100)}% of a wall-clock budget of {a['minutes']:.0f} minutes; ") +
                 f"batch {a['batch']} x {a['seq']} tokens, random windows of the training stream, gradient clipping 1.0.", "",
-                f"Wall time {summ['wall_s'] / 60:.1f} min, {summ['steps']:,} steps, {summ['tokens']:,} tokens seen "
-                f"({summ['tokens'] / stats['train_tokens']:.2f} epochs of the stream).", ""]
+                f"Wall time {summ['wall_s'] / 60:.1f} min, {summ['steps']:,} steps, {summ['tokens']:,} tokens seen in all "
+                f"({summ['tokens'] / stats['train_tokens']:.2f} epochs of this stream), counting the earlier stage below.", ""]
         if extra.get("training_note"):
             out += [extra.pop("training_note"), ""]
         out += [
@@ -159,11 +164,16 @@ def main():
                 f"| validation loss | {sc['val_loss_nats_per_token']:.3f} nats/token |",
                 f"| bits per byte | {sc['bits_per_byte']:.3f} |",
                 f"| next-line exact match ({nl['n']} random non-blank lines, up to {nl['prompt_tokens']} tokens of preceding context, greedy to the newline) | {nl['rate'] * 100:.1f}% ({nl['hits']}/{nl['n']}) |",
-                f"| FIM middle-line exact match ({fm['n']} lines removed, up to 256 tokens before and 128 after) | {fm['rate'] * 100:.1f}% ({fm['hits']}/{fm['n']}) |",
-                "", "By language:", "", "| language | bits/byte | val loss | next-line EM | FIM line EM |", "|---|---|---|---|---|"]
+                f"| FIM middle-line exact match, PSM ({fm['n']} lines removed, up to 256 tokens before and 128 after) | {fm['rate'] * 100:.1f}% ({fm['hits']}/{fm['n']}) |"]
+        fs = ev.get("fim_spm_middle_line_exact_match")
+        if fs:
+            out.append(f"| FIM middle-line exact match, SPM (the same lines) | {fs['rate'] * 100:.1f}% ({fs['hits']}/{fs['n']}) |")
+        out += ["", "By language:", "", "| language | bits/byte | val loss | next-line EM | FIM line EM (PSM) |" + (" FIM line EM (SPM) |" if fs else ""),
+                "|---|---|---|---|---|" + ("---|" if fs else "")]
         for lang, v in sc["by_language"].items():
             out.append(f"| {lang} | {v['bits_per_byte']:.3f} | {v['val_loss']:.3f} | "
-                       f"{nl['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% | {fm['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% |")
+                       f"{nl['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% | {fm['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% |"
+                       + (f" {fs['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% |" if fs else ""))
         target = "meets" if sc["bits_per_byte"] <= 1.1 else "misses"
         out += ["", f"The project's target was at most 1.1 bits per byte; this model {target} it ({sc['bits_per_byte']:.3f}).", ""]
     variants = extra.pop("variants", None)
@@ -187,7 +197,7 @@ def main():
             p = greedy["prompts"][i]
             out += [f"**{p['kind']}** prompt:", "", fence(p["text"]), "", "continuation:", "", fence(p["completion"]), ""]
     out += ["## What it is not good for", "",
-            "- It is a few-million-parameter model trained for under two hours on a CPU. Its completions are often "
+            f"- It is a few-million-parameter model trained for {summ['wall_s'] / 3600 if summ else 2:.1f} hours on a CPU. Its completions are often "
             "syntactically plausible but wrong, repetitive or looping; it does not follow instructions in chat in any "
             "useful sense (the chat format is trained only so that the chat path runs through real prompt formats).",
             "- It has no knowledge beyond the corpus (npm package sources and some Python), was never evaluated for "
@@ -208,7 +218,10 @@ def main():
             "Run: `npx mocha --import=tsx 'test/unit/model/**/*.test.ts'`", "",
             "## Reproduce", "",
             "`tools/model/build.sh` runs corpus -> tokenizer -> training data -> training -> export -> quantization -> "
-            "golden data -> evaluation -> this card (`TRAIN_MINUTES`, default 100; about 2 h 10 min on 2 cores). Intermediate "
+            "golden data -> evaluation -> this card (`TRAIN_MINUTES`, default 92, plus about 20 minutes on 2 cores). By default it "
+            "continues from the weights in this folder, read back from `onnx/model.onnx` by `tools/model/import_onnx.py`, with this "
+            "folder's tokenizer, as this release was made from the previous one; `FROM_SCRATCH=1` trains a new tokenizer and "
+            "starts from random weights, as the first stage was. Intermediate "
             "files go to `tools/model/work/` (not committed). `tools/model/random_qwen05b.py` writes, on demand and not committed, "
             "a random-weight model with Qwen2.5-Coder-0.5B dimensions in the same layout (fp32 + q4) for benchmarks at real scale.", ""]
     rq = os.path.join(W, "random-qwen05b", "sizes.json")

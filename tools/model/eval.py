@@ -8,7 +8,9 @@
   --prompt-tokens tokens before the line and decodes greedily until a newline; exact
   match of the line (trailing whitespace ignored);
 * FIM middle-line exact match: the same kind of line is removed and the model gets
-  <|fim_prefix|>before<|fim_suffix|>after<|fim_middle|> and decodes until <|endoftext|>.
+  <|fim_prefix|>before<|fim_suffix|>after<|fim_middle|> (PSM) and, on the same lines,
+  <|fim_suffix|>after<|fim_prefix|>before<|fim_middle|> (SPM, the editor's format for this
+  model) and decodes until <|endoftext|>.
 """
 import argparse
 import json
@@ -140,27 +142,31 @@ def main():
                                     "prompt_tokens": args.prompt_tokens}
     print(json.dumps(res["next_line_exact_match"]), flush=True)
 
-    # FIM middle-line exact match
+    # FIM middle-line exact match, PSM and SPM on the same lines
     lines = pick_lines(files, args.fim, random.Random(args.seed + 1))
-    hits = 0
-    by_lang = {}
-    for fi, off, line in lines:
-        text = files[fi]["text"]
-        before = text[:off]
-        after = text[off + len(line) + 1:]
-        pre = enc.encode_ordinary(before)[-(args.prompt_tokens * 2 // 3):]
-        suf = enc.encode_ordinary(after)[:args.prompt_tokens // 3]
-        ids = [sp["<|fim_prefix|>"]] + pre + [sp["<|fim_suffix|>"]] + suf + [sp["<|fim_middle|>"]]
-        out = greedy_until(model, ids, lambda o: o[-1] == eos, 64)
-        mid = enc.decode([t for t in out if t != eos])
-        ok = mid.rstrip("\n").rstrip() == line.rstrip()
-        hits += ok
-        l = by_lang.setdefault(files[fi]["lang"], [0, 0])
-        l[0] += ok
-        l[1] += 1
-    res["fim_middle_line_exact_match"] = {"n": len(lines), "hits": hits, "rate": hits / max(1, len(lines)),
-                                          "by_language": {k: {"n": v[1], "rate": v[0] / v[1]} for k, v in sorted(by_lang.items())}}
-    print(json.dumps(res["fim_middle_line_exact_match"]), flush=True)
+    for key, spm in (("fim_middle_line_exact_match", False), ("fim_spm_middle_line_exact_match", True)):
+        hits = 0
+        by_lang = {}
+        for fi, off, line in lines:
+            text = files[fi]["text"]
+            before = text[:off]
+            after = text[off + len(line) + 1:]
+            pre = enc.encode_ordinary(before)[-(args.prompt_tokens * 2 // 3):]
+            suf = enc.encode_ordinary(after)[:args.prompt_tokens // 3]
+            if spm:
+                ids = [sp["<|fim_suffix|>"]] + suf + [sp["<|fim_prefix|>"]] + pre + [sp["<|fim_middle|>"]]
+            else:
+                ids = [sp["<|fim_prefix|>"]] + pre + [sp["<|fim_suffix|>"]] + suf + [sp["<|fim_middle|>"]]
+            out = greedy_until(model, ids, lambda o: o[-1] == eos, 64)
+            mid = enc.decode([t for t in out if t != eos])
+            ok = mid.rstrip("\n").rstrip() == line.rstrip()
+            hits += ok
+            l = by_lang.setdefault(files[fi]["lang"], [0, 0])
+            l[0] += ok
+            l[1] += 1
+        res[key] = {"n": len(lines), "hits": hits, "rate": hits / max(1, len(lines)),
+                    "by_language": {k: {"n": v[1], "rate": v[0] / v[1]} for k, v in sorted(by_lang.items())}}
+        print(key, json.dumps(res[key]), flush=True)
     res["eval_seconds"] = round(time.time() - t0, 1)
     with open(args.out, "w") as f:
         json.dump(res, f, indent=1)
