@@ -164,16 +164,20 @@ def main():
                 f"| validation loss | {sc['val_loss_nats_per_token']:.3f} nats/token |",
                 f"| bits per byte | {sc['bits_per_byte']:.3f} |",
                 f"| next-line exact match ({nl['n']} random non-blank lines, up to {nl['prompt_tokens']} tokens of preceding context, greedy to the newline) | {nl['rate'] * 100:.1f}% ({nl['hits']}/{nl['n']}) |",
-                f"| FIM middle-line exact match, PSM ({fm['n']} lines removed, up to 256 tokens before and 128 after) | {fm['rate'] * 100:.1f}% ({fm['hits']}/{fm['n']}) |"]
+                f"| FIM middle-line exact match, PSM ({fm['n']} lines removed, up to 256 tokens before and 128 after; the whole generated middle must be the line) | {fm['rate'] * 100:.1f}% ({fm['hits']}/{fm['n']}) |"]
         fs = ev.get("fim_spm_middle_line_exact_match")
         if fs:
-            out.append(f"| FIM middle-line exact match, SPM (the same lines) | {fs['rate'] * 100:.1f}% ({fs['hits']}/{fs['n']}) |")
-        out += ["", "By language:", "", "| language | bits/byte | val loss | next-line EM | FIM line EM (PSM) |" + (" FIM line EM (SPM) |" if fs else ""),
-                "|---|---|---|---|---|" + ("---|" if fs else "")]
+            out.append(f"| the same, SPM | {fs['rate'] * 100:.1f}% ({fs['hits']}/{fs['n']}) |")
+        for name, f in (("PSM", fm), ("SPM", fs)):
+            if f and "first_line_rate" in f:
+                out.append(f"| FIM first generated line == the removed line, {name} (what a one-line completion shows) | {f['first_line_rate'] * 100:.1f}% ({f['first_line_hits']}/{f['n']}) |")
+        cols = [("next-line EM", nl, "rate")] + [(f"FIM line EM ({n})", f, "rate") for n, f in (("PSM", fm), ("SPM", fs)) if f]
+        cols += [(f"FIM first line ({n})", f, "first_line_rate") for n, f in (("PSM", fm), ("SPM", fs)) if f and "first_line_rate" in f]
+        out += ["", "By language:", "", "| language | bits/byte | val loss | " + " | ".join(c[0] for c in cols) + " |",
+                "|---|---|---|" + "---|" * len(cols)]
         for lang, v in sc["by_language"].items():
             out.append(f"| {lang} | {v['bits_per_byte']:.3f} | {v['val_loss']:.3f} | "
-                       f"{nl['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% | {fm['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% |"
-                       + (f" {fs['by_language'].get(lang, {}).get('rate', 0) * 100:.1f}% |" if fs else ""))
+                       + " | ".join(f"{c[1]['by_language'].get(lang, {}).get(c[2], 0) * 100:.1f}%" for c in cols) + " |")
         target = "meets" if sc["bits_per_byte"] <= 1.1 else "misses"
         out += ["", f"The project's target was at most 1.1 bits per byte; this model {target} it ({sc['bits_per_byte']:.3f}).", ""]
     variants = extra.pop("variants", None)
