@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { openAtEnd, saveActiveEditor, useWorkbench } from '../harness/workbench';
 
 /** Lines typed one after another until the model offers ghost text. */
-const ATTEMPTS = ['export function fibonacci(n: number): number {', 'if (n < 2) {', 'return n;'];
+const ATTEMPTS = ['export function fibonacci(n: number): number {', 'if (n < 2) {', 'return n;', '}', 'const previous = fibonacci(n - 1);', 'return previous + fibonacci(n - 2);'];
 
 describe('GUI: ghost text from the bundled model, accepted with Tab', function () {
   this.timeout(300_000);
@@ -28,6 +28,8 @@ describe('GUI: ghost text from the bundled model, accepted with Tab', function (
       } catch {
         continue; // The model had nothing to offer here; type the next line.
       }
+      // A suggestion shown while the line was typed may be replaced once typing stops; read the one that stays.
+      await new Promise((r) => setTimeout(r, 1000));
       // Multi-line ghost text is split over several decorations; some may be empty.
       const ghost = (await ghosts.allInnerTexts()).join('').replace(/\s+/g, ' ').trim();
       if (ghost === '') {
@@ -36,8 +38,10 @@ describe('GUI: ghost text from the bundled model, accepted with Tab', function (
       await wb.screenshot('ghost-text');
       await page.keyboard.press('Tab');
       const firstWord = ghost.split(' ')[0]!;
-      const saved = await saveActiveEditor(page, file, (text) => text.slice(text.lastIndexOf(typed)).includes(firstWord));
-      if (saved.slice(saved.lastIndexOf(typed)).includes(firstWord)) {
+      // Only the text after what was typed counts: the typed line may itself contain the word.
+      const afterTyped = (text: string): string => text.slice(text.lastIndexOf(typed) + typed.length);
+      const saved = await saveActiveEditor(page, file, (text) => afterTyped(text).includes(firstWord), 8_000);
+      if (afterTyped(saved).includes(firstWord)) {
         accepted = { ghost, saved };
         break;
       }
