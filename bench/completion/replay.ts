@@ -345,7 +345,7 @@ async function main(): Promise<void> {
   const runOnce = async (reuse: boolean, fimTemplate?: string) => {
     const made = await makeBackend();
     try {
-      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, reuse, fimTemplate)), device: made.device, template: made.backend.info().modelFamily ?? made.backend.info().modelName };
+      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, reuse, fimTemplate)), device: made.device };
     } finally {
       await made.dispose();
     }

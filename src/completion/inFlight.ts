@@ -22,8 +22,9 @@ interface Running {
  */
 export class InFlightGeneration {
   private running: Running | undefined;
-  /** Generations stopped before they finished because nothing could use them any more. */
-  stopped = 0;
+
+  /** `onStopped`: called for each generation stopped before it finished because nothing could use it any more. */
+  constructor(private readonly onStopped: () => void = () => undefined) {}
 
   /** True while a generation runs. */
   get busy(): boolean {
@@ -60,7 +61,7 @@ export class InFlightGeneration {
     const running = this.running;
     this.running = undefined;
     if (running !== undefined && !running.settled) {
-      this.stopped++;
+      this.onStopped();
       running.controller.abort();
     }
   }

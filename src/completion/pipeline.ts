@@ -73,8 +73,8 @@ export class CompletionPipeline {
   private readonly cache: CompletionCache;
   private readonly typedAhead = new TypedAhead();
   private readonly contextMemo = new ContextMemo();
-  private readonly inFlight = new InFlightGeneration();
   private readonly counters = emptyCounters();
+  private readonly inFlight = new InFlightGeneration(() => this.counters.generationsStopped++);
   private nextTrace = 1;
 
   constructor(private readonly options: CompletionPipelineOptions) {
@@ -100,7 +100,7 @@ export class CompletionPipeline {
 
   /** Counters since creation (a copy). */
   stats(): PipelineCounters {
-    return { ...copyCounters(this.counters), generationsStopped: this.inFlight.stopped };
+    return copyCounters(this.counters);
   }
 
   /** The current debounce wait in ms (adaptive setting: follows measured latency). */

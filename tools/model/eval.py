@@ -93,6 +93,28 @@ def pick_lines(files, n, rng):
     return cands[:n]
 
 
+def next_line(model, enc, files, args, eos):
+    """Next-line exact match: greedy from up to --prompt-tokens tokens before a random line to the newline."""
+    nl = set(i for t, i in enc.vocab.items() if "Ċ" in t)  # tokens containing a newline byte
+    lines = pick_lines(files, args.lines, random.Random(args.seed))
+    hits = 0
+    by_lang = {}
+    for fi, off, line in lines:
+        before = files[fi]["text"][:off]
+        ids = enc.encode_ordinary(before)[-args.prompt_tokens:]
+        out = greedy_until(model, ids, lambda o: o[-1] in nl or o[-1] == eos, 64)
+        text = enc.decode([t for t in out if t != eos])
+        pred = text.split("\n")[0]
+        ok = pred.rstrip() == line.rstrip()
+        hits += ok
+        l = by_lang.setdefault(files[fi]["lang"], [0, 0])
+        l[0] += ok
+        l[1] += 1
+    return {"n": len(lines), "hits": hits, "rate": hits / max(1, len(lines)),
+            "by_language": {k: {"n": v[1], "rate": v[0] / v[1]} for k, v in sorted(by_lang.items())},
+            "prompt_tokens": args.prompt_tokens}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", required=True)
@@ -123,29 +145,8 @@ def main():
     else:
         res["score"] = score(model, enc, files, args.ctx, eos)
         print(json.dumps(res["score"], indent=1), flush=True)
-    rng = random.Random(args.seed)
-    nl = set(i for t, i in enc.vocab.items() if "Ċ" in t)  # tokens containing a newline byte
-
-    # next-line exact match
-    lines = pick_lines(files, 0 if args.fim_only else args.lines, rng)
-    hits = 0
-    by_lang = {}
-    for fi, off, line in lines:
-        before = files[fi]["text"][:off]
-        ids = enc.encode_ordinary(before)[-args.prompt_tokens:]
-        out = greedy_until(model, ids, lambda o: o[-1] in nl or o[-1] == eos, 64)
-        text = enc.decode([t for t in out if t != eos])
-        pred = text.split("\n")[0]
-        ok = pred.rstrip() == line.rstrip()
-        hits += ok
-        l = by_lang.setdefault(files[fi]["lang"], [0, 0])
-        l[0] += ok
-        l[1] += 1
-    if not args.fim_only:
-      res["next_line_exact_match"] = {"n": len(lines), "hits": hits, "rate": hits / max(1, len(lines)),
-                                    "by_language": {k: {"n": v[1], "rate": v[0] / v[1]} for k, v in sorted(by_lang.items())},
-                                    "prompt_tokens": args.prompt_tokens}
-      print(json.dumps(res["next_line_exact_match"]), flush=True)
+        res["next_line_exact_match"] = next_line(model, enc, files, args, eos)
+        print(json.dumps(res["next_line_exact_match"]), flush=True)
 
     # FIM middle-line exact match, PSM and SPM on the same lines
     lines = pick_lines(files, args.fim, random.Random(args.seed + 1))

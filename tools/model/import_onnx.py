@@ -34,8 +34,7 @@ def config_from_hf(cfg):
                   rope_theta=cfg["rope_theta"], rms_norm_eps=cfg["rms_norm_eps"])
 
 
-def initializers(path):
-    m = onnx.load(path)
+def initializers(m):
     return {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
 
 
@@ -55,8 +54,8 @@ def main():
         for p in probe.parameters():
             p.copy_(torch.randn_like(p))
     with tempfile.TemporaryDirectory() as d:
-        probe_inits = initializers(export_onnx(probe, os.path.join(d, "model.onnx")) and os.path.join(d, "model.onnx"))
-    shipped = initializers(os.path.join(args.model_dir, "onnx", "model.onnx"))
+        probe_inits = initializers(export_onnx(probe, os.path.join(d, "model.onnx")))
+    shipped = initializers(onnx.load(os.path.join(args.model_dir, "onnx", "model.onnx")))
     params = dict(probe.named_parameters())
     mapping = {}  # param name -> (initializer name, transposed)
     for iname, arr in probe_inits.items():

@@ -12,30 +12,36 @@ const pythonOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' })
 
 const PROMPTS = ['import { readFile } from "node:fs";\n', 'def main():\n    ', 'const x = [1, 2, 3].map((v) =>', 'SELECT * FROM'];
 
+/**
+ * A temporary copy of the bundled model folder whose ONNX file is rewritten by a fixture script
+ * into `onnx/<file>`; removed after the suite. Returns a getter for the folder.
+ */
+function useRewrittenModel(prefix: string, script: string, file: string): () => string {
+  let dir: string | undefined;
+  before(async function () {
+    this.timeout(120000);
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+    await fs.mkdir(path.join(dir, 'onnx'));
+    for (const entry of await fs.readdir(MODEL_DIR, { withFileTypes: true })) {
+      if (entry.isFile()) await fs.copyFile(path.join(MODEL_DIR, entry.name), path.join(dir, entry.name));
+    }
+    const result = spawnSync(PYTHON, [path.join(__dirname, 'fixtures', script), path.join(MODEL_DIR, 'onnx', 'model.onnx'), path.join(dir, 'onnx', file)], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+  });
+  after(async () => {
+    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
+  });
+  return () => dir!;
+}
+
 (modelPresent && pythonOnnx ? describe : describe.skip)(
   'engine on an export without a position_ids input (skipped without the bundled model or python3-onnx)',
   function () {
     this.timeout(300_000);
-    let dir: string;
-
-    before(async function () {
-      this.timeout(120000);
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-nopos-'));
-      await fs.mkdir(path.join(dir, 'onnx'));
-      for (const entry of await fs.readdir(MODEL_DIR, { withFileTypes: true })) {
-        if (entry.isFile()) await fs.copyFile(path.join(MODEL_DIR, entry.name), path.join(dir, entry.name));
-      }
-      const script = path.join(__dirname, 'fixtures', 'dropPositionIds.py');
-      const result = spawnSync(PYTHON, [script, path.join(MODEL_DIR, 'onnx', 'model.onnx'), path.join(dir, 'onnx', 'model.onnx')], { encoding: 'utf8' });
-      assert.equal(result.status, 0, result.stderr);
-    });
-
-    after(async () => {
-      await fs.rm(dir, { recursive: true, force: true });
-    });
+    const folder = useRewrittenModel('autoglm-nopos-', 'dropPositionIds.py', 'model.onnx');
 
     it('the rewritten file really has no position_ids input', async () => {
-      const session = await ort.InferenceSession.create(path.join(dir, 'onnx', 'model.onnx'));
+      const session = await ort.InferenceSession.create(path.join(folder(), 'onnx', 'model.onnx'));
       assert.ok(!session.inputNames.includes('position_ids'));
       assert.ok(session.inputNames.includes('attention_mask'));
       await session.release();
@@ -43,7 +49,7 @@ const PROMPTS = ['import { readFile } from "node:fs";\n', 'def main():\n    ', '
 
     it('gives the same greedy tokens as the original, isolated and batched with left padding', async () => {
       const original = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu' });
-      const rewritten = await Engine.load({ modelDir: dir, variant: 'fp32', provider: 'cpu' });
+      const rewritten = await Engine.load({ modelDir: folder(), variant: 'fp32', provider: 'cpu' });
       try {
         const request = (prompt: string) => ({ prompt, maxTokens: 16, stopAtEos: false, usePrefixCache: false });
         const expected = [];
@@ -65,26 +71,10 @@ const PROMPTS = ['import { readFile } from "node:fs";\n', 'def main():\n    ', '
   'engine on an export with float16 KV and logits (skipped without the bundled model or python3-onnx)',
   function () {
     this.timeout(300_000);
-    let dir: string;
-
-    before(async function () {
-      this.timeout(120000);
-      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-fp16io-'));
-      await fs.mkdir(path.join(dir, 'onnx'));
-      for (const entry of await fs.readdir(MODEL_DIR, { withFileTypes: true })) {
-        if (entry.isFile()) await fs.copyFile(path.join(MODEL_DIR, entry.name), path.join(dir, entry.name));
-      }
-      const script = path.join(__dirname, 'fixtures', 'float16Io.py');
-      const result = spawnSync(PYTHON, [script, path.join(MODEL_DIR, 'onnx', 'model.onnx'), path.join(dir, 'onnx', 'model_fp16.onnx')], { encoding: 'utf8' });
-      assert.equal(result.status, 0, result.stderr);
-    });
-
-    after(async () => {
-      await fs.rm(dir, { recursive: true, force: true });
-    });
+    const folder = useRewrittenModel('autoglm-fp16io-', 'float16Io.py', 'model_fp16.onnx');
 
     it('loads as the fp16 variant and decodes with float16 KV, batched equal to isolated', async () => {
-      const engine = await Engine.load({ modelDir: dir, variant: 'auto', provider: 'cpu' });
+      const engine = await Engine.load({ modelDir: folder(), variant: 'auto', provider: 'cpu' });
       const reference = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu' });
       try {
         assert.equal(engine.model.variant, 'fp16', 'the only file in the folder');
