@@ -7,8 +7,16 @@ const ATTEMPTS = ['export function fibonacci(n: number): number {', 'if (n < 2) 
 
 describe('GUI: ghost text from the bundled model, accepted with Tab', function () {
   this.timeout(300_000);
-  // Auto-closed brackets would make the text after the cursor depend on typing speed.
-  const workbench = useWorkbench({ 'editor.autoClosingBrackets': 'never' });
+  // Auto-closed brackets would make the text after the cursor depend on typing speed, and the
+  // suggest widget could rewrite a typed word: `;` is a commit character for TypeScript items.
+  const workbench = useWorkbench({
+    'editor.autoClosingBrackets': 'never',
+    'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+    'editor.suggestOnTriggerCharacters': false,
+    'editor.acceptSuggestionOnCommitCharacter': false,
+    'editor.acceptSuggestionOnEnter': 'off',
+    'editor.parameterHints.enabled': false,
+  });
 
   it('shows ghost text while typing; Tab accepts it and the saved file holds it', async () => {
     const wb = workbench();
@@ -39,7 +47,11 @@ describe('GUI: ghost text from the bundled model, accepted with Tab', function (
       await page.keyboard.press('Tab');
       const firstWord = ghost.split(' ')[0]!;
       // Only the text after what was typed counts: the typed line may itself contain the word.
-      const afterTyped = (text: string): string => text.slice(text.lastIndexOf(typed) + typed.length);
+      // A file without the typed line (it was altered while typing) does not count at all.
+      const afterTyped = (text: string): string => {
+        const at = text.lastIndexOf(typed);
+        return at < 0 ? '' : text.slice(at + typed.length);
+      };
       const saved = await saveActiveEditor(page, file, (text) => afterTyped(text).includes(firstWord), 8_000);
       if (afterTyped(saved).includes(firstWord)) {
         accepted = { ghost, saved };
@@ -49,7 +61,9 @@ describe('GUI: ghost text from the bundled model, accepted with Tab', function (
     await wb.screenshot('ghost-text-accepted');
     assert.ok(accepted, 'ghost text appeared and Tab put it into the saved file');
     assert.ok(accepted.saved.includes('export function fibonacci(n: number): number {'), 'what was typed is saved');
-    const after = accepted.saved.slice(accepted.saved.lastIndexOf(typed) + typed.length).replace(/\s+/g, ' ').trim();
+    const typedAt = accepted.saved.lastIndexOf(typed);
+    assert.ok(typedAt >= 0, `the saved file holds the typed line "${typed}"`);
+    const after = accepted.saved.slice(typedAt + typed.length).replace(/\s+/g, ' ').trim();
     // Ghost lines are separate decorations whose DOM order is not the line order, so the words
     // are compared as a multiset: the saved text after the typed line is exactly the ghost text.
     const words = (text: string): string[] => text.split(' ').filter(Boolean).sort();
