@@ -3,6 +3,8 @@
  *
  *   npx tsx bench/completion/replay.ts [--backend fake|engine] [--chars 1200] [--seed 7]
  *                                      [--files a.js,b.js] [--fake-token-ms 0] [--out file.json]
+ *                                      [--compare-template qwen2.5-coder] [--compare-healing]
+ *                                      [--compare-full-prompt]
  *
  * Replays the typing of real source files not written by this project (installed npm packages) at
  * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
@@ -13,6 +15,9 @@
  *
  * Each run is measured twice on the same keystrokes: the pipeline as shipped, and a peer with cache
  * and typed-ahead reuse turned off, so that what reuse saves is measured in the same run.
+ * `--compare-template T` adds a run with another FIM template, `--compare-healing` one without
+ * token healing, and `--compare-full-prompt` one whose prompt budget is the setting's 1,024 tokens
+ * instead of being cut to the 512-token windows the bundled model was trained on.
  *
  * `--backend fake` answers instantly with the true continuation of the file 60% of the time (a
  * plausible wrong line otherwise): its latencies are the pipeline's own overhead, not a model's.
@@ -23,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Backend, type BackendChunk, type BackendInfo, type BackendRequest, type BackendStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
-import { CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, type CompletionSnapshot, type PipelineCounters, type TokenCounter } from '../../src/completion';
+import { BUILTIN_FIM_TEMPLATES, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, type CompletionSnapshot, type PipelineCounters, type TokenCounter } from '../../src/completion';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -36,12 +41,25 @@ interface Args {
   out: string | undefined;
   /** A third run: the pipeline as shipped but with this FIM template (e.g. the PSM form, to measure the prompt order). */
   compareTemplate: string | undefined;
+  /** A run without token healing. */
+  compareHealing: boolean;
+  /** A run whose prompt budget is not cut to the family's trained windows. */
+  compareFullPrompt: boolean;
+}
+
+/** What one run changes from the pipeline as shipped. */
+interface Variant {
+  reuse: boolean;
+  healing?: boolean;
+  fimTemplate?: string;
+  /** Ignore the FIM family's trained context when sizing the prompt. */
+  fullPrompt?: boolean;
 }
 
 const DEFAULT_FILES = ['node_modules/lru-cache/dist/esm/index.js', 'node_modules/semver/classes/range.js', 'node_modules/yaml/dist/compose/compose-node.js'];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -58,6 +76,8 @@ function parseArgs(argv: string[]): Args {
       case '--fake-token-ms': args.fakeTokenMs = Number(value()); break;
       case '--out': args.out = value(); break;
       case '--compare-template': args.compareTemplate = value(); break;
+      case '--compare-healing': args.compareHealing = true; break;
+      case '--compare-full-prompt': args.compareFullPrompt = true; break;
       default: throw new Error(`unknown argument ${flag}`);
     }
   }
@@ -184,15 +204,17 @@ interface RunResult {
   keystrokes: number;
 }
 
-async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, reuse: boolean, fimTemplate = DEFAULT_COMPLETION_SETTINGS.fimTemplate): Promise<RunResult> {
+async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant): Promise<RunResult> {
   const backendStats = new Map<string, BackendStats>();
   let sleepDecision: { gap: number; controller: AbortController } | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
   const pipeline = new CompletionPipeline({
     backend,
-    settings: { ...DEFAULT_COMPLETION_SETTINGS, fimTemplate },
+    settings: { ...DEFAULT_COMPLETION_SETTINGS, fimTemplate: variant.fimTemplate ?? DEFAULT_COMPLETION_SETTINGS.fimTemplate },
     countTokens,
-    reuse,
+    reuse: variant.reuse,
+    healing: variant.healing ?? true,
+    ...(variant.fullPrompt === true ? { templates: { 'autoglm-coder': { ...BUILTIN_FIM_TEMPLATES['autoglm-coder'], trainedContext: Infinity } } } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
     sleep: async (ms, signal) => {
       const decision = sleepDecision!;
@@ -342,17 +364,19 @@ async function main(): Promise<void> {
 
   // Other work on the machine slows a CPU engine; the load average says how much there was.
   const loadBefore = os.loadavg();
-  const runOnce = async (reuse: boolean, fimTemplate?: string) => {
+  const runOnce = async (variant: Variant) => {
     const made = await makeBackend();
     try {
-      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, reuse, fimTemplate)), device: made.device };
+      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, variant)), device: made.device };
     } finally {
       await made.dispose();
     }
   };
-  const { summary: pipeline, device } = await runOnce(true);
-  const { summary: peer } = await runOnce(false);
-  const compared = args.compareTemplate === undefined ? undefined : (await runOnce(true, args.compareTemplate)).summary;
+  const { summary: pipeline, device } = await runOnce({ reuse: true });
+  const { summary: peer } = await runOnce({ reuse: false });
+  const compared = args.compareTemplate === undefined ? undefined : (await runOnce({ reuse: true, fimTemplate: args.compareTemplate })).summary;
+  const withoutHealing = args.compareHealing ? (await runOnce({ reuse: true, healing: false })).summary : undefined;
+  const fullPrompt = args.compareFullPrompt ? (await runOnce({ reuse: true, fullPrompt: true })).summary : undefined;
 
   const result = {
     benchmark: 'completion typing replay',
@@ -368,6 +392,8 @@ async function main(): Promise<void> {
     peerWithoutReuse: peer,
     generationsSavedByReuse: peer.generationsStarted - pipeline.generationsStarted,
     ...(compared !== undefined ? { withTemplate: { fimTemplate: args.compareTemplate, ...compared } } : {}),
+    ...(withoutHealing !== undefined ? { withoutHealing } : {}),
+    ...(fullPrompt !== undefined ? { fullPrompt } : {}),
   };
   const out = args.out ?? path.join(root, 'bench', 'results', `completion-${args.backend}.json`);
   mkdirSync(path.dirname(out), { recursive: true });

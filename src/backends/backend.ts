@@ -20,6 +20,11 @@ export interface BackendRequest {
   /** Generation stops before any of these strings; the stop text is not returned. */
   stop?: readonly string[];
   priority: BackendPriority;
+  /**
+   * Text the output must start with, left out of what is returned (token healing; see the
+   * engine's `GenerateRequest.forcedPrefix`). Only for backends whose info says `forcedPrefix`.
+   */
+  forcedPrefix?: string;
   /** Carried into logs of every process that serves the request. */
   traceId?: string;
 }
@@ -50,6 +55,8 @@ export interface BackendInfo {
   modelType?: string;
   /** Context window in tokens, when known. */
   contextLength?: number;
+  /** The backend honours `forcedPrefix` (a local engine with a byte-level tokenizer). */
+  forcedPrefix?: boolean;
   /** Where it runs: 'cpu', 'cuda', 'webgpu', or the server's URL. */
   device: string;
   loaded: boolean;

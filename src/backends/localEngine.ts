@@ -70,11 +70,12 @@ export class LocalEngineBackend implements Backend {
   }
 
   info(): BackendInfo {
-    const m = this.loaded?.model;
+    const engine = this.loaded;
+    const m = engine?.model;
     return {
       kind: 'local',
       modelName: m?.name ?? path.basename(this.options.modelDir),
-      ...(m ? { modelType: m.config.modelType, contextLength: m.contextLength } : {}),
+      ...(engine ? { modelType: engine.model.config.modelType, contextLength: engine.model.contextLength, forcedPrefix: engine.supportsForcedPrefix } : {}),
       device: m ? m.provider : 'not loaded',
       loaded: m !== undefined,
     };
@@ -117,6 +118,7 @@ export class LocalEngineBackend implements Backend {
       ...(request.repetitionPenalty !== undefined ? { repetitionPenalty: request.repetitionPenalty } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       ...(request.stop !== undefined ? { stop: request.stop } : {}),
+      ...(request.forcedPrefix !== undefined ? { forcedPrefix: request.forcedPrefix } : {}),
     };
     try {
       for await (const event of engine.generate(req, signal)) {

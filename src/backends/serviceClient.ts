@@ -139,6 +139,7 @@ export class ServiceClientBackend implements Backend {
       modelName: m?.name ?? path.basename(this.options.model.modelDir),
       ...(m?.modelType !== undefined ? { modelType: m.modelType } : {}),
       ...(m?.contextLength !== undefined ? { contextLength: m.contextLength } : {}),
+      ...(m?.forcedPrefix !== undefined ? { forcedPrefix: m.forcedPrefix } : {}),
       device: this.gaveUp ? 'service stopped' : m?.loaded ? (m.provider ?? 'unknown') : 'not loaded',
       loaded: !this.gaveUp && (m?.loaded ?? false),
     };

@@ -21,6 +21,11 @@ export interface FimTemplate {
   readonly stop: readonly string[];
   /** False when the family was trained without cross-file context; the pipeline then sends none. Default: true. */
   readonly snippets?: boolean;
+  /**
+   * Length of the token windows the family was trained on, when it is shorter than the context
+   * the model's config declares: prompt and output together are kept within it.
+   */
+  readonly trainedContext?: number;
 }
 
 export const FIM_FAMILIES = ['autoglm-coder', 'qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const;
@@ -68,12 +73,14 @@ export const qwenCoderTemplate: FimTemplate = {
  * The bundled autoglm-coder model: Qwen2.5-Coder's tokens in suffix-prefix-middle order, which it
  * was trained on besides PSM. With the text after the cursor first, a prompt changes only at its
  * end while the user types, so the engine's prefix cache serves all but the new characters. It
- * was trained without cross-file context, so it gets no neighbour snippets.
+ * was trained without cross-file context, so it gets no neighbour snippets, and on 512-token
+ * windows, so a longer prompt only moves it away from what it learned.
  */
 export const autoGlmCoderTemplate: FimTemplate = {
   family: 'autoglm-coder',
   stop: qwenCoderTemplate.stop,
   snippets: false,
+  trainedContext: 512,
   render(prefix, suffix) {
     return `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`;
   },

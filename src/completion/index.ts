@@ -1,5 +1,6 @@
 /** The inline-completion pipeline's public surface, for the host and the benchmark. */
-export { CompletionPipeline, type CompletionPipelineOptions, type Sleep } from './pipeline';
+export { CompletionPipeline, promptBudget, type CompletionPipelineOptions, type Sleep } from './pipeline';
+export { healText } from './healing';
 export { type PipelineCounters } from './pipelineStats';
 export { prefilter, SKIP_REASONS, type SkipReason } from './prefilter';
 export { detectFimFamily, resolveFimTemplate } from './fimFamily';

@@ -7,6 +7,7 @@ import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
 import { BUILTIN_FIM_TEMPLATES, type FimTemplate } from './fimTemplates';
+import { healText } from './healing';
 import { InFlightGeneration, unlessAborted } from './inFlight';
 import { LatestRequest } from './latestRequest';
 import { chooseLineMode, type LineMode } from './lineMode';
@@ -35,6 +36,11 @@ export interface CompletionPipelineOptions {
   templates?: Readonly<Record<string, FimTemplate>>;
   /** Default: a real timer. */
   sleep?: Sleep;
+  /**
+   * Token healing when the backend supports it: a partial word at the cursor is cut off the
+   * prompt and the output is constrained to start with it. Default: true; off only to measure it.
+   */
+  healing?: boolean;
   /** Cache and typed-ahead reuse. Default: true; off only to measure what they save. */
   reuse?: boolean;
   /** Completion cache entries. Default: 500. */
@@ -260,16 +266,18 @@ export class CompletionPipeline {
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
     // A family trained without cross-file context gets none: it would only cost prompt tokens.
     const neighbours = usesSnippets(template) ? snapshot.neighbours : [];
+    const maxTokens = mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens;
     const context = buildContext(
       { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours },
-      { promptTokens: settings.promptTokens, reservedTokens: this.countTokens(template.render('', '', renderContext)) },
+      { promptTokens: promptBudget(settings.promptTokens, maxTokens, template, this.backend.info().contextLength), reservedTokens: this.countTokens(template.render('', '', renderContext)) },
       this.countTokens,
       this.contextMemo,
     );
     // Models see mostly `\n` in training; the document's own line break is restored in postprocess.
     const lf = (text: string): string => (snapshot.eol === '\r\n' ? text.replace(/\r\n/g, '\n') : text);
     const snippets = context.snippets.map((s) => ({ path: s.path, text: lf(s.text) }));
-    const prompt = template.render(lf(context.prefix), lf(context.suffix), { ...renderContext, snippets });
+    const heal = this.options.healing !== false && this.backend.info().forcedPrefix === true ? healText(context.prefix) : '';
+    const prompt = template.render(lf(context.prefix.slice(0, context.prefix.length - heal.length)), lf(context.suffix), { ...renderContext, snippets });
     const estimated = context.tokens.prefix + context.tokens.suffix + context.tokens.snippets;
 
     const generation = new AbortController();
@@ -284,11 +292,12 @@ export class CompletionPipeline {
       const chunks = this.backend.generate(
         {
           prompt,
-          maxTokens: mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens,
+          maxTokens,
           temperature: 0,
           stop: mode === 'single' ? [...template.stop, '\n'] : template.stop,
           priority: 'interactive',
           traceId,
+          ...(heal !== '' ? { forcedPrefix: heal } : {}),
         },
         generation.signal,
       );
@@ -320,8 +329,23 @@ export class CompletionPipeline {
   }
 }
 
+/** The built-in definition of the template's family (a prompt pack's template has the same family id). */
+function builtin(template: FimTemplate): FimTemplate | undefined {
+  return (BUILTIN_FIM_TEMPLATES as Readonly<Record<string, FimTemplate>>)[template.family];
+}
+
 function usesSnippets(template: FimTemplate): boolean {
-  return (BUILTIN_FIM_TEMPLATES as Readonly<Record<string, FimTemplate>>)[template.family]?.snippets !== false;
+  return builtin(template)?.snippets !== false;
+}
+
+/**
+ * Prompt tokens for one request: the setting, cut so that prompt and output fit the model's
+ * context window and the windows its family was trained on (never under 64: with a tiny window
+ * the engine shortens the output instead).
+ */
+export function promptBudget(setting: number, maxTokens: number, template: FimTemplate, contextLength: number | undefined): number {
+  const window = Math.min(contextLength ?? Infinity, template.trainedContext ?? builtin(template)?.trainedContext ?? Infinity);
+  return Math.max(Math.min(setting, window - maxTokens), Math.min(setting, 64));
 }
 
 /** The chunks unchanged; each text delta is also passed to `onText` as it arrives. */

@@ -11,6 +11,7 @@ import { openSession, type ConcreteProvider, type SessionFactory } from './provi
 import { Scheduler } from './scheduler';
 import { Sequence } from './sequence';
 import { TextTokenizer } from './tokenizer';
+import { ForcedPrefix } from './forcedPrefix';
 import type { ChatMessage, EngineStats, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
 
 export interface EngineOptions {
@@ -204,7 +205,10 @@ export class Engine {
     if (room < 1) {
       throw new AutoGlmError(`The prompt has ${prompt.length} tokens; the context window of ${this.model.name} is ${this.model.contextLength}`, 'prompt-too-long');
     }
-    const wanted = Math.max(1, Math.floor(request.maxTokens ?? DEFAULT_MAX_TOKENS));
+    const forced = this.forcedPrefix(request.forcedPrefix);
+    // The forced text's own tokens do not count against maxTokens.
+    const forcedTokens = forced === undefined ? 0 : this.tokenizer.encode(forced.text).length;
+    const wanted = Math.max(1, Math.floor(request.maxTokens ?? DEFAULT_MAX_TOKENS)) + forcedTokens;
     const stopTokenIds = new Set(request.stopTokenIds ?? []);
     if (request.stopAtEos ?? true) {
       for (const id of this.model.eosTokenIds) stopTokenIds.add(id);
@@ -226,9 +230,26 @@ export class Engine {
       stopTokenIds,
       usePrefixCache: request.usePrefixCache ?? true,
       detokenizer: this.tokenizer.createDetokenizer(),
+      ...(forced !== undefined ? { forced } : {}),
       signal,
       now: () => performance.now(),
     });
+  }
+
+  /** Whether requests may carry `forcedPrefix` (the tokenizer is byte-level). */
+  get supportsForcedPrefix(): boolean {
+    return this.tokenizer.spelling() !== undefined;
+  }
+
+  private forcedPrefix(text: string | undefined): ForcedPrefix | undefined {
+    if (text === undefined || text === '') {
+      return undefined;
+    }
+    const spelling = this.tokenizer.spelling();
+    if (spelling === undefined) {
+      throw new AutoGlmError(`forcedPrefix needs a byte-level tokenizer; ${this.model.name} does not have one`, 'invalid-request');
+    }
+    return new ForcedPrefix(text, spelling);
   }
 
   stats(): EngineStats {

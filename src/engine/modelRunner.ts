@@ -3,7 +3,6 @@ import type { Logger } from '../common/logger';
 import { DecoderSession } from './decoderSession';
 import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
 import type { PrefixCache } from './prefixCache';
-import { sampleToken } from './sampling';
 import type { BatchRunner, ReleaseOutcome } from './scheduler';
 import type { Sequence } from './sequence';
 
@@ -110,7 +109,7 @@ export class ModelRunner implements BatchRunner<Sequence> {
     seq.kvTokens.push(...ids);
     if (seq.kv.length === seq.prompt.length) {
       seq.ready = true;
-      seq.accept(sampleToken(DecoderSession.logitsAt(out, 0, ids.length, ids.length - 1), seq.sampling, seq.seen, seq.random));
+      seq.accept(seq.pick(DecoderSession.logitsAt(out, 0, ids.length, ids.length - 1)));
     }
     return ids.length;
   }
@@ -159,7 +158,7 @@ export class ModelRunner implements BatchRunner<Sequence> {
       seq.kv = copySequence(this.shape, { batch, row });
       seq.kvTokens.push(...seq.prompt);
       seq.ready = true;
-      seq.accept(sampleToken(DecoderSession.logitsAt(out, row, width, width - 1), seq.sampling, seq.seen, seq.random));
+      seq.accept(seq.pick(DecoderSession.logitsAt(out, row, width, width - 1)));
     });
     return width * group.length;
   }
@@ -180,7 +179,7 @@ export class ModelRunner implements BatchRunner<Sequence> {
     this.counters.decodeSteps++;
     seqs.forEach((seq, row) => {
       seq.kvTokens.push(ids[row]!);
-      seq.accept(sampleToken(DecoderSession.logitsAt(out, row, 1, 0), seq.sampling, seq.seen, seq.random));
+      seq.accept(seq.pick(DecoderSession.logitsAt(out, row, 1, 0)));
     });
   }
 

@@ -1,8 +1,9 @@
 import { AsyncChannel } from '../common/channel';
 import type { IncrementalDetokenizer } from './detokenizer';
+import type { ForcedPrefix } from './forcedPrefix';
 import type { SequenceKv } from './kv';
 import type { Random } from './prng';
-import type { SamplingParams } from './sampling';
+import { sampleToken, type SamplingParams } from './sampling';
 import type { SchedulerJob } from './scheduler';
 import { StopSequenceMatcher } from './stopMatcher';
 import type { GenerateEvent, GenerateStats, Priority, StopReason } from './types';
@@ -25,6 +26,8 @@ export interface SequenceInit {
   stopTokenIds: ReadonlySet<number>;
   usePrefixCache: boolean;
   detokenizer: IncrementalDetokenizer;
+  /** Text the output must start with; it is not emitted. */
+  forced?: ForcedPrefix;
   signal: AbortSignal | undefined;
   now: () => number;
 }
@@ -88,11 +91,18 @@ export class Sequence implements SchedulerJob {
     this.started ??= this.init.now();
   }
 
+  /** Samples the next token from this sequence's row of logits (which may be modified). */
+  pick(logits: Float32Array): number {
+    this.init.forced?.mask(logits);
+    return sampleToken(logits, this.sampling, this.seen, this.random);
+  }
+
   /** Takes the next sampled token: stop checks, text emission, and what to feed next. */
   accept(token: number): void {
     if (this.finished) {
       return;
     }
+    this.init.forced?.advance(token);
     const now = this.init.now();
     this.firstToken ??= now;
     this.lastToken = now;
@@ -100,12 +110,12 @@ export class Sequence implements SchedulerJob {
     this.seen.add(token);
     if (this.init.stopTokenIds.has(token)) {
       // Text held back as a possible stop sequence was not one after all.
-      const rest = this.stopMatcher.push(this.init.detokenizer.flush());
+      const rest = this.stopMatcher.push(this.text(this.init.detokenizer.flush()));
       this.emit(rest.emit + this.stopMatcher.flush(), [token]);
       this.finish('stop-token');
       return;
     }
-    const piece = this.init.detokenizer.push(token);
+    const piece = this.text(this.init.detokenizer.push(token));
     const check = this.stopMatcher.push(piece);
     if (check.stopped) {
       this.emit(check.emit, [token]);
@@ -113,13 +123,18 @@ export class Sequence implements SchedulerJob {
       return;
     }
     if (this.generated.length >= this.init.maxTokens) {
-      const rest = this.stopMatcher.push(this.init.detokenizer.flush());
+      const rest = this.stopMatcher.push(this.text(this.init.detokenizer.flush()));
       this.emit(check.emit + rest.emit + (rest.stopped ? '' : this.stopMatcher.flush()), [token]);
       this.finish(rest.stopped ? 'stop-sequence' : this.init.limitReason);
       return;
     }
     this.emit(check.emit, [token]);
     this.pending = token;
+  }
+
+  /** Decoded text as the caller sees it: without the forced prefix. */
+  private text(piece: string): string {
+    return this.init.forced === undefined ? piece : this.init.forced.strip(piece);
   }
 
   private emit(text: string, tokenIds: number[]): void {

@@ -1,6 +1,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelLoadError } from '../common/errors';
 import { byteLevelDecoderTable, ByteDetokenizer, WindowDetokenizer, type IncrementalDetokenizer } from './detokenizer';
+import { TokenSpelling } from './forcedPrefix';
 
 /**
  * The model's tokenizer (tokenizer.json through @huggingface/tokenizers) plus what generation
@@ -12,6 +13,7 @@ export class TextTokenizer {
   private readonly specialIds: Set<number>;
   private readonly byteLevel: boolean;
   private bytesTable: Uint8Array[] | undefined;
+  private spellingIndex: TokenSpelling | undefined;
 
   private constructor(
     private readonly tokenizer: Tokenizer,
@@ -67,6 +69,15 @@ export class TextTokenizer {
       return new ByteDetokenizer((id) => table[id] ?? new Uint8Array(0));
     }
     return new WindowDetokenizer((ids) => this.decode(ids));
+  }
+
+  /** Each token's bytes, indexed for constrained decoding; only byte-level tokenizers have them. */
+  spelling(): TokenSpelling | undefined {
+    if (!this.byteLevel) {
+      return undefined;
+    }
+    this.spellingIndex ??= new TokenSpelling(this.tokenBytesTable());
+    return this.spellingIndex;
   }
 
   private tokenBytesTable(): Uint8Array[] {

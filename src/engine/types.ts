@@ -39,6 +39,14 @@ export interface GenerateRequest {
   stopAtEos?: boolean;
   /** Scheduling class; default 'chat'. */
   priority?: Priority;
+  /**
+   * The output must begin with this text (token healing): the first tokens are constrained to
+   * spell it and it is left out of the emitted text, which continues right after it. A caller
+   * that cuts a partial word off the end of its prompt and passes it here lets the model choose
+   * that word's usual tokens. Needs a byte-level tokenizer (`Engine.supportsForcedPrefix`).
+   * `maxTokens` counts the tokens after it.
+   */
+  forcedPrefix?: string;
   /** Use and feed the prefix cache (default true). Output is identical either way. */
   usePrefixCache?: boolean;
 }

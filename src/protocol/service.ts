@@ -94,6 +94,8 @@ export interface ServiceModelInfo {
   variant?: string;
   modelType?: string;
   contextLength?: number;
+  /** Requests may carry `forcedPrefix`. */
+  forcedPrefix?: boolean;
   /** Why the last load failed, if it did. */
   loadError?: string;
 }
@@ -109,6 +111,8 @@ export interface GenerateParams {
   repetitionPenalty?: number;
   seed?: number;
   stop?: string[];
+  /** The output must start with this text, which is not streamed back (token healing). */
+  forcedPrefix?: string;
   priority: ServicePriority;
   traceId?: string;
 }

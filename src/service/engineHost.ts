@@ -120,12 +120,13 @@ export class EngineHost {
   }
 
   modelInfo(): ServiceModelInfo {
-    const m = this.current?.model;
+    const engine = this.current;
+    const m = engine?.model;
     return {
       name: m?.name ?? path.basename(this.spec.modelDir),
       modelDir: this.spec.modelDir,
       loaded: m !== undefined,
-      ...(m ? { provider: m.provider, variant: m.variant, modelType: m.config.modelType, contextLength: m.contextLength } : {}),
+      ...(engine ? { provider: engine.model.provider, variant: engine.model.variant, modelType: engine.model.config.modelType, contextLength: engine.model.contextLength, forcedPrefix: engine.supportsForcedPrefix } : {}),
       ...(this.loadError !== undefined ? { loadError: this.loadError } : {}),
     };
   }

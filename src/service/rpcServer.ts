@@ -145,6 +145,7 @@ export class RpcServer {
         ...(p.repetitionPenalty !== undefined ? { repetitionPenalty: p.repetitionPenalty } : {}),
         ...(p.seed !== undefined ? { seed: p.seed } : {}),
         ...(p.stop !== undefined ? { stop: p.stop } : {}),
+        ...(kind === 'generate' && p.forcedPrefix !== undefined ? { forcedPrefix: p.forcedPrefix } : {}),
       };
       log.info('rpc request', { method: kind, priority: p.priority, maxTokens: p.maxTokens, ...(this.deps.logPrompts ? { prompt: 'messages' in p ? p.messages : p.prompt } : {}) });
       let stats: GenerateStats | undefined;
