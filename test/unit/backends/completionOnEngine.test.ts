@@ -82,6 +82,30 @@ describe('completion pipeline on the bundled model', function () {
     assert.ok(counters.servedFromCache >= 1 && counters.servedByTypedAhead >= 1);
   });
 
+  it('heals a partial word: the engine is asked to start with it and the answer continues it at the cursor', async () => {
+    assert.equal(backend.info().forcedPrefix, true);
+    const requests: string[] = [];
+    const spy = new CompletionPipeline({
+      backend: {
+        info: () => backend.info(),
+        generate: (request, signal) => {
+          requests.push(request.forcedPrefix ?? '');
+          return backend.generate(request, signal);
+        },
+      },
+      settings: { ...DEFAULT_COMPLETION_SETTINGS, debounceMs: 0 },
+      sleep: async () => undefined,
+    });
+    const marked = 'const values = [1, 2, 3];\nconst total = values.reduce((sum, value) => sum + val║, 0);\n';
+    const result = await spy.provide(snapshot(marked), new AbortController().signal);
+    spy.dispose();
+    assert.deepEqual(requests, [' val']);
+    if (result !== undefined) {
+      // Whatever the model wrote, it was written as the rest of the word: no second copy of it.
+      assert.ok(!result.text.startsWith('val') && !result.text.startsWith(' val'), result.text);
+    }
+  });
+
   it('returns nothing for an aborted request and leaves no work in the engine', async () => {
     const ctl = new AbortController();
     ctl.abort();

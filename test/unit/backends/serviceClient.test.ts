@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { ResponseError, SocketMessageReader, SocketMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { collect, type BackendChunk } from '../../../src/backends/backend';
+import { LocalEngineBackend } from '../../../src/backends/localEngine';
 import { ServiceClientBackend, type ServiceClientOptions } from '../../../src/backends/serviceClient';
 import { BackendError } from '../../../src/common/errors';
 import { MemoryLogger } from '../../../src/common/logger';
@@ -73,6 +74,24 @@ describe('service client backend (real service processes)', function () {
     assert.equal(a.info().modelName, 'autoglm-coder');
     assert.equal(await a.countTokens('def add(a, b):'), await b.countTokens('def add(a, b):'));
     assert.deepEqual(await b.health(), { status: 'ok' });
+  });
+
+  it('carries a forced prefix to the engine: the answer equals the one the engine gives in this process', async () => {
+    const dir = tempDir();
+    const c = client(dir);
+    const forced = { ...request, prompt: 'def add(a, b):\n    return a +', forcedPrefix: ' b' };
+    const viaService = await collect(c.generate(forced, new AbortController().signal));
+    remember(c);
+    assert.equal(c.info().forcedPrefix, true);
+    const local = new LocalEngineBackend({ modelDir, variant: 'auto', provider: 'cpu', threads: 0, logger: new MemoryLogger('warn') });
+    try {
+      const direct = await collect(local.generate(forced, new AbortController().signal));
+      assert.equal(viaService.text, direct.text);
+      assert.equal(viaService.stats?.generatedTokens, direct.stats?.generatedTokens);
+      assert.ok(!viaService.text.startsWith(' b'), viaService.text);
+    } finally {
+      local.dispose();
+    }
   });
 
   it('cancellation ends the stream quietly and the engine drops the request', async () => {

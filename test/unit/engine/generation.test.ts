@@ -348,6 +348,35 @@ describeModel('engine on the bundled model (skipped when models/autoglm-coder is
     assert.equal(clamped.stats.stopReason, 'context-full');
   });
 
+  it('forcedPrefix: forcing the text greedy decoding would produce anyway changes nothing but leaves that text out', async () => {
+    const prompt = PROMPTS[0]!;
+    const free = await generateText(engine, { prompt, maxTokens: 12, stopAtEos: false });
+    const first = engine.decode(free.tokenIds.slice(0, 1));
+    assert.ok(first.length > 0 && free.text.startsWith(first), `first token ${JSON.stringify(first)}`);
+    const forced = await generateText(engine, { prompt, maxTokens: 11, stopAtEos: false, forcedPrefix: first });
+    assert.deepEqual(forced.tokenIds, free.tokenIds);
+    assert.equal(forced.text, free.text.slice(first.length));
+  });
+
+  it('forcedPrefix: the output spells text the model would not choose, multi-byte characters included, and continues after it', async () => {
+    for (const text of ['zqxj', ' naïve_日本']) {
+      const done = await generateText(engine, { prompt: 'const value = 1;\nconst', maxTokens: 4, stopAtEos: false, forcedPrefix: text });
+      const spelled = engine.decode(done.tokenIds);
+      assert.ok(spelled.startsWith(text), `${JSON.stringify(spelled)} starts with ${JSON.stringify(text)}`);
+      assert.equal(done.text, spelled.slice(text.length));
+      // maxTokens counts what follows the forced text.
+      assert.ok(done.stats.generatedTokens > 4, `${done.stats.generatedTokens} tokens`);
+      assert.ok(done.text.length > 0);
+    }
+    assert.equal(engine.supportsForcedPrefix, true);
+  });
+
+  it('forcedPrefix: stop sequences see only the text after the forced part', async () => {
+    const done = await generateText(engine, { prompt: 'let x = 1;\nlet', maxTokens: 8, stopAtEos: false, forcedPrefix: ' y', stop: ['y'] });
+    assert.ok(engine.decode(done.tokenIds).startsWith(' y'));
+    assert.ok(!done.text.includes('y'));
+  });
+
   it('a full queue answers BusyError', async () => {
     const tiny = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu', maxBatch: 1, maxQueue: 2 });
     try {
