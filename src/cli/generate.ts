@@ -21,6 +21,8 @@ Options:
   --top-p P            nucleus sampling mass (default 1)
   --seed S             sampling seed: the same seed gives the same output
   --stop TEXT          stop before TEXT (repeatable)
+  --forced-prefix TEXT the output must start with TEXT, which is not printed (token healing:
+                       end --prompt before a partial word and pass the word here)
   --variant V          auto | fp32 | fp16 | q4 | int8 (default auto)
   --provider P         auto | cpu | cuda | webgpu | dml | coreml (default auto)
   --threads N          onnxruntime intra-op threads (default: one per core)
@@ -66,6 +68,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
         'top-p': { type: 'string' },
         seed: { type: 'string' },
         stop: { type: 'string', multiple: true },
+        'forced-prefix': { type: 'string' },
         variant: { type: 'string' },
         provider: { type: 'string' },
         threads: { type: 'string' },
@@ -102,6 +105,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       topP: number('top-p', values['top-p'], false),
       seed: number('seed', values.seed, true),
       stop: values.stop,
+      ...(values['forced-prefix'] !== undefined ? { forcedPrefix: values['forced-prefix'] } : {}),
       priority: 'interactive',
     };
   } catch (err) {

@@ -49,4 +49,13 @@ describe('autoglm generate', () => {
     assert.equal(result.model.provider, 'cpu');
     assert.equal(typeof result.text, 'string');
   });
+
+  (modelPresent ? it : it.skip)('--forced-prefix: the output starts with the text, which is not printed (skipped without the bundled model)', async () => {
+    const io = capture();
+    const code = await generateCommand.run(['--model', MODEL_DIR, '--prompt', 'const total = items.length +', '--forced-prefix', ' cou', '--max-tokens', '4', '--json', '--provider', 'cpu', '--variant', 'fp32'], io);
+    assert.equal(code, 0, io.err);
+    const result = JSON.parse(io.out) as { text: string; tokenIds: number[] };
+    assert.ok(!result.text.startsWith(' cou'), result.text);
+    assert.ok(result.tokenIds.length > 4);
+  });
 });
