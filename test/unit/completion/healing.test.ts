@@ -18,12 +18,15 @@ describe('completion/healing: the text cut off the prompt and forced on the outp
     ['$el', '$el'],
     ['value2', 'value2'],
     ['const größe = grö', ' grö'],
-    ['foo(', ''],
-    ['items.', ''],
+    ['foo(', '('],
+    ['items.', '.'],
+    ['x =', ' ='],
+    ['callback(err, value)', ')'],
+    ['const x = "a";', '";'],
     ['line\n', ''],
     ['', ''],
-    ['const x = "a";', ''],
     [`const ${'a'.repeat(40)}`, ''],
+    [`// ${'='.repeat(40)}`, ''],
   ];
   for (const [prefix, expected] of cases) {
     it(`${JSON.stringify(prefix.slice(-24))} -> ${JSON.stringify(expected)}`, () => {
@@ -84,8 +87,14 @@ describe('completion/pipeline with token healing', () => {
     assert.equal(request.forcedPrefix, undefined);
   });
 
-  it('leaves a prompt that ends in punctuation as it is', async () => {
+  it('heals a run of punctuation the same way', async () => {
     const { request } = await run('foo(║)', { forcedPrefix: true });
+    assert.equal(request.forcedPrefix, '(');
+    assert.ok(request.prompt.includes('<|fim_prefix|>foo<|fim_suffix|>'), request.prompt);
+  });
+
+  it('leaves a prompt that ends in a line break as it is', async () => {
+    const { request } = await run('foo();\n║', { forcedPrefix: true });
     assert.equal(request.forcedPrefix, undefined);
   });
 
