@@ -4,7 +4,7 @@
  *   npx tsx bench/completion/replay.ts [--backend fake|engine] [--chars 1200] [--seed 7]
  *                                      [--files a.js,b.js] [--fake-token-ms 0] [--out file.json]
  *                                      [--compare-template qwen2.5-coder] [--compare-healing]
- *                                      [--compare-full-prompt]
+ *                                      [--compare-full-prompt] [--repeat 1]
  *
  * Replays the typing of real source files not written by this project (installed npm packages) at
  * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
@@ -17,7 +17,9 @@
  * and typed-ahead reuse turned off, so that what reuse saves is measured in the same run.
  * `--compare-template T` adds a run with another FIM template, `--compare-healing` one without
  * token healing, and `--compare-full-prompt` one whose prompt budget is the setting's 1,024 tokens
- * instead of being cut to the 512-token windows the bundled model was trained on.
+ * instead of being cut to the 512-token windows the bundled model was trained on. `--repeat N`
+ * runs each variant N times, in rounds, and reports the run with the median share of keystrokes
+ * served without generation together with every run's share and latencies.
  *
  * `--backend fake` answers instantly with the true continuation of the file 60% of the time (a
  * plausible wrong line otherwise): its latencies are the pipeline's own overhead, not a model's.
@@ -45,6 +47,8 @@ interface Args {
   compareHealing: boolean;
   /** A run whose prompt budget is not cut to the family's trained windows. */
   compareFullPrompt: boolean;
+  /** Runs of each variant; the median one is reported, with the spread. */
+  repeat: number;
 }
 
 /** What one run changes from the pipeline as shipped. */
@@ -59,7 +63,7 @@ interface Variant {
 const DEFAULT_FILES = ['node_modules/lru-cache/dist/esm/index.js', 'node_modules/semver/classes/range.js', 'node_modules/yaml/dist/compose/compose-node.js'];
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -78,6 +82,7 @@ function parseArgs(argv: string[]): Args {
       case '--compare-template': args.compareTemplate = value(); break;
       case '--compare-healing': args.compareHealing = true; break;
       case '--compare-full-prompt': args.compareFullPrompt = true; break;
+      case '--repeat': args.repeat = Math.max(1, Math.floor(Number(value()))); break;
       default: throw new Error(`unknown argument ${flag}`);
     }
   }
@@ -324,6 +329,32 @@ function summarize(run: RunResult) {
   };
 }
 
+type Summary = ReturnType<typeof summarize>;
+
+/** Each repeat's share of keystrokes served without generation and shown latency, in run order. */
+interface RepeatSpread {
+  servedWithoutGenerationShare: number[];
+  latencyShownP50Ms: number[];
+  latencyShownP95Ms: number[];
+}
+
+/**
+ * The run with the median share of keystrokes served without generation, with every repeat's
+ * numbers beside it: the replay runs generations on the real clock, so which keystrokes a running
+ * generation is cancelled at, and what follows from that, changes from run to run.
+ */
+function medianRun(summaries: Summary[]): Summary & { repeats: RepeatSpread } {
+  const sorted = [...summaries].sort((a, b) => a.servedWithoutGenerationShare - b.servedWithoutGenerationShare);
+  return {
+    ...sorted[Math.floor((sorted.length - 1) / 2)]!,
+    repeats: {
+      servedWithoutGenerationShare: summaries.map((s) => s.servedWithoutGenerationShare),
+      latencyShownP50Ms: summaries.map((s) => s.latencyShownMs.p50),
+      latencyShownP95Ms: summaries.map((s) => s.latencyShownMs.p95),
+    },
+  };
+}
+
 async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCounter; dispose: () => Promise<void>; device: string } | undefined> {
   const file = path.join(root, 'src', 'backends', 'localEngine.ts');
   if (!existsSync(file)) {
@@ -372,11 +403,29 @@ async function main(): Promise<void> {
       await made.dispose();
     }
   };
-  const { summary: pipeline, device } = await runOnce({ reuse: true });
-  const { summary: peer } = await runOnce({ reuse: false });
-  const compared = args.compareTemplate === undefined ? undefined : (await runOnce({ reuse: true, fimTemplate: args.compareTemplate })).summary;
-  const withoutHealing = args.compareHealing ? (await runOnce({ reuse: true, healing: false })).summary : undefined;
-  const fullPrompt = args.compareFullPrompt ? (await runOnce({ reuse: true, fullPrompt: true })).summary : undefined;
+  const variants: Record<string, Variant> = {
+    pipeline: { reuse: true },
+    peerWithoutReuse: { reuse: false },
+    ...(args.compareTemplate !== undefined ? { withTemplate: { reuse: true, fimTemplate: args.compareTemplate } } : {}),
+    ...(args.compareHealing ? { withoutHealing: { reuse: true, healing: false } } : {}),
+    ...(args.compareFullPrompt ? { fullPrompt: { reuse: true, fullPrompt: true } } : {}),
+  };
+  // Rounds take the variants in turn, so that a change in the machine's load touches them all.
+  const runs: Record<string, Summary[]> = {};
+  let device = '';
+  for (let i = 0; i < args.repeat; i++) {
+    for (const [name, variant] of Object.entries(variants)) {
+      const run = await runOnce(variant);
+      device = run.device;
+      (runs[name] ??= []).push(run.summary);
+    }
+  }
+  const pick = (name: string): (Summary & { repeats: RepeatSpread }) | undefined => (runs[name] === undefined ? undefined : medianRun(runs[name]));
+  const pipeline = pick('pipeline')!;
+  const peer = pick('peerWithoutReuse')!;
+  const compared = pick('withTemplate');
+  const withoutHealing = pick('withoutHealing');
+  const fullPrompt = pick('fullPrompt');
 
   const result = {
     benchmark: 'completion typing replay',
@@ -387,7 +436,7 @@ async function main(): Promise<void> {
     cpus: os.cpus().length,
     loadAverage1m: { before: round(loadBefore[0]!), after: round(os.loadavg()[0]!) },
     files: files.map((f) => ({ name: f.name, typedChars: f.region.end - f.region.start })),
-    settings: { seed: args.seed, charsPerFile: args.chars, msPerChar: '80-150', fakeTokenMs: args.fakeTokenMs, debounce: DEFAULT_COMPLETION_SETTINGS.debounceMs, promptTokens: DEFAULT_COMPLETION_SETTINGS.promptTokens },
+    settings: { seed: args.seed, repeat: args.repeat, charsPerFile: args.chars, msPerChar: '80-150', fakeTokenMs: args.fakeTokenMs, debounce: DEFAULT_COMPLETION_SETTINGS.debounceMs, promptTokens: DEFAULT_COMPLETION_SETTINGS.promptTokens },
     pipeline,
     peerWithoutReuse: peer,
     generationsSavedByReuse: peer.generationsStarted - pipeline.generationsStarted,
