@@ -75,7 +75,8 @@ export class LocalEngineBackend implements Backend {
     return {
       kind: 'local',
       modelName: m?.name ?? path.basename(this.options.modelDir),
-      ...(engine ? { modelType: engine.model.config.modelType, contextLength: engine.model.contextLength, forcedPrefix: engine.supportsForcedPrefix } : {}),
+      ...(m ? { modelType: m.config.modelType, contextLength: m.contextLength } : {}),
+      ...(engine ? { forcedPrefix: engine.supportsForcedPrefix } : {}),
       device: m ? m.provider : 'not loaded',
       loaded: m !== undefined,
     };

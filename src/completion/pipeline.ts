@@ -265,18 +265,19 @@ export class CompletionPipeline {
     const settings = this.settings;
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
     // A family trained without cross-file context gets none: it would only cost prompt tokens.
-    const neighbours = usesSnippets(template) ? snapshot.neighbours : [];
+    const neighbours = familyTrait(template, 'snippets') !== false ? snapshot.neighbours : [];
+    const info = this.backend.info();
     const maxTokens = mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens;
     const context = buildContext(
       { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours },
-      { promptTokens: promptBudget(settings.promptTokens, maxTokens, template, this.backend.info().contextLength), reservedTokens: this.countTokens(template.render('', '', renderContext)) },
+      { promptTokens: promptBudget(settings.promptTokens, maxTokens, template, info.contextLength), reservedTokens: this.countTokens(template.render('', '', renderContext)) },
       this.countTokens,
       this.contextMemo,
     );
     // Models see mostly `\n` in training; the document's own line break is restored in postprocess.
     const lf = (text: string): string => (snapshot.eol === '\r\n' ? text.replace(/\r\n/g, '\n') : text);
     const snippets = context.snippets.map((s) => ({ path: s.path, text: lf(s.text) }));
-    const heal = this.options.healing !== false && this.backend.info().forcedPrefix === true ? healText(context.prefix) : '';
+    const heal = this.options.healing !== false && info.forcedPrefix === true ? healText(context.prefix) : '';
     const prompt = template.render(lf(context.prefix.slice(0, context.prefix.length - heal.length)), lf(context.suffix), { ...renderContext, snippets });
     const estimated = context.tokens.prefix + context.tokens.suffix + context.tokens.snippets;
 
@@ -329,13 +330,12 @@ export class CompletionPipeline {
   }
 }
 
-/** The built-in definition of the template's family (a prompt pack's template has the same family id). */
-function builtin(template: FimTemplate): FimTemplate | undefined {
-  return (BUILTIN_FIM_TEMPLATES as Readonly<Record<string, FimTemplate>>)[template.family];
-}
-
-function usesSnippets(template: FimTemplate): boolean {
-  return builtin(template)?.snippets !== false;
+/**
+ * A trait of the template's family: the template's own value, else the built-in definition of
+ * its family (a prompt pack's template has the family id but not the traits).
+ */
+function familyTrait<K extends 'snippets' | 'trainedContext'>(template: FimTemplate, key: K): FimTemplate[K] {
+  return template[key] ?? (BUILTIN_FIM_TEMPLATES as Readonly<Record<string, FimTemplate>>)[template.family]?.[key];
 }
 
 /**
@@ -344,7 +344,7 @@ function usesSnippets(template: FimTemplate): boolean {
  * the engine shortens the output instead).
  */
 export function promptBudget(setting: number, maxTokens: number, template: FimTemplate, contextLength: number | undefined): number {
-  const window = Math.min(contextLength ?? Infinity, template.trainedContext ?? builtin(template)?.trainedContext ?? Infinity);
+  const window = Math.min(contextLength ?? Infinity, familyTrait(template, 'trainedContext') ?? Infinity);
   return Math.max(Math.min(setting, window - maxTokens), Math.min(setting, 64));
 }
 

@@ -126,7 +126,8 @@ export class EngineHost {
       name: m?.name ?? path.basename(this.spec.modelDir),
       modelDir: this.spec.modelDir,
       loaded: m !== undefined,
-      ...(engine ? { provider: engine.model.provider, variant: engine.model.variant, modelType: engine.model.config.modelType, contextLength: engine.model.contextLength, forcedPrefix: engine.supportsForcedPrefix } : {}),
+      ...(m ? { provider: m.provider, variant: m.variant, modelType: m.config.modelType, contextLength: m.contextLength } : {}),
+      ...(engine ? { forcedPrefix: engine.supportsForcedPrefix } : {}),
       ...(this.loadError !== undefined ? { loadError: this.loadError } : {}),
     };
   }
