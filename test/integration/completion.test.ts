@@ -36,19 +36,20 @@ describe('inline completion in a real VS Code', () => {
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
         continue;
       }
-      assert.ok(shown.result.text.length > 0);
+      assert.ok(shown.result.text.length > 0, `the shown completion has text (source ${shown.result.stats.source})`);
       await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
       const expected = before.slice(0, shown.result.range.start) + shown.result.text + before.slice(shown.result.range.end);
       await until(() => (doc.getText() === expected ? true : undefined), 'the accepted completion in the document', 10_000);
       assert.equal(doc.getText(), expected);
-      assert.ok(['generated', 'cache', 'typed-ahead'].includes(shown.result.stats.source));
+      // Typing the last character may start the generation that the explicit trigger then joins ('in-flight').
+      assert.ok(['generated', 'cache', 'typed-ahead', 'in-flight'].includes(shown.result.stats.source), `a known source: ${shown.result.stats.source}`);
       accepted = true;
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
       break;
     }
     assert.ok(accepted, 'one of the candidate documents got an inline completion');
     const counters = completion.pipeline().stats();
-    assert.ok(counters.generationsStarted >= 1);
+    assert.ok(counters.generationsStarted >= 1, `generations started: ${counters.generationsStarted}`);
   });
 
   it('turns off and on from the toggle command, and the status bar says so', async () => {
