@@ -238,7 +238,7 @@ export class Engine {
 
   /** Whether requests may carry `forcedPrefix` (the tokenizer is byte-level). */
   get supportsForcedPrefix(): boolean {
-    return this.tokenizer.spelling() !== undefined;
+    return this.tokenizer.byteLevel;
   }
 
   private forcedPrefix(text: string | undefined): ForcedPrefix | undefined {

@@ -11,7 +11,8 @@ export class TextTokenizer {
   /** One more than the largest id the tokenizer can produce. */
   readonly vocabSize: number;
   private readonly specialIds: Set<number>;
-  private readonly byteLevel: boolean;
+  /** Tokens are byte sequences (GPT-2 style byte-level BPE): what streaming and `spelling` rely on. */
+  readonly byteLevel: boolean;
   private bytesTable: Uint8Array[] | undefined;
   private spellingIndex: TokenSpelling | undefined;
 

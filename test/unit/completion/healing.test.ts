@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { promptBudget } from '../../../src/completion/pipeline';
+import { CompletionPipeline, promptBudget } from '../../../src/completion/pipeline';
 import { healText } from '../../../src/completion/healing';
 import { BUILTIN_FIM_TEMPLATES } from '../../../src/completion/fimTemplates';
 import { ScriptedBackend, noSleep, settings, snapshot } from './fixtures';
-import { CompletionPipeline } from '../../../src/completion/pipeline';
 
 describe('completion/healing: the text cut off the prompt and forced on the output', () => {
   const cases: Array<[string, string]> = [
