@@ -1,49 +1,12 @@
 /**
  * One interface for "something that generates": the local engine or a remote OpenAI-compatible
- * server. Feature code (completion, chat) depends on this file only, never on the engine.
+ * server. Feature code (completion, chat) depends on this file only, never on the engine. The
+ * requests, chunks and stats are the generation contract of `protocol/generation.ts`, unchanged.
  */
+import type { ChatGenerationRequest, GenerationChunk, GenerationRequest, GenerationStats } from '../protocol/generation';
+import type { ModelSpec, SetHttpResult } from '../protocol/service';
 
-/** Scheduling class: a keystroke never waits behind a chat answer or a batch job. */
-export type BackendPriority = 'interactive' | 'chat' | 'background';
-
-export interface BackendRequest {
-  /** The full prompt text, special tokens included (FIM or chat-template output). */
-  prompt: string;
-  /** Most tokens to generate. */
-  maxTokens: number;
-  /** 0 is greedy decoding. Default 0. */
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
-  /** Generation stops before any of these strings; the stop text is not returned. */
-  stop?: readonly string[];
-  priority: BackendPriority;
-  /**
-   * Text the output must start with, left out of what is returned (token healing; see the
-   * engine's `GenerateRequest.forcedPrefix`). Only for backends whose info says `forcedPrefix`.
-   */
-  forcedPrefix?: string;
-  /** Carried into logs of every process that serves the request. */
-  traceId?: string;
-}
-
-export interface BackendChatRequest extends Omit<BackendRequest, 'prompt'> {
-  messages: readonly { role: string; content: string }[];
-}
-
-export interface BackendStats {
-  promptTokens: number;
-  /** Prompt tokens served from the prefix cache (0 when the backend cannot tell). */
-  reusedTokens: number;
-  generatedTokens: number;
-  timeToFirstTokenMs: number;
-  tokensPerSecond: number;
-  stopReason: string;
-}
-
-export type BackendChunk = { type: 'text'; text: string } | { type: 'done'; stats: BackendStats };
+export type { ChatGenerationRequest, GenerationChunk, GenerationRequest, GenerationStats, Priority, StopReason } from '../protocol/generation';
 
 export interface BackendInfo {
   kind: 'local' | 'remote';
@@ -68,18 +31,57 @@ export interface Backend {
    * Streams text for a raw prompt. Aborting `signal` ends the stream early without an error;
    * unexpected failures throw typed errors.
    */
-  generate(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk>;
+  generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk>;
   /** Streams an answer for chat messages, rendered with the model's own chat template. */
-  chat(request: BackendChatRequest, signal: AbortSignal): AsyncIterable<BackendChunk>;
+  chat(request: ChatGenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk>;
   /** Token count with the model's tokenizer, or an estimate where the backend has none. */
   countTokens(text: string): Promise<number>;
+  /**
+   * Token count with the model's tokenizer when it is at hand right now (synchronous callers:
+   * prompt budgets, template helpers); undefined when only an estimate is possible.
+   */
+  countTokensNow(text: string): number | undefined;
   dispose(): void;
 }
 
+/** Live numbers for the stats command, from whichever local engine runs. */
+export interface EngineLiveStats {
+  where: string;
+  model: string;
+  device: string;
+  queueDepth: number;
+  activeRequests: number;
+  tokensPerSecond?: number;
+  prefixCacheHitRate: number;
+  connectedWindows?: number;
+  modelLoads?: number;
+  residentMemoryBytes?: number;
+  logFile?: string;
+}
+
+/**
+ * What the editor asks of its local engine beyond generating, whichever process runs it (the
+ * shared service, or this window). Hosts depend on this, never on the concrete classes.
+ */
+export interface LocalBackend extends Backend {
+  /**
+   * Loads another model in place (requests in flight finish on the old one). False when this
+   * backend cannot switch in place and the caller should replace it instead.
+   */
+  switchModel(spec: ModelSpec): Promise<boolean>;
+  /** The OpenAI-compatible HTTP API, when this backend has one and it is on. */
+  readonly http: { url: string; tokenFile: string } | undefined;
+  /** Turns the HTTP API on at `port` (0: any free port) or off; undefined where there is none. */
+  setHttp(port: number | null): Promise<SetHttpResult | undefined>;
+  liveStats(): Promise<EngineLiveStats>;
+  /** Stops the engine's process if it has its own, so that the next request starts a fresh one. */
+  restart(): Promise<void>;
+}
+
 /** Collects a stream into its text and final stats. */
-export async function collect(stream: AsyncIterable<BackendChunk>): Promise<{ text: string; stats: BackendStats | undefined }> {
+export async function collect(stream: AsyncIterable<GenerationChunk>): Promise<{ text: string; stats: GenerationStats | undefined }> {
   let text = '';
-  let stats: BackendStats | undefined;
+  let stats: GenerationStats | undefined;
   for await (const chunk of stream) {
     if (chunk.type === 'text') {
       text += chunk.text;

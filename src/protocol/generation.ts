@@ -1,0 +1,94 @@
+/**
+ * The generation contract: one declaration of what a caller asks for, what comes back and how it
+ * ends, used unchanged by every hop (feature code -> backend -> service client -> RPC -> engine
+ * host -> engine, and the HTTP API). Plain data, no imports, so the engine may depend on it too.
+ */
+
+/** Scheduling class: a keystroke (interactive) never waits behind a chat answer or a batch job. */
+export type Priority = 'interactive' | 'chat' | 'background';
+
+export const PRIORITIES: readonly Priority[] = ['interactive', 'chat', 'background'];
+
+/** Why a generation ended. */
+export type StopReason = 'max-tokens' | 'stop-sequence' | 'stop-token' | 'context-full';
+
+export const STOP_REASONS: readonly StopReason[] = ['max-tokens', 'stop-sequence', 'stop-token', 'context-full'];
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | (string & {});
+  content: string;
+}
+
+/** Sampling, stopping and scheduling options of one generation. */
+export interface GenerationOptions {
+  /** Most tokens to generate (clamped so that prompt and output fit the context window). */
+  maxTokens: number;
+  /** 0 (default) is greedy decoding. */
+  temperature?: number;
+  /** Keep only the k most likely tokens before sampling; 0 (default) keeps all. */
+  topK?: number;
+  /** Nucleus sampling mass in (0, 1]; 1 (default) keeps all. */
+  topP?: number;
+  /** Divides positive (multiplies negative) logits of tokens already seen; 1 (default) is off. */
+  repetitionPenalty?: number;
+  /** Seed of the sampling PRNG: the same seed and request give the same output. */
+  seed?: number;
+  /** Generation stops before any of these strings; the stop text is not returned. */
+  stop?: readonly string[];
+  /**
+   * Text the output must start with, left out of what is returned (token healing). Only for
+   * backends whose info says `forcedPrefix`.
+   */
+  forcedPrefix?: string;
+  priority: Priority;
+  /** Carried into the logs of every process that serves the request. */
+  traceId?: string;
+}
+
+/** A raw prompt: the full text, special tokens included (FIM or chat-template output). */
+export interface GenerationRequest extends GenerationOptions {
+  prompt: string;
+}
+
+/** Chat messages, rendered with the model's own chat template by whoever holds the model. */
+export interface ChatGenerationRequest extends GenerationOptions {
+  messages: readonly ChatMessage[];
+}
+
+export interface GenerationStats {
+  promptTokens: number;
+  /** Prompt tokens served from the prefix cache (0 when the backend cannot tell). */
+  reusedTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  tokensPerSecond: number;
+  stopReason: StopReason;
+}
+
+export type GenerationChunk = { type: 'text'; text: string } | { type: 'done'; stats: GenerationStats };
+
+/**
+ * Error codes a generation can fail with, the same on every hop: typed errors carry them
+ * (`AutoGlmError.code`), the RPC carries them in `data.code`, the HTTP API maps them to its own.
+ * The named ones are those callers act on; others name a cause for the message only.
+ */
+export type GenerationErrorCode =
+  | 'busy'
+  | 'invalid-request'
+  | 'empty-prompt'
+  | 'prompt-too-long'
+  | 'no-chat-template'
+  | 'model-load'
+  | 'shutting-down'
+  | 'internal'
+  | (string & {});
+
+/** A failed generation as it crosses a process boundary. */
+export interface GenerationErrorData {
+  code: GenerationErrorCode;
+}
+
+/** Narrows a stop reason from an untyped source (the wire, another server) to the contract's. */
+export function isStopReason(value: unknown): value is StopReason {
+  return typeof value === 'string' && (STOP_REASONS as readonly string[]).includes(value);
+}
