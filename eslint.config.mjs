@@ -44,7 +44,7 @@ export default tseslint.config(
     },
   },
   boundary(['src/common/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('common') }),
-  boundary(['src/engine/**/*.ts'], { packages: [...editorOnly, ...templatesOnly], folders: others('common', 'engine') }),
+  boundary(['src/engine/**/*.ts'], { packages: [...editorOnly, ...templatesOnly], folders: others('common', 'engine', 'protocol') }),
   boundary(['src/templates/**/*.ts'], { packages: [...editorOnly, ...engineOnly], folders: ['host', 'webview', 'engine', 'service'] }),
   boundary(['src/completion/**/*.ts', 'src/chat/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: ['host', 'webview', 'engine', 'service'] }),
   boundary(['src/protocol/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('protocol', 'common') }),

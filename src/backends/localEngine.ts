@@ -1,12 +1,15 @@
 /**
- * The local engine as a Backend. The model loads on the first request that needs it, never at
- * activation; a failed load is reported to that request and retried by the next one.
+ * The local engine in this window's own process, as a LocalBackend. The model loads on the first
+ * request that needs it, never at activation; a failed load is reported to that request and
+ * retried by the next one. Requests and stats pass between the contract and the engine unchanged.
  */
 import * as path from 'node:path';
 import { isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { Engine, type EngineOptions, type GenerateRequest, type ModelVariant, type ProviderSetting } from '../engine';
-import type { Backend, BackendChatRequest, BackendChunk, BackendInfo, BackendRequest } from './backend';
+import { Engine, type EngineOptions, type ModelVariant, type ProviderSetting } from '../engine';
+import type { ChatGenerationRequest, GenerationChunk, GenerationOptions, GenerationRequest } from '../protocol/generation';
+import type { SetHttpResult } from '../protocol/service';
+import type { BackendInfo, EngineLiveStats, LocalBackend } from './backend';
 
 export interface LocalEngineBackendOptions {
   modelDir: string;
@@ -21,7 +24,7 @@ export interface LocalEngineBackendOptions {
   onLoadError?: (err: unknown) => void;
 }
 
-export class LocalEngineBackend implements Backend {
+export class LocalEngineBackend implements LocalBackend {
   private loading: Promise<Engine> | undefined;
   private loaded: Engine | undefined;
   private disposed = false;
@@ -82,12 +85,13 @@ export class LocalEngineBackend implements Backend {
     };
   }
 
-  generate(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk> {
+  generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
     return this.run(async () => request.prompt, request, signal);
   }
 
-  chat(request: BackendChatRequest, signal: AbortSignal): AsyncIterable<BackendChunk> {
-    return this.run(async (engine) => engine.renderChat(request.messages, { addGenerationPrompt: true }), request, signal);
+  chat(request: ChatGenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
+    const { messages, ...options } = request;
+    return this.run(async (engine) => engine.renderChat(messages, { addGenerationPrompt: true }), options, signal);
   }
 
   async countTokens(text: string): Promise<number> {
@@ -95,51 +99,59 @@ export class LocalEngineBackend implements Backend {
   }
 
   /** The tokenizer's count once the model is loaded; undefined before (callers estimate). */
-  countTokensIfLoaded(text: string): number | undefined {
+  countTokensNow(text: string): number | undefined {
     return this.loaded?.countTokens(text);
   }
+
+  /** An engine in the window cannot be swapped in place: the host replaces this backend. */
+  async switchModel(): Promise<boolean> {
+    return false;
+  }
+
+  /** The HTTP API is served by the shared service only. */
+  readonly http = undefined;
+
+  async setHttp(): Promise<SetHttpResult | undefined> {
+    return undefined;
+  }
+
+  /** Loads the model if it is not loaded yet, like any request. */
+  async liveStats(): Promise<EngineLiveStats> {
+    const engine = await this.engine();
+    const s = engine.stats();
+    return {
+      where: 'this window',
+      model: engine.model.name,
+      device: s.provider,
+      queueDepth: s.queuedRequests,
+      activeRequests: s.activeRequests,
+      prefixCacheHitRate: s.promptTokensTotal > 0 ? s.reusedTokensTotal / s.promptTokensTotal : 0,
+      residentMemoryBytes: process.memoryUsage().rss,
+    };
+  }
+
+  /**
+   * Resolves without doing anything: the engine runs in the window's own process, so there is no
+   * process to restart, and dropping the model would only make the next request wait for a load.
+   */
+  async restart(): Promise<void> {}
 
   dispose(): void {
     this.disposed = true;
     void this.loaded?.dispose();
   }
 
-  private async *run(prompt: (engine: Engine) => Promise<string>, request: Omit<BackendRequest, 'prompt'>, signal: AbortSignal): AsyncIterable<BackendChunk> {
+  private async *run(prompt: (engine: Engine) => Promise<string>, request: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationChunk> {
     const engine = await this.engine();
     if (signal.aborted) {
       return;
     }
-    const req: GenerateRequest = {
-      prompt: await prompt(engine),
-      maxTokens: request.maxTokens,
-      priority: request.priority,
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.topK !== undefined ? { topK: request.topK } : {}),
-      ...(request.topP !== undefined ? { topP: request.topP } : {}),
-      ...(request.repetitionPenalty !== undefined ? { repetitionPenalty: request.repetitionPenalty } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      ...(request.stop !== undefined ? { stop: request.stop } : {}),
-      ...(request.forcedPrefix !== undefined ? { forcedPrefix: request.forcedPrefix } : {}),
-    };
     try {
-      for await (const event of engine.generate(req, signal)) {
-        if (event.type === 'delta') {
-          if (event.text !== '') {
-            yield { type: 'text', text: event.text };
-          }
-        } else {
-          const s = event.stats;
-          yield {
-            type: 'done',
-            stats: {
-              promptTokens: s.promptTokens,
-              reusedTokens: s.reusedTokens,
-              generatedTokens: s.generatedTokens,
-              timeToFirstTokenMs: s.timeToFirstTokenMs,
-              tokensPerSecond: s.tokensPerSecond,
-              stopReason: s.stopReason,
-            },
-          };
+      for await (const event of engine.generate({ ...request, prompt: await prompt(engine) }, signal)) {
+        if (event.type === 'done') {
+          yield { type: 'done', stats: event.stats };
+        } else if (event.text !== '') {
+          yield { type: 'text', text: event.text };
         }
       }
     } catch (err) {

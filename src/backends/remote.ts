@@ -7,7 +7,9 @@
 import { delay } from '../common/async';
 import { BackendError, errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import type { Backend, BackendChatRequest, BackendChunk, BackendInfo, BackendRequest, BackendStats } from './backend';
+import { estimateTokens } from '../common/tokens';
+import { isStopReason, type ChatGenerationRequest, type GenerationChunk, type GenerationOptions, type GenerationRequest, type GenerationStats, type StopReason } from '../protocol/generation';
+import type { Backend, BackendInfo } from './backend';
 
 export interface RemoteBackendOptions {
   /** The API root, e.g. `http://gpu-box:8000/v1` (requests go to `<baseUrl>/completions`). */
@@ -55,17 +57,22 @@ export class RemoteBackend implements Backend {
     };
   }
 
-  generate(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk> {
+  generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
     return this.stream('completions', { prompt: request.prompt }, request, signal);
   }
 
-  chat(request: BackendChatRequest, signal: AbortSignal): AsyncIterable<BackendChunk> {
+  chat(request: ChatGenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
     return this.stream('chat/completions', { messages: request.messages.map((m) => ({ role: m.role, content: m.content })) }, request, signal);
   }
 
-  /** The server has no tokenizer endpoint in the OpenAI API: about four characters per token. */
+  /** The OpenAI API has no tokenizer endpoint: the project's one estimate. */
   async countTokens(text: string): Promise<number> {
-    return Math.ceil(text.length / 4);
+    return estimateTokens(text);
+  }
+
+  /** The server's tokenizer is never at hand. */
+  countTokensNow(): number | undefined {
+    return undefined;
   }
 
   /** Model ids the server offers (`GET <baseUrl>/models`), to check a configuration. */
@@ -79,7 +86,7 @@ export class RemoteBackend implements Backend {
     // Nothing is held between requests.
   }
 
-  private async *stream(endpoint: Endpoint, input: Record<string, unknown>, request: Omit<BackendRequest, 'prompt'>, signal: AbortSignal): AsyncGenerator<BackendChunk> {
+  private async *stream(endpoint: Endpoint, input: Record<string, unknown>, request: GenerationOptions, signal: AbortSignal): AsyncGenerator<GenerationChunk> {
     const body = {
       model: this.options.model,
       ...input,
@@ -167,13 +174,13 @@ export class RemoteBackend implements Backend {
       }
       const totalMs = performance.now() - started;
       const generated = usage?.completion_tokens ?? pieces;
-      const stats: BackendStats = {
+      const stats: GenerationStats = {
         promptTokens: usage?.prompt_tokens ?? 0,
         reusedTokens: 0,
         generatedTokens: generated,
         timeToFirstTokenMs: firstTokenMs ?? totalMs,
         tokensPerSecond: generated > 1 && firstTokenMs !== undefined && totalMs > firstTokenMs ? ((generated - 1) * 1000) / (totalMs - firstTokenMs) : 0,
-        stopReason: finish === 'length' ? 'max-tokens' : finish === 'stop' ? 'stop' : (finish ?? 'stop'),
+        stopReason: stopReasonOf(finish),
       };
       log.debug('remote answer done', { endpoint, generated, ms: Math.round(totalMs) });
       yield { type: 'done', stats };
@@ -239,6 +246,19 @@ export class RemoteBackend implements Backend {
       await delay(wait, signal);
     }
   }
+}
+
+/**
+ * The contract's stop reason for an OpenAI `finish_reason`. 'length' is the token limit. The API
+ * does not tell a stop sequence from the model's end of text (both are 'stop'), so 'stop' and
+ * every other reason ('content_filter', 'tool_calls', none at all) count as the server ending
+ * the answer by itself: 'stop-token'. A server that already speaks the contract keeps its value.
+ */
+export function stopReasonOf(finishReason: string | null): StopReason {
+  if (finishReason === 'length') {
+    return 'max-tokens';
+  }
+  return isStopReason(finishReason) ? finishReason : 'stop-token';
 }
 
 interface SseChunk {

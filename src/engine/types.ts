@@ -4,9 +4,10 @@
  */
 
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
+import type { ChatMessage, GenerationOptions, GenerationStats, Priority, StopReason } from '../protocol/generation';
 
-/** Scheduling class. A keystroke (interactive) never waits behind a chat answer or a batch job. */
-export type Priority = 'interactive' | 'chat' | 'background';
+/** The generation contract's own types: the engine takes and returns them unchanged. */
+export type { ChatMessage, Priority, StopReason };
 
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { interactive: 0, chat: 1, background: 2 };
 
@@ -16,61 +17,31 @@ export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { interactive: 
  */
 export type { ModelVariant, ProviderSetting };
 
-export interface GenerateRequest {
+/**
+ * The contract's options, all optional here (defaults: 256 tokens, priority 'chat'), plus what
+ * only a caller holding the model can ask for. `traceId` is the caller's to log; the engine
+ * ignores it. `forcedPrefix` needs a byte-level tokenizer (`Engine.supportsForcedPrefix`), and
+ * `maxTokens` counts the tokens after it.
+ */
+export interface GenerateRequest extends Partial<GenerationOptions> {
   /** Raw prompt text (special tokens such as `<|fim_prefix|>` are recognised) or prompt token ids. */
   prompt: string | readonly number[];
-  /** Most tokens to generate. Default 256; clamped so prompt + output fits the context window. */
-  maxTokens?: number;
-  /** 0 (default) is greedy decoding. */
-  temperature?: number;
-  /** Keep only the k most likely tokens before sampling; 0 (default) keeps all. */
-  topK?: number;
-  /** Nucleus sampling mass in (0, 1]; 1 (default) keeps all. */
-  topP?: number;
-  /** Divides positive (multiplies negative) logits of tokens already in prompt or output; 1 (default) is off. */
-  repetitionPenalty?: number;
-  /** Seed of the sampling PRNG: the same seed and request give the same output. Default: random. */
-  seed?: number;
-  /** Generation stops before any of these strings; the stop text itself is never emitted. */
-  stop?: readonly string[];
   /** Generation stops at these token ids (not emitted). Default: the model's end-of-sequence ids. */
   stopTokenIds?: readonly number[];
   /** Add the model's end-of-sequence ids to `stopTokenIds` (default true). */
   stopAtEos?: boolean;
-  /** Scheduling class; default 'chat'. */
-  priority?: Priority;
-  /**
-   * The output must begin with this text (token healing): the first tokens are constrained to
-   * spell it and it is left out of the emitted text, which continues right after it. A caller
-   * that cuts a partial word off the end of its prompt and passes it here lets the model choose
-   * that word's usual tokens. Needs a byte-level tokenizer (`Engine.supportsForcedPrefix`).
-   * `maxTokens` counts the tokens after it.
-   */
-  forcedPrefix?: string;
   /** Use and feed the prefix cache (default true). Output is identical either way. */
   usePrefixCache?: boolean;
 }
 
-export type StopReason = 'max-tokens' | 'stop-sequence' | 'stop-token' | 'context-full';
-
-export interface GenerateStats {
-  /** Tokens in the prompt. */
-  promptTokens: number;
-  /** Prompt tokens whose KV state came from the prefix cache. */
-  reusedTokens: number;
+/** The contract's stats (a GenerateStats is a GenerationStats) plus the engine's own timings. */
+export interface GenerateStats extends GenerationStats {
   /** Prompt tokens that had to be run through the model (promptTokens - reusedTokens). */
   prefilledTokens: number;
-  /** Tokens generated, including a final stop token. */
-  generatedTokens: number;
   /** Milliseconds waiting in the queue before the first model run. */
   queueMs: number;
-  /** Milliseconds from the `generate` call to the first generated token. */
-  timeToFirstTokenMs: number;
-  /** Decode rate after the first token, in tokens per second (0 when only one token was generated). */
-  tokensPerSecond: number;
   /** Milliseconds from the `generate` call to the end. */
   totalMs: number;
-  stopReason: StopReason;
 }
 
 /** One streamed piece of output. `text` may be empty while bytes of a character or a possible stop sequence are held back. */
@@ -89,11 +60,6 @@ export interface GenerateDone {
 }
 
 export type GenerateEvent = GenerateDelta | GenerateDone;
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | (string & {});
-  content: string;
-}
 
 /** The engine's own accounting; tests assert that it returns to zero. */
 export interface EngineStats {

@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import { AutoGlmError, BusyError, errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { Engine, type ChatMessage, type EngineOptions, type GenerateEvent, type GenerateRequest } from '../engine';
+import { Engine, type EngineOptions, type GenerateEvent } from '../engine';
+import type { ChatMessage, GenerationOptions } from '../protocol/generation';
 import type { ModelSpec, ServiceModelInfo } from '../protocol/service';
 import type { ServiceMetrics } from './metrics';
 
@@ -22,9 +23,8 @@ export interface EngineHostOptions {
 
 export type PromptSource = { text: string } | { messages: readonly ChatMessage[] };
 
-export interface HostRequest extends Omit<GenerateRequest, 'prompt'> {
-  prompt: PromptSource;
-}
+/** The contract's options with the prompt as text or as chat messages, rendered here. */
+export type HostRequest = GenerationOptions & { prompt: PromptSource };
 
 export class EngineHost {
   modelLoads = 0;
@@ -144,11 +144,10 @@ export class EngineHost {
     try {
       const engine = await this.engine();
       const prompt = 'text' in request.prompt ? request.prompt.text : engine.renderChat(request.prompt.messages, { addGenerationPrompt: true });
-      const { prompt: _source, ...rest } = request;
       if (signal.aborted) {
         return;
       }
-      for await (const event of engine.generate({ ...rest, prompt }, signal)) {
+      for await (const event of engine.generate({ ...request, prompt }, signal)) {
         if (!sawToken && event.tokenIds.length > 0) {
           sawToken = true;
           this.metrics.firstTokenLatency.observe((performance.now() - started) / 1000, { api });

@@ -6,8 +6,8 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collect, type BackendChunk } from '../../../src/backends/backend';
-import { RemoteBackend, type RemoteBackendOptions } from '../../../src/backends/remote';
+import { collect, type GenerationChunk } from '../../../src/backends/backend';
+import { RemoteBackend, stopReasonOf, type RemoteBackendOptions } from '../../../src/backends/remote';
 import { BackendError } from '../../../src/common/errors';
 import { MemoryLogger } from '../../../src/common/logger';
 import { startServiceProcess, waitFor, type ServiceProcess } from '../service/serviceProcess';
@@ -92,7 +92,7 @@ describe('remote backend', function () {
     it('cancellation ends the stream quietly and the server drops the generation', async () => {
       const backend = remote({ baseUrl: `${svc.url}/v1`, apiKey: svc.token });
       const ctl = new AbortController();
-      const chunks: BackendChunk[] = [];
+      const chunks: GenerationChunk[] = [];
       for await (const chunk of backend.generate({ ...req, maxTokens: 1500 }, ctl.signal)) {
         chunks.push(chunk);
         ctl.abort();
@@ -221,12 +221,27 @@ describe('remote backend', function () {
       assert.equal(got.text, 'Hello');
       assert.equal(got.stats?.promptTokens, 9);
       assert.equal(got.stats?.generatedTokens, 2);
-      assert.equal(got.stats?.stopReason, 'stop');
+      assert.equal(got.stats?.stopReason, 'stop-token');
       assert.equal(seen?.auth, 'Bearer sk-test');
       assert.deepEqual(
         { model: seen?.body['model'], max_tokens: seen?.body['max_tokens'], temperature: seen?.body['temperature'], top_p: seen?.body['top_p'], seed: seen?.body['seed'], stop: seen?.body['stop'], stream: seen?.body['stream'] },
         { model: 'm', max_tokens: 7, temperature: 0.5, top_p: 0.9, seed: 3, stop: ['\n'], stream: true },
       );
+    });
+  });
+
+  describe('the contract', () => {
+    it("maps OpenAI's finish_reason to the contract's stop reasons, never to 'stop'", () => {
+      assert.deepEqual(
+        ['length', 'stop', 'content_filter', 'tool_calls', null, 'stop-sequence', 'context-full'].map(stopReasonOf),
+        ['max-tokens', 'stop-token', 'stop-token', 'stop-token', 'stop-token', 'stop-sequence', 'context-full'],
+      );
+    });
+
+    it('counts tokens with the one estimate and has no exact count at hand', async () => {
+      const backend = remote({ baseUrl: 'http://127.0.0.1:9/v1' });
+      assert.equal(await backend.countTokens('x'.repeat(30)), 10);
+      assert.equal(backend.countTokensNow('x'.repeat(30)), undefined);
     });
   });
 });
