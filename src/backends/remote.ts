@@ -71,7 +71,7 @@ export class RemoteBackend implements Backend {
   }
 
   /** The server's tokenizer is never at hand. */
-  countTokensNow(): number | undefined {
+  countTokensNow(_text: string): number | undefined {
     return undefined;
   }
 

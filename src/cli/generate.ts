@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { ModelLoadError, errorMessage, isAbortError } from '../common/errors';
 import { createStderrLogger, isLogLevel } from '../common/logger';
 import { EXECUTION_PROVIDERS, MODEL_VARIANTS } from '../common/modelSettings';
-import { bundledModelDir, Engine, type GenerateRequest, type ModelVariant, type ProviderSetting } from '../engine';
+import { resolveFimTemplate } from '../completion/fimFamily';
+import { bundledModelDir, Engine, type GenerateRequest, type ModelInfo, type ModelVariant, type ProviderSetting } from '../engine';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIO } from './command';
 
 const usage = `Usage: autoglm generate --prompt TEXT [options]
@@ -12,8 +13,9 @@ Generates text with the local engine and prints it as it streams.
 Options:
   --model DIR          model folder (default: the bundled model, <extension>/models/autoglm-coder)
   --prompt TEXT        prompt text (special tokens such as <|im_start|> are recognised)
-  --suffix TEXT        text after the cursor: builds a fill-in-the-middle prompt
-                       <|fim_prefix|>PROMPT<|fim_suffix|>SUFFIX<|fim_middle|>
+  --suffix TEXT        text after the cursor: builds a fill-in-the-middle prompt in the
+                       format of the model's family (as inline completion does) and stops
+                       at the family's special tokens
   --chat               render --prompt as a user message with the model's chat template
   --max-tokens N       most tokens to generate (default 128)
   --temperature T      0 is greedy (default 0)
@@ -29,9 +31,22 @@ Options:
   --json               print one JSON object: text, token ids, stats, model
   --log-level L        trace | debug | info | warn | error (default warn), written to stderr`;
 
-/** Qwen2.5-Coder's fill-in-the-middle layout (prefix, suffix, middle). */
-export function buildFimPrompt(prefix: string, suffix: string): string {
-  return `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
+/**
+ * The fill-in-the-middle prompt of the model's family (detected from its name and config, as for
+ * inline completion), with no file or neighbour context, and the family's stop tokens.
+ */
+export function buildFimPrompt(model: Pick<ModelInfo, 'name' | 'config'>, prefix: string, suffix: string): { prompt: string; stop: readonly string[] } {
+  const template = resolveFimTemplate(model.name, model.config.modelType, undefined);
+  return { prompt: template.render(prefix, suffix, { filePath: '', languageId: '', snippets: [] }), stop: template.stop };
+}
+
+/** The request's prompt once the model is known: as given, in the family's FIM format, or as a chat turn. */
+function withPrompt(request: GenerateRequest, engine: Engine, values: { prompt: string; suffix?: string | undefined; chat?: boolean | undefined }): GenerateRequest {
+  if (values.suffix !== undefined) {
+    const fim = buildFimPrompt(engine.model, values.prompt, values.suffix);
+    return { ...request, prompt: fim.prompt, stop: [...(request.stop ?? []), ...fim.stop] };
+  }
+  return values.chat ? { ...request, prompt: engine.renderChat([{ role: 'user', content: values.prompt }]) } : request;
 }
 
 function number(name: string, value: string | undefined, integer: boolean): number | undefined {
@@ -98,7 +113,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     if (values['log-level'] !== undefined && !isLogLevel(values['log-level'])) throw new UsageError('--log-level must be trace, debug, info, warn or error');
     threads = number('threads', values.threads, true);
     request = {
-      prompt: values.suffix !== undefined ? buildFimPrompt(values.prompt, values.suffix) : values.prompt,
+      prompt: values.prompt,
       maxTokens: number('max-tokens', values['max-tokens'], true) ?? 128,
       temperature: number('temperature', values.temperature, false),
       topK: number('top-k', values['top-k'], true),
@@ -132,10 +147,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    if (values.chat) {
-      request = { ...request, prompt: engine.renderChat([{ role: 'user', content: values.prompt! }]) };
-    }
-    for await (const event of engine.generate(request, controller.signal)) {
+    for await (const event of engine.generate(withPrompt(request, engine, { ...values, prompt: values.prompt! }), controller.signal)) {
       if (event.type === 'delta') {
         if (!values.json) io.stdout(event.text);
       } else if (values.json) {

@@ -1,6 +1,6 @@
+import { type TokenCounter } from '../common/tokens';
 import { rankSnippets, SnippetIndex, type Snippet, type SnippetOptions } from './snippets';
 import { lineStartAt } from './text';
-import { type TokenCounter } from './tokens';
 import { type NeighbourFile } from './types';
 
 /** What the prompt is made of, cut to the token budget. */

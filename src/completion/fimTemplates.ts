@@ -9,23 +9,29 @@ export interface FimRenderContext {
   repoName?: string;
 }
 
-/**
- * A model family's fill-in-the-middle format. The built-in renderers below cover the families
- * the extension knows; a prompt pack can supply its own object with the same shape.
- */
-export interface FimTemplate {
-  /** Family id, e.g. 'qwen2.5-coder'; also part of the cache key. */
-  readonly family: string;
-  render(prefix: string, suffix: string, context: FimRenderContext): string;
-  /** Strings that end generation; they mark the model leaving the hole. */
-  readonly stop: readonly string[];
-  /** False when the family was trained without cross-file context; the pipeline then sends none. Default: true. */
-  readonly snippets?: boolean;
+/** How a family was trained, beside its format: the pipeline shapes the prompt by these. */
+export interface FimTraits {
+  /** False when the family was trained without cross-file context; the pipeline then sends none. */
+  readonly snippets: boolean;
   /**
    * Length of the token windows the family was trained on, when it is shorter than the context
    * the model's config declares: prompt and output together are kept within it.
    */
   readonly trainedContext?: number;
+}
+
+/**
+ * A model family's record: its fill-in-the-middle format, the tokens that end it and its traits.
+ * The built-in records below are the one definition of each family the extension knows; the CLI,
+ * the HTTP API and the pipeline all pick one with `resolveFimTemplate`, and a prompt pack's
+ * template is built on its family's record (`packFimTemplate`), so it carries the same traits.
+ */
+export interface FimTemplate extends FimTraits {
+  /** Family id, e.g. 'qwen2.5-coder'; also part of the cache key. */
+  readonly family: string;
+  render(prefix: string, suffix: string, context: FimRenderContext): string;
+  /** Strings that end generation; they mark the model leaving the hole. */
+  readonly stop: readonly string[];
 }
 
 export const FIM_FAMILIES = ['autoglm-coder', 'qwen2.5-coder', 'starcoder2', 'deepseek-coder', 'codellama', 'codestral'] as const;
@@ -58,6 +64,7 @@ function repoName(context: FimRenderContext): string {
 /** Qwen2.5-Coder: the plain form, or the repository-level form when there are neighbour snippets. */
 export const qwenCoderTemplate: FimTemplate = {
   family: 'qwen2.5-coder',
+  snippets: true,
   stop: ['<|endoftext|>', '<|fim_prefix|>', '<|fim_suffix|>', '<|fim_middle|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_start|>', '<|im_end|>'],
   render(prefix, suffix, context) {
     const fim = `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
@@ -89,6 +96,7 @@ export const autoGlmCoderTemplate: FimTemplate = {
 /** StarCoder2: repository metadata with `<file_sep>`, the file path right after `<fim_prefix>`. */
 export const starCoder2Template: FimTemplate = {
   family: 'starcoder2',
+  snippets: true,
   stop: ['<|endoftext|>', '<file_sep>', '<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<repo_name>'],
   render(prefix, suffix, context) {
     const fim = `<fim_prefix>${context.filePath === '' ? '' : `${context.filePath}\n`}${prefix}<fim_suffix>${suffix}<fim_middle>`;
@@ -103,6 +111,7 @@ export const starCoder2Template: FimTemplate = {
 /** DeepSeek-Coder: full-width bars (U+FF5C) and U+2581 in its special tokens. */
 export const deepSeekCoderTemplate: FimTemplate = {
   family: 'deepseek-coder',
+  snippets: true,
   stop: ['<｜end▁of▁sentence｜>', '<｜fim▁begin｜>', '<｜fim▁hole｜>', '<｜fim▁end｜>', '<|EOT|>'],
   render(prefix, suffix, context) {
     return `<｜fim▁begin｜>${commentHeader(context)}${prefix}<｜fim▁hole｜>${suffix}<｜fim▁end｜>`;
@@ -112,6 +121,7 @@ export const deepSeekCoderTemplate: FimTemplate = {
 /** Code Llama infilling in prefix-suffix-middle order; the spaces are part of the trained format. */
 export const codeLlamaTemplate: FimTemplate = {
   family: 'codellama',
+  snippets: true,
   stop: ['<EOT>', '</s>', '<PRE>', '<SUF>', '<MID>'],
   render(prefix, suffix, context) {
     return `<PRE> ${commentHeader(context)}${prefix} <SUF>${suffix} <MID>`;
@@ -121,6 +131,7 @@ export const codeLlamaTemplate: FimTemplate = {
 /** Codestral: suffix first, then prefix; the tokenizer adds the BOS token. */
 export const codestralTemplate: FimTemplate = {
   family: 'codestral',
+  snippets: true,
   stop: ['</s>', '[PREFIX]', '[SUFFIX]', '[MIDDLE]'],
   render(prefix, suffix, context) {
     return `[SUFFIX]${suffix}[PREFIX]${commentHeader(context)}${prefix}`;
@@ -138,4 +149,17 @@ export const BUILTIN_FIM_TEMPLATES: Readonly<Record<FimFamily, FimTemplate>> = {
 
 export function isFimFamily(value: string): value is FimFamily {
   return (FIM_FAMILIES as readonly string[]).includes(value);
+}
+
+/**
+ * The record a template of `family` from elsewhere (a prompt pack) is built on: the built-in
+ * family's stop tokens and traits, or, for a family the extension does not know, no stop tokens
+ * and the defaults (cross-file context welcome, no trained window shorter than the model's).
+ */
+export function fimFamilyRecord(family: string): Omit<FimTemplate, 'render'> {
+  if (!isFimFamily(family)) {
+    return { family, stop: [], snippets: true };
+  }
+  const { stop, snippets, trainedContext } = BUILTIN_FIM_TEMPLATES[family];
+  return { family, stop, snippets, ...(trainedContext !== undefined ? { trainedContext } : {}) };
 }

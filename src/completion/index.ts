@@ -4,8 +4,8 @@ export { healText } from './healing';
 export { type PipelineCounters } from './pipelineStats';
 export { prefilter, SKIP_REASONS, type SkipReason } from './prefilter';
 export { detectFimFamily, resolveFimTemplate } from './fimFamily';
-export { BUILTIN_FIM_TEMPLATES, FIM_FAMILIES, type FimFamily, type FimRenderContext, type FimTemplate } from './fimTemplates';
-export { estimateTokens, type TokenCounter } from './tokens';
+export { BUILTIN_FIM_TEMPLATES, FIM_FAMILIES, fimFamilyRecord, type FimFamily, type FimRenderContext, type FimTemplate, type FimTraits } from './fimTemplates';
+export { estimateTokens, type TokenCounter } from '../common/tokens';
 export {
   DEFAULT_COMPLETION_SETTINGS,
   type CompletionResult,

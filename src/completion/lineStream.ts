@@ -1,11 +1,11 @@
-import { type BackendChunk, type BackendStats } from '../backends/backend';
+import { type GenerationChunk, type GenerationStats } from '../backends/backend';
 
 /**
  * The backend's chunks as plain text deltas. When the consumer stops early, `stop` is called
  * (it aborts the generation) and the rest of the stream is drained in the background so that
  * the final stats still reach `onStats`.
  */
-export async function* textDeltas(chunks: AsyncIterable<BackendChunk>, onStats: (stats: BackendStats) => void, stop: () => void): AsyncGenerator<string> {
+export async function* textDeltas(chunks: AsyncIterable<GenerationChunk>, onStats: (stats: GenerationStats) => void, stop: () => void): AsyncGenerator<string> {
   const iterator = chunks[Symbol.asyncIterator]();
   let finished = false;
   try {
@@ -31,7 +31,7 @@ export async function* textDeltas(chunks: AsyncIterable<BackendChunk>, onStats: 
   }
 }
 
-async function drain(iterator: AsyncIterator<BackendChunk>, onStats: (stats: BackendStats) => void): Promise<void> {
+async function drain(iterator: AsyncIterator<GenerationChunk>, onStats: (stats: GenerationStats) => void): Promise<void> {
   try {
     for (;;) {
       const next = await iterator.next();

@@ -1,12 +1,13 @@
-import { type Backend, type BackendChunk, type BackendStats } from '../backends/backend';
+import { type Backend, type GenerationChunk, type GenerationStats } from '../backends/backend';
 import { delay } from '../common/async';
 import { abortError, isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
+import { estimateTokens, type TokenCounter } from '../common/tokens';
 import { CompletionCache } from './completionCache';
 import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
-import { BUILTIN_FIM_TEMPLATES, type FimTemplate } from './fimTemplates';
+import { type FimTemplate } from './fimTemplates';
 import { healText } from './healing';
 import { InFlightGeneration, unlessAborted } from './inFlight';
 import { LatestRequest } from './latestRequest';
@@ -17,7 +18,6 @@ import { postprocess } from './postprocess';
 import { prefilter } from './prefilter';
 import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from './stopFilters';
 import { cursorLine, indentWidth, isBlank } from './text';
-import { estimateTokens, type TokenCounter } from './tokens';
 import { anchorOf, TypedAhead } from './typedAhead';
 import { type CompletionResult, type CompletionSettings, type CompletionSnapshot, type CompletionSource, type OffsetRange } from './types';
 
@@ -46,7 +46,7 @@ export interface CompletionPipelineOptions {
   /** Completion cache entries. Default: 500. */
   cacheEntries?: number;
   /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
-  onBackendStats?: (traceId: string, stats: BackendStats) => void;
+  onBackendStats?: (traceId: string, stats: GenerationStats) => void;
 }
 
 /** Most tokens for a single-line completion; a line longer than this is not a good suggestion. */
@@ -265,7 +265,7 @@ export class CompletionPipeline {
     const settings = this.settings;
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
     // A family trained without cross-file context gets none: it would only cost prompt tokens.
-    const neighbours = familyTrait(template, 'snippets') !== false ? snapshot.neighbours : [];
+    const neighbours = template.snippets ? snapshot.neighbours : [];
     const info = this.backend.info();
     const maxTokens = mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens;
     const context = buildContext(
@@ -284,8 +284,8 @@ export class CompletionPipeline {
     const generation = new AbortController();
     const onAbort = (): void => generation.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    let stats: BackendStats | undefined;
-    const onStats = (s: BackendStats): void => {
+    let stats: GenerationStats | undefined;
+    const onStats = (s: GenerationStats): void => {
       stats = s;
       this.options.onBackendStats?.(traceId, s);
     };
@@ -331,25 +331,17 @@ export class CompletionPipeline {
 }
 
 /**
- * A trait of the template's family: the template's own value, else the built-in definition of
- * its family (a prompt pack's template has the family id but not the traits).
- */
-function familyTrait<K extends 'snippets' | 'trainedContext'>(template: FimTemplate, key: K): FimTemplate[K] {
-  return template[key] ?? (BUILTIN_FIM_TEMPLATES as Readonly<Record<string, FimTemplate>>)[template.family]?.[key];
-}
-
-/**
  * Prompt tokens for one request: the setting, cut so that prompt and output fit the model's
  * context window and the windows its family was trained on (never under 64: with a tiny window
  * the engine shortens the output instead).
  */
 export function promptBudget(setting: number, maxTokens: number, template: FimTemplate, contextLength: number | undefined): number {
-  const window = Math.min(contextLength ?? Infinity, familyTrait(template, 'trainedContext') ?? Infinity);
+  const window = Math.min(contextLength ?? Infinity, template.trainedContext ?? Infinity);
   return Math.max(Math.min(setting, window - maxTokens), Math.min(setting, 64));
 }
 
 /** The chunks unchanged; each text delta is also passed to `onText` as it arrives. */
-async function* tapText(chunks: AsyncIterable<BackendChunk>, onText: (delta: string) => void): AsyncGenerator<BackendChunk> {
+async function* tapText(chunks: AsyncIterable<GenerationChunk>, onText: (delta: string) => void): AsyncGenerator<GenerationChunk> {
   for await (const chunk of chunks) {
     if (chunk.type === 'text' && chunk.text !== '') {
       onText(chunk.text);

@@ -1,25 +1,18 @@
+import type { TokenCounter } from '../common/tokens';
+import { fimFamilyRecord, type FimRenderContext, type FimTemplate } from '../completion/fimTemplates';
 import type { TemplateCatalog } from './catalog';
 import type { LoadedTemplate } from './pack';
-import type { TokenCounter } from './types';
 
 /** What the completion pipeline passes besides prefix and suffix. */
-export interface FimContext {
-  readonly filePath: string;
-  readonly languageId: string;
-  /** Neighbouring code, for repository-level formats. */
-  readonly snippets: readonly { readonly path: string; readonly text: string }[];
-  readonly repoName?: string;
-}
+export type FimContext = FimRenderContext;
 
 /**
  * A model family's fill-in-the-middle format backed by pack templates: the repository-level
- * template when there are snippets and the pack has one, the plain template otherwise. The shape
- * matches the completion pipeline's own formats, so a pack can replace them.
+ * template when there are snippets and the pack has one, the plain template otherwise. It is
+ * built on the family's record, so it carries the family's traits (cross-file context, trained
+ * window) and, where the pack lists none, its stop tokens: a pack replaces the format only.
  */
-export interface PackFimTemplate {
-  readonly family: string;
-  readonly stop: readonly string[];
-  render(prefix: string, suffix: string, context: FimContext): string;
+export interface PackFimTemplate extends FimTemplate {
   /** The templates behind it, for logs and "where does this prompt come from". */
   readonly sources: readonly LoadedTemplate[];
 }
@@ -36,9 +29,10 @@ export function packFimTemplate(catalog: TemplateCatalog, family: string, countT
   }
   const repo = catalog.fim(family, true);
   const options = countTokens ? { countTokens } : {};
+  const record = fimFamilyRecord(family);
   return {
-    family,
-    stop: plain.meta.params.stop ?? [],
+    ...record,
+    stop: plain.meta.params.stop ?? record.stop,
     sources: repo ? [plain, repo] : [plain],
     render(prefix, suffix, context) {
       const template = repo && context.snippets.length > 0 ? repo : plain;
@@ -53,4 +47,18 @@ export function packFimTemplate(catalog: TemplateCatalog, family: string, countT
       return template.render(input, options).text;
     },
   };
+}
+
+/**
+ * The fill-in-the-middle formats of every family the catalog has a plain `fim` template for, by
+ * family id; they win over the built-in formats of the same family.
+ */
+export function packFimTemplates(catalog: TemplateCatalog, countTokens?: TokenCounter): Record<string, FimTemplate> {
+  const families = new Set(catalog.entries.flatMap((e) => (e.template.meta.kind === 'fim' && e.template.meta.family !== undefined ? [e.template.meta.family] : [])));
+  return Object.fromEntries(
+    [...families].flatMap((family) => {
+      const template = packFimTemplate(catalog, family, countTokens);
+      return template ? [[family, template] as const] : [];
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import type { TokenCounter } from './types';
+import { estimateTokens, type TokenCounter } from '../common/tokens';
 
 /**
  * The fixed set of helpers a template may call. Packs cannot add helpers: a helper is code, and a
@@ -49,8 +49,8 @@ export const HELPER_NAMES: ReadonlySet<string> = new Set(Object.keys(HELPER_SPEC
 /** Handlebars registers these on every instance; only `if`, `unless`, `each`, `with` and `lookup` stay. */
 export const REMOVED_BUILTIN_HELPERS = ['log'] as const;
 
-/** A rough count for when the caller has no tokenizer: about four characters per token. */
-export const estimateTokens: TokenCounter = (text) => Math.ceil(text.length / 4);
+/** The project's one estimate, for callers that count template text without a tokenizer. */
+export { estimateTokens };
 
 function str(value: unknown): string {
   if (value === undefined || value === null) {

@@ -8,4 +8,4 @@ export { lintPack, resolvePackDir, type LintReport } from './lint';
 export { runGoldenTests, type GoldenReport, type GoldenCaseResult } from './golden';
 export { checkLock, defaultLockPath, readLock, writeLock, lockEntry, type LockFile } from './lock';
 export { scaffoldTemplate, scaffoldManifest } from './scaffold';
-export { packFimTemplate, type PackFimTemplate, type FimContext } from './fim';
+export { packFimTemplate, packFimTemplates, type PackFimTemplate, type FimContext } from './fim';

@@ -1,7 +1,7 @@
 import Handlebars from 'handlebars';
 import { TemplateError } from '../common/errors';
-import { HELPER_NAMES, REMOVED_BUILTIN_HELPERS, createHelpers, estimateTokens } from './helpers';
-import type { TokenCounter } from './types';
+import { estimateTokens, type TokenCounter } from '../common/tokens';
+import { HELPER_NAMES, REMOVED_BUILTIN_HELPERS, createHelpers } from './helpers';
 
 /** A compiled template or partial: Handlebars' own calling convention. */
 type Compiled = (context: unknown, options?: Record<string, unknown>) => string;

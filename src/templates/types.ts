@@ -1,4 +1,5 @@
 /** The data model of prompt template packs. Plain values only: no editor types, no Handlebars types. */
+import type { TokenCounter } from '../common/tokens';
 
 export const TEMPLATE_KINDS = ['chat', 'command', 'system', 'fim'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
@@ -85,8 +86,8 @@ export interface TemplateDiagnostic {
   readonly message: string;
 }
 
-/** Counts tokens of a text for the active model; a char-based estimate stands in when absent. */
-export type TokenCounter = (text: string) => number;
+/** The project's one counter type; callers that import it from here keep working. */
+export type { TokenCounter };
 
 export interface RenderOptions {
   readonly countTokens?: TokenCounter;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { buildContext, ContextMemo, prefixWindow, suffixWindow } from '../../../src/completion/context';
 import { identifierSet, jaccard, rankSnippets } from '../../../src/completion/snippets';
-import { estimateTokens } from '../../../src/completion/tokens';
+import { estimateTokens } from '../../../src/common/tokens';
 import { snapshot } from './fixtures';
 
 /** One token per line: makes budgets easy to reason about. */

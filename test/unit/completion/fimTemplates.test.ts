@@ -51,7 +51,7 @@ describe('completion/fimTemplates', () => {
   it('lets the setting override detection, and prompt-pack templates win over built-ins', () => {
     assert.equal(detectFimFamily('Qwen2.5-Coder', 'qwen2', 'codellama'), 'codellama');
     assert.equal(detectFimFamily('Qwen2.5-Coder', 'qwen2', 'auto'), 'qwen2.5-coder');
-    const pack: FimTemplate = { family: 'qwen2.5-coder', stop: [], render: (p, s) => `[${p}|${s}]` };
+    const pack: FimTemplate = { family: 'qwen2.5-coder', stop: [], snippets: true, render: (p, s) => `[${p}|${s}]` };
     assert.equal(resolveFimTemplate('Qwen2.5-Coder', undefined, 'auto', { 'qwen2.5-coder': pack }).render('a', 'b', ctx), '[a|b]');
     assert.equal(resolveFimTemplate('unknown', undefined, 'auto').family, 'qwen2.5-coder');
   });

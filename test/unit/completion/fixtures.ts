@@ -1,5 +1,5 @@
 /** Cursor-marker fixtures: `'if (x) {║}'` is a document with the cursor where `║` is. */
-import { type BackendChunk, type BackendInfo, type BackendRequest, type BackendStats } from '../../../src/backends/backend';
+import { type GenerationChunk, type BackendInfo, type GenerationRequest, type GenerationStats } from '../../../src/backends/backend';
 import { DEFAULT_COMPLETION_SETTINGS, type CompletionSettings, type CompletionSnapshot } from '../../../src/completion/types';
 
 export const CURSOR = '║';
@@ -71,17 +71,17 @@ export async function drain<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-export const STATS: BackendStats = { promptTokens: 100, reusedTokens: 40, generatedTokens: 5, timeToFirstTokenMs: 3, tokensPerSecond: 100, stopReason: 'stop' };
+export const STATS: GenerationStats = { promptTokens: 100, reusedTokens: 40, generatedTokens: 5, timeToFirstTokenMs: 3, tokensPerSecond: 100, stopReason: 'stop-token' };
 
 /** A backend that yields scripted text chunks, honours abort and records what it was asked. */
 export class ScriptedBackend {
-  readonly requests: BackendRequest[] = [];
+  readonly requests: GenerationRequest[] = [];
   /** Chunks handed out before the consumer stopped or the signal aborted, per request. */
   readonly yielded: number[] = [];
   aborted = 0;
 
   constructor(
-    private readonly script: (request: BackendRequest) => readonly string[],
+    private readonly script: (request: GenerationRequest) => readonly string[],
     private readonly options: { chunkDelayMs?: number; info?: Partial<BackendInfo>; fail?: Error } = {},
   ) {}
 
@@ -89,7 +89,7 @@ export class ScriptedBackend {
     return { kind: 'local', modelName: 'autoglm-coder', modelFamily: 'qwen2.5-coder', device: 'cpu', loaded: true, ...this.options.info };
   }
 
-  async *generate(request: BackendRequest, signal: AbortSignal): AsyncGenerator<BackendChunk> {
+  async *generate(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<GenerationChunk> {
     this.requests.push(request);
     const index = this.yielded.push(0) - 1;
     if (this.options.fail !== undefined) {
@@ -110,8 +110,8 @@ export class ScriptedBackend {
         await new Promise((r) => setTimeout(r, this.options.chunkDelayMs));
       }
       if (signal.aborted) {
+        // Like the real backends: an aborted stream ends quietly, without stats.
         this.aborted++;
-        yield { type: 'done', stats: { ...STATS, stopReason: 'aborted' } };
         return;
       }
       this.yielded[index]!++;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { CompletionPipeline, promptBudget } from '../../../src/completion/pipeline';
 import { healText } from '../../../src/completion/healing';
-import { BUILTIN_FIM_TEMPLATES } from '../../../src/completion/fimTemplates';
+import { BUILTIN_FIM_TEMPLATES, fimFamilyRecord } from '../../../src/completion/fimTemplates';
 import { ScriptedBackend, noSleep, settings, snapshot } from './fixtures';
 
 describe('completion/healing: the text cut off the prompt and forced on the output', () => {
@@ -50,8 +50,8 @@ describe('completion/promptBudget', () => {
     assert.equal(promptBudget(1024, 64, autoglm, 2048), 448);
     assert.equal(promptBudget(256, 64, autoglm, 2048), 256);
   });
-  it('a prompt-pack template of the family keeps the built-in trained context', () => {
-    const fromPack = { family: 'autoglm-coder', stop: [], render: (p: string, s: string) => `${s}${p}` };
+  it("a template built on the family's record (as prompt packs are) keeps its trained context", () => {
+    const fromPack = { ...fimFamilyRecord('autoglm-coder'), render: (p: string, s: string) => `${s}${p}` };
     assert.equal(promptBudget(1024, 128, fromPack, 2048), 384);
   });
   it('never goes below 64 tokens', () => {

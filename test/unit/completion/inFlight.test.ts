@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type BackendChunk } from '../../../src/backends/backend';
+import { type GenerationChunk } from '../../../src/backends/backend';
 import { BackendError } from '../../../src/common/errors';
 import { MemoryLogger } from '../../../src/common/logger';
 import { CompletionPipeline } from '../../../src/completion/pipeline';
@@ -116,7 +116,7 @@ describe('completion/in-flight generation', () => {
   it('a backend failure with no request waiting is counted and does not surface later', async () => {
     const backend = {
       info: () => ({ kind: 'local' as const, modelName: 'autoglm-coder', device: 'cpu', loaded: true }),
-      async *generate(): AsyncGenerator<BackendChunk> {
+      async *generate(): AsyncGenerator<GenerationChunk> {
         yield { type: 'text', text: 'a' };
         await tick(20);
         throw new BackendError('engine crashed');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { splitIntoLines, takeLines, textDeltas } from '../../../src/completion/lineStream';
 import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from '../../../src/completion/stopFilters';
-import { type BackendStats } from '../../../src/backends/backend';
+import { type GenerationStats } from '../../../src/backends/backend';
 import { drain, fromArray, STATS } from './fixtures';
 
 describe('completion/stream filters', () => {
@@ -54,7 +54,7 @@ describe('completion/stream filters', () => {
 
   it('stops the generation and still reports its stats when the consumer leaves early', async () => {
     let stopped = false;
-    let stats: BackendStats | undefined;
+    let stats: GenerationStats | undefined;
     async function* chunks() {
       yield { type: 'text' as const, text: 'a\nb\nc' };
       yield { type: 'done' as const, stats: STATS };

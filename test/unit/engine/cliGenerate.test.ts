@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { buildFimPrompt, generateCommand } from '../../../src/cli/generate';
 import type { CliIO } from '../../../src/cli/command';
+import { BUILTIN_FIM_TEMPLATES } from '../../../src/completion/fimTemplates';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 
 function capture(): CliIO & { out: string; err: string } {
@@ -18,8 +19,12 @@ function capture(): CliIO & { out: string; err: string } {
 }
 
 describe('autoglm generate', () => {
-  it('builds the Qwen2.5-Coder fill-in-the-middle prompt', () => {
-    assert.equal(buildFimPrompt('a(', ')\n'), '<|fim_prefix|>a(<|fim_suffix|>)\n<|fim_middle|>');
+  it("builds --suffix prompts in the loaded model's family format, with its stop tokens", () => {
+    const model = (name: string, modelType: string): Parameters<typeof buildFimPrompt>[0] => ({ name, config: { modelType } as Parameters<typeof buildFimPrompt>[0]['config'] });
+    assert.deepEqual(buildFimPrompt(model('Qwen2.5-Coder-1.5B', 'qwen2'), 'a(', ')\n'), { prompt: '<|fim_prefix|>a(<|fim_suffix|>)\n<|fim_middle|>', stop: BUILTIN_FIM_TEMPLATES['qwen2.5-coder'].stop });
+    assert.deepEqual(buildFimPrompt(model('starcoder2-3b', 'starcoder2'), 'a(', ')\n'), { prompt: '<fim_prefix>a(<fim_suffix>)\n<fim_middle>', stop: BUILTIN_FIM_TEMPLATES.starcoder2.stop });
+    assert.equal(buildFimPrompt(model('Codestral-22B', 'mistral'), 'a(', ')\n').prompt, '[SUFFIX])\n[PREFIX]a(');
+    assert.equal(buildFimPrompt(model('autoglm-coder', 'qwen2'), 'a(', ')\n').prompt, '<|fim_suffix|>)\n<|fim_prefix|>a(<|fim_middle|>');
   });
 
   it('usage errors exit 2 and say what is wrong', async () => {

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
+import { estimateTokens as commonEstimate } from '../../../src/common/tokens';
 import { createHelpers, estimateTokens, fenceCode, truncateToTokens } from '../../../src/templates/helpers';
 
 describe('templates: helpers', () => {
   const opts = { hash: {} };
   const helpers = createHelpers(() => estimateTokens);
 
-  it('estimates tokens at four characters each when no tokenizer is given', () => {
+  it("estimates tokens with the project's one estimate (three characters each) when no tokenizer is given", () => {
+    assert.equal(estimateTokens, commonEstimate);
     assert.equal(estimateTokens(''), 0);
-    assert.equal(estimateTokens('abcd'), 1);
-    assert.equal(estimateTokens('abcde'), 2);
+    assert.equal(estimateTokens('abc'), 1);
+    assert.equal(estimateTokens('abcd'), 2);
   });
 
   it('truncates to a token budget from the start or the end', () => {
@@ -17,7 +19,7 @@ describe('templates: helpers', () => {
     assert.equal(truncateToTokens('abcdefghij', 4, 'end', chars), 'ghij');
     assert.equal(truncateToTokens('abc', 10, 'start', chars), 'abc');
     assert.equal(truncateToTokens('abc', 0, 'start', chars), '');
-    assert.equal(helpers['truncateTokens']!('abcdefghijklmnop', 2, { hash: { keep: 'end' } }), 'ijklmnop');
+    assert.equal(helpers['truncateTokens']!('abcdefghijklmnop', 2, { hash: { keep: 'end' } }), 'klmnop');
   });
 
   it('uses the counter supplied at call time', () => {
