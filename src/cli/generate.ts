@@ -3,7 +3,7 @@ import { ModelLoadError, errorMessage, isAbortError } from '../common/errors';
 import { createStderrLogger, isLogLevel } from '../common/logger';
 import { EXECUTION_PROVIDERS, MODEL_VARIANTS } from '../common/modelSettings';
 import { resolveFimTemplate } from '../completion/fimFamily';
-import { bundledModelDir, Engine, type GenerateRequest, type ModelInfo, type ModelVariant, type ProviderSetting } from '../engine';
+import { bundledModelDir, Engine, type GenerateRequest, type ModelVariant, type ProviderSetting } from '../engine';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIO } from './command';
 
 const usage = `Usage: autoglm generate --prompt TEXT [options]
@@ -35,15 +35,15 @@ Options:
  * The fill-in-the-middle prompt of the model's family (detected from its name and config, as for
  * inline completion), with no file or neighbour context, and the family's stop tokens.
  */
-export function buildFimPrompt(model: Pick<ModelInfo, 'name' | 'config'>, prefix: string, suffix: string): { prompt: string; stop: readonly string[] } {
-  const template = resolveFimTemplate(model.name, model.config.modelType, undefined);
+export function buildFimPrompt(model: { name: string; modelType?: string }, prefix: string, suffix: string): { prompt: string; stop: readonly string[] } {
+  const template = resolveFimTemplate(model.name, model.modelType, undefined);
   return { prompt: template.render(prefix, suffix, { filePath: '', languageId: '', snippets: [] }), stop: template.stop };
 }
 
 /** The request's prompt once the model is known: as given, in the family's FIM format, or as a chat turn. */
 function withPrompt(request: GenerateRequest, engine: Engine, values: { prompt: string; suffix?: string | undefined; chat?: boolean | undefined }): GenerateRequest {
   if (values.suffix !== undefined) {
-    const fim = buildFimPrompt(engine.model, values.prompt, values.suffix);
+    const fim = buildFimPrompt({ name: engine.model.name, modelType: engine.model.config.modelType }, values.prompt, values.suffix);
     return { ...request, prompt: fim.prompt, stop: [...(request.stop ?? []), ...fim.stop] };
   }
   return values.chat ? { ...request, prompt: engine.renderChat([{ role: 'user', content: values.prompt }]) } : request;

@@ -20,7 +20,7 @@ function capture(): CliIO & { out: string; err: string } {
 
 describe('autoglm generate', () => {
   it("builds --suffix prompts in the loaded model's family format, with its stop tokens", () => {
-    const model = (name: string, modelType: string): Parameters<typeof buildFimPrompt>[0] => ({ name, config: { modelType } as Parameters<typeof buildFimPrompt>[0]['config'] });
+    const model = (name: string, modelType: string): { name: string; modelType: string } => ({ name, modelType });
     assert.deepEqual(buildFimPrompt(model('Qwen2.5-Coder-1.5B', 'qwen2'), 'a(', ')\n'), { prompt: '<|fim_prefix|>a(<|fim_suffix|>)\n<|fim_middle|>', stop: BUILTIN_FIM_TEMPLATES['qwen2.5-coder'].stop });
     assert.deepEqual(buildFimPrompt(model('starcoder2-3b', 'starcoder2'), 'a(', ')\n'), { prompt: '<fim_prefix>a(<fim_suffix>)\n<fim_middle>', stop: BUILTIN_FIM_TEMPLATES.starcoder2.stop });
     assert.equal(buildFimPrompt(model('Codestral-22B', 'mistral'), 'a(', ')\n').prompt, '[SUFFIX])\n[PREFIX]a(');
