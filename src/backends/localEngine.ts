@@ -8,7 +8,7 @@ import { isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { Engine, type EngineOptions, type ModelVariant, type ProviderSetting } from '../engine';
 import type { ChatGenerationRequest, GenerationChunk, GenerationOptions, GenerationRequest } from '../protocol/generation';
-import type { SetHttpResult } from '../protocol/service';
+import type { ModelSpec, SetHttpResult } from '../protocol/service';
 import type { BackendInfo, EngineLiveStats, LocalBackend } from './backend';
 
 export interface LocalEngineBackendOptions {
@@ -104,14 +104,14 @@ export class LocalEngineBackend implements LocalBackend {
   }
 
   /** An engine in the window cannot be swapped in place: the host replaces this backend. */
-  async switchModel(): Promise<boolean> {
+  async switchModel(_spec: ModelSpec): Promise<boolean> {
     return false;
   }
 
   /** The HTTP API is served by the shared service only. */
   readonly http = undefined;
 
-  async setHttp(): Promise<SetHttpResult | undefined> {
+  async setHttp(_port: number | null): Promise<SetHttpResult | undefined> {
     return undefined;
   }
 

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { collect } from '../../../src/backends/backend';
 import { LocalEngineBackend } from '../../../src/backends/localEngine';
 import { MemoryLogger } from '../../../src/common/logger';
-import { bundledModelDir, Engine } from '../../../src/engine';
+import { bundledModelDir, Engine, type GenerateStats } from '../../../src/engine';
 
 describe('local engine backend (bundled model)', function () {
   this.timeout(120_000);
@@ -29,9 +29,11 @@ describe('local engine backend (bundled model)', function () {
   it('does not load the model until the first request, then loads it once', async () => {
     assert.equal(backend.info().loaded, false);
     assert.equal(backend.info().device, 'not loaded');
+    assert.equal(backend.countTokensNow('const x = 1;'), undefined, 'no exact count before the model is loaded');
     const [a, b] = await Promise.all([backend.countTokens('const x = 1;'), backend.countTokens('const x = 1;')]);
     assert.equal(a, b);
     assert.ok(a > 0);
+    assert.equal(backend.countTokensNow('const x = 1;'), a);
     assert.equal(loads, 1);
     assert.deepEqual([backend.info().loaded, backend.info().device, backend.info().modelType], [true, 'cpu', 'qwen2']);
   });
@@ -43,6 +45,20 @@ describe('local engine backend (bundled model)', function () {
     assert.equal(first.text, second.text);
     assert.ok(first.stats && first.stats.generatedTokens >= 1 && first.stats.generatedTokens <= 12);
     assert.ok(second.stats!.reusedTokens > 0, 'the second run reuses the prompt from the prefix cache');
+    const engineStats = second.stats as GenerateStats;
+    assert.equal(engineStats.prefilledTokens, engineStats.promptTokens - engineStats.reusedTokens, "the done chunk carries the engine's own stats");
+  });
+
+  it('answers the local-backend questions for an engine in this window', async () => {
+    assert.equal(await backend.switchModel({ modelDir: 'elsewhere', variant: 'auto', provider: 'cpu', threads: 0 }), false);
+    assert.equal(backend.http, undefined);
+    assert.equal(await backend.setHttp(0), undefined);
+    await backend.restart();
+    assert.equal(backend.info().loaded, true, 'restart leaves the loaded model in place');
+    const live = await backend.liveStats();
+    assert.deepEqual([live.where, live.device, live.queueDepth, live.activeRequests], ['this window', 'cpu', 0, 0]);
+    assert.ok(live.prefixCacheHitRate > 0 && live.prefixCacheHitRate <= 1, String(live.prefixCacheHitRate));
+    assert.ok((live.residentMemoryBytes ?? 0) > 0);
   });
 
   it("renders chat messages with the model's own ChatML template", async () => {
