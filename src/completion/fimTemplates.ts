@@ -57,7 +57,8 @@ export function commentHeader(context: FimRenderContext): string {
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
-function repoName(context: FimRenderContext): string {
+/** The repository name of repository-level formats (built-in and pack templates alike). */
+export function repoName(context: FimRenderContext): string {
   return context.repoName ?? (context.filePath.includes('/') ? context.filePath.split('/')[0] || 'workspace' : 'workspace');
 }
 

@@ -1,5 +1,5 @@
 import type { TokenCounter } from '../common/tokens';
-import { fimFamilyRecord, type FimRenderContext, type FimTemplate } from '../completion/fimTemplates';
+import { fimFamilyRecord, repoName, type FimRenderContext, type FimTemplate } from '../completion/fimTemplates';
 import type { TemplateCatalog } from './catalog';
 import type { LoadedTemplate } from './pack';
 
@@ -15,10 +15,6 @@ export type FimContext = FimRenderContext;
 export interface PackFimTemplate extends FimTemplate {
   /** The templates behind it, for logs and "where does this prompt come from". */
   readonly sources: readonly LoadedTemplate[];
-}
-
-function repoName(context: FimContext): string {
-  return context.repoName ?? (context.filePath.includes('/') ? context.filePath.split('/')[0] || 'workspace' : 'workspace');
 }
 
 /** Undefined when no pack has a plain `fim` template for `family`. */
