@@ -7,7 +7,7 @@ import type { AutoGlmConfig } from './configuration';
 export const BUNDLED_MODEL_DIR = path.join('models', 'autoglm-coder');
 
 /** What runs where, as the settings say; nothing is loaded to answer this. */
-export function describeEngine(config: AutoGlmConfig, extensionPath: string, loaded: boolean): EngineStatusView {
+function describeEngine(config: AutoGlmConfig, extensionPath: string, loaded: boolean): EngineStatusView {
   const bundled = config.model.path === '';
   const modelPath = bundled ? path.join(extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
   return {

@@ -164,7 +164,7 @@ describe('chat controller', () => {
     await controller.init();
     await controller.send({ content: 'q' });
     assert.equal(controller.window.estimated, false);
-    backend.info = () => ({ kind: 'remote' as const, modelName: 'served', device: 'http://gpu:8000/v1', loaded: true });
+    backend.info = () => ({ kind: 'remote', modelName: 'served', device: 'http://gpu:8000/v1', loaded: true });
     await controller.send({ content: 'again' });
     assert.equal(controller.window.estimated, true);
     assert.ok(controller.window.promptTokens > 0);

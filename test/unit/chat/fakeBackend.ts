@@ -1,12 +1,12 @@
-import type { Backend, ChatGenerationRequest, GenerationChunk } from '../../../src/backends/backend';
+import type { Backend, BackendInfo, ChatGenerationRequest, GenerationChunk } from '../../../src/backends/backend';
 
 /** Yields scripted chunks, one per tick; records the requests it got. For pure-stage tests only. */
 export class ScriptedBackend implements Backend {
   readonly requests: ChatGenerationRequest[] = [];
   constructor(private readonly script: string[], private readonly tickMs = 1) {}
 
-  info() {
-    return { kind: 'local' as const, modelName: 'scripted', device: 'cpu', loaded: true };
+  info(): BackendInfo {
+    return { kind: 'local', modelName: 'scripted', device: 'cpu', loaded: true };
   }
 
   generate(): AsyncIterable<GenerationChunk> {
