@@ -50,10 +50,6 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     super();
   }
 
-  controller(): ChatController {
-    return this.deps.controller();
-  }
-
   /** Loads the chat history once; an unreadable history file is reported, backed up and reset. */
   whenReady(): Promise<void> {
     this.initialized ??= this.deps

@@ -1,4 +1,4 @@
-import './vscodeStub';
+import '../host/vscodeStub';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * Just enough of the `vscode` module for the chat view's routing to run under mocha. Importing
+ * Just enough of the `vscode` module for host classes' wiring to run under mocha. Importing
  * this file first makes `require('vscode')` resolve to it; nothing here pretends to be an editor.
  */
 import Module from 'node:module';
@@ -28,8 +28,21 @@ export const Uri = {
   joinPath: (base: { path: string }, ...segments: string[]) => ({ path: [base.path, ...segments].join('/') }),
 };
 
-export const commands = { executeCommand: async () => undefined };
-export const window = { showWarningMessage: async () => undefined, showErrorMessage: async () => undefined };
+const noListener = (): { dispose(): void } => ({ dispose: () => undefined });
+
+export const Disposable = {
+  from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((d) => d.dispose()) }),
+};
+
+export const commands = { executeCommand: async () => undefined, registerCommand: noListener };
+export const languages = { registerInlineCompletionItemProvider: noListener };
+export const workspace = { onDidChangeTextDocument: noListener, textDocuments: [] };
+export const window = {
+  showWarningMessage: async () => undefined,
+  showErrorMessage: async () => undefined,
+  visibleTextEditors: [],
+  onDidChangeActiveTextEditor: noListener,
+};
 
 const STUB_ID = 'vscode-stub';
 const loader = Module as unknown as { _resolveFilename(request: string, ...rest: unknown[]): string };
