@@ -3,11 +3,13 @@
  * and forwards its events to the webview. One answer streams at a time.
  */
 import { randomUUID } from 'node:crypto';
-import type { Backend, BackendChunk, BackendStats } from '../backends/backend';
+import type { Backend, GenerationChunk, GenerationStats } from '../backends/backend';
 import { errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { estimateTokens } from '../common/tokens';
 import { buildContextWindow, turnText } from './contextWindow';
 import type { HistoryStore } from './history';
+import { TokenCountCache } from './tokenCounts';
 import { summarize, type ChatTurn, type ContextItem, type Conversation, type ConversationSummary } from './types';
 
 export type ChatEvent =
@@ -42,8 +44,12 @@ export interface SendInput {
 
 export interface WindowInfo {
   promptTokens: number;
+  /** The backend estimated the counts (it has no tokenizer of the model). */
+  estimated: boolean;
   droppedTurnIds: string[];
 }
+
+const NO_WINDOW: WindowInfo = { promptTokens: 0, estimated: false, droppedTurnIds: [] };
 
 const TITLE_CHARS = 60;
 
@@ -51,7 +57,9 @@ export class ChatController {
   private conversations: Conversation[] = [];
   private currentId: string | undefined;
   private running: { conversationId: string; turnId: string; abort: AbortController; done: Promise<void> } | undefined;
-  private lastWindow: WindowInfo = { promptTokens: 0, droppedTurnIds: [] };
+  private lastWindow: WindowInfo = NO_WINDOW;
+  private readonly tokenCounts = new TokenCountCache();
+  private disposed = false;
 
   constructor(private readonly options: ChatControllerOptions) {}
 
@@ -85,15 +93,15 @@ export class ChatController {
 
   newConversation(): void {
     this.currentId = undefined;
-    this.lastWindow = { promptTokens: 0, droppedTurnIds: [] };
-    this.options.onEvent({ type: 'state' });
+    this.lastWindow = NO_WINDOW;
+    this.emit({ type: 'state' });
   }
 
   select(id: string): void {
     if (this.conversations.some((c) => c.id === id)) {
       this.currentId = id;
-      this.lastWindow = { promptTokens: 0, droppedTurnIds: [] };
-      this.options.onEvent({ type: 'state' });
+      this.lastWindow = NO_WINDOW;
+      this.emit({ type: 'state' });
     }
   }
 
@@ -106,7 +114,7 @@ export class ChatController {
       this.currentId = this.list()[0]?.id;
     }
     await this.persist();
-    this.options.onEvent({ type: 'state' });
+    this.emit({ type: 'state' });
   }
 
   async send(input: SendInput): Promise<void> {
@@ -187,22 +195,19 @@ export class ChatController {
     return window.messages.map((m) => `### ${m.role}\n${m.content}`).join('\n\n');
   }
 
-  private async window_(backend: Backend, turns: readonly ChatTurn[]): Promise<ReturnType<typeof buildContextWindow>> {
+  private async window_(backend: Backend, turns: readonly ChatTurn[]): Promise<ReturnType<typeof buildContextWindow> & { estimated: boolean }> {
     const system = this.options.systemPrompt();
-    const texts = [system, ...turns.map(turnText)];
-    const counts = new Map<string, number>();
-    for (const text of texts) {
-      if (!counts.has(text)) {
-        counts.set(text, await backend.countTokens(text));
-      }
-    }
-    return buildContextWindow({
+    const info = backend.info();
+    const counted = await this.tokenCounts.countAll(`${info.kind}:${info.modelName}`, [system, ...turns.map(turnText)], (text) => backend.countTokens(text));
+    const window = buildContextWindow({
       system,
       turns,
       contextTokens: this.options.contextTokens(),
       answerTokens: this.options.answerTokens,
-      countTokens: (text) => counts.get(text) ?? Math.ceil(text.length / 3),
+      countTokens: (text) => counted(text) ?? estimateTokens(text),
     });
+    // A remote server's tokenizer is out of reach: its backend estimates.
+    return { ...window, estimated: info.kind === 'remote' };
   }
 
   private async answer(conversation: Conversation): Promise<void> {
@@ -217,20 +222,19 @@ export class ChatController {
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
     this.running = { conversationId: conversation.id, turnId: turn.id, abort, done };
-    this.options.onEvent({ type: 'state' });
+    this.emit({ type: 'state' });
     const log = this.options.logger.child({ traceId: turn.id });
     try {
       const backend = await this.options.backend();
       const window = await this.window_(backend, history);
-      this.lastWindow = { promptTokens: window.promptTokens, droppedTurnIds: window.droppedTurnIds };
-      this.options.onEvent({ type: 'state' });
+      this.lastWindow = { promptTokens: window.promptTokens, estimated: window.estimated, droppedTurnIds: window.droppedTurnIds };
       log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length });
       let lastSave = Date.now();
-      const stream: AsyncIterable<BackendChunk> = backend.chat(
+      const stream: AsyncIterable<GenerationChunk> = backend.chat(
         { messages: window.messages, maxTokens: this.options.answerTokens, temperature: this.options.temperature, priority: 'chat', traceId: turn.id },
         abort.signal,
       );
-      let stats: BackendStats | undefined;
+      let stats: GenerationStats | undefined;
       for await (const chunk of stream) {
         if (chunk.type === 'done') {
           stats = chunk.stats;
@@ -240,7 +244,7 @@ export class ChatController {
           continue;
         }
         turn.content += chunk.text;
-        this.options.onEvent({ type: 'delta', conversationId: conversation.id, turnId: turn.id, text: chunk.text });
+        this.emit({ type: 'delta', conversationId: conversation.id, turnId: turn.id, text: chunk.text });
         if (Date.now() - lastSave >= this.options.persistEveryMs) {
           lastSave = Date.now();
           await this.persist();
@@ -264,16 +268,32 @@ export class ChatController {
       } else {
         turn.error = errorMessage(err);
         log.error('Chat answer failed', { error: err });
-        this.options.onEvent({ type: 'error', conversationId: conversation.id, turnId: turn.id, message: turn.error });
+        this.emit({ type: 'error', conversationId: conversation.id, turnId: turn.id, message: turn.error });
       }
     } finally {
       delete turn.partial;
       conversation.updatedAt = Date.now();
       this.running = undefined;
       await this.persist().catch((err: unknown) => log.error('Saving chat history failed', { error: err }));
-      this.options.onEvent({ type: 'done', conversationId: conversation.id, turnId: turn.id });
-      this.options.onEvent({ type: 'state' });
+      this.emit({ type: 'done', conversationId: conversation.id, turnId: turn.id });
       finish();
+    }
+  }
+
+  /** Stops the answer in flight and saves the history as it stands; no events follow. */
+  dispose(): void {
+    if (this.disposed) {
+      return;
+    }
+    this.disposed = true;
+    this.running?.abort.abort();
+    this.persist().catch((err: unknown) => this.options.logger.error('Saving chat history failed', { error: err }));
+  }
+
+  /** One event per change; the host posts one state update for each `state` and `done`. */
+  private emit(event: ChatEvent): void {
+    if (!this.disposed) {
+      this.options.onEvent(event);
     }
   }
 

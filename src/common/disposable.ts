@@ -1,23 +1,28 @@
-export interface Disposable {
+/** Anything that holds a resource until it is disposed; VS Code's Disposable fits this shape. */
+export interface IDisposable {
   dispose(): void;
 }
 
-/** Owns a set of resources and disposes them in reverse order of registration. */
-export class DisposableStore implements Disposable {
-  private readonly items: Disposable[] = [];
+/**
+ * Base of every long-lived object that owns resources: what it registers is disposed with it, in
+ * reverse order, exactly once. Something registered after disposal is disposed at once, so a late
+ * async result cannot leak.
+ */
+export abstract class Disposable implements IDisposable {
+  private readonly owned: IDisposable[] = [];
   private disposed = false;
 
-  register<T extends Disposable>(item: T): T {
-    if (this.disposed) {
-      item.dispose();
-    } else {
-      this.items.push(item);
-    }
-    return item;
+  protected get isDisposed(): boolean {
+    return this.disposed;
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
+  protected register<T extends IDisposable>(d: T): T {
+    if (this.disposed) {
+      d.dispose();
+    } else {
+      this.owned.push(d);
+    }
+    return d;
   }
 
   dispose(): void {
@@ -25,21 +30,26 @@ export class DisposableStore implements Disposable {
       return;
     }
     this.disposed = true;
-    const errors: unknown[] = [];
-    for (const item of this.items.splice(0).reverse()) {
-      try {
-        item.dispose();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) {
-      throw new AggregateError(errors, 'Some resources failed to dispose');
-    }
+    disposeAll(this.owned.splice(0).reverse());
   }
 }
 
-export function toDisposable(fn: () => void): Disposable {
+/** Disposes each item even when an earlier one throws; the failures are thrown together. */
+export function disposeAll(items: Iterable<IDisposable>): void {
+  const errors: unknown[] = [];
+  for (const item of items) {
+    try {
+      item.dispose();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length > 0) {
+    throw new AggregateError(errors, 'Some resources failed to dispose');
+  }
+}
+
+export function toDisposable(fn: () => void): IDisposable {
   let done = false;
   return {
     dispose: () => {

@@ -24,12 +24,6 @@ export class ModelLoadError extends AutoGlmError {
   }
 }
 
-export class ConfigurationError extends AutoGlmError {
-  constructor(readonly setting: string, problem: string) {
-    super(`Setting ${setting}: ${problem}`, 'configuration');
-  }
-}
-
 export class TemplateError extends AutoGlmError {
   constructor(
     readonly file: string,

@@ -1,11 +1,13 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { Backend, BackendChatRequest, BackendChunk, BackendInfo, BackendRequest } from '../backends/backend';
+import type { Backend, BackendInfo, ChatGenerationRequest, EngineLiveStats, GenerationChunk, GenerationRequest, LocalBackend } from '../backends/backend';
 import { LocalEngineBackend } from '../backends/localEngine';
 import { RemoteBackend } from '../backends/remote';
 import { ServiceClientBackend } from '../backends/serviceClient';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { estimateTokens, type TokenCounting } from '../common/tokens';
+import type { ModelSpec } from '../protocol/service';
 import type { AutoGlmConfig } from './configuration';
 import { BUNDLED_MODEL_DIR } from './modelInfo';
 
@@ -13,19 +15,74 @@ export const REMOTE_API_KEY_SECRET = 'autoglm.remote.apiKey';
 
 export type Role = 'completion' | 'chat';
 
-/** Live numbers for the stats command, from whichever local engine runs. */
-export interface LiveStats {
-  where: string;
-  model: string;
-  device: string;
-  queueDepth: number;
-  activeRequests: number;
-  tokensPerSecond?: number;
-  prefixCacheHitRate: number;
-  connectedWindows?: number;
-  modelLoads?: number;
-  residentMemoryBytes?: number;
-  logFile?: string;
+/** What a settings change means for the backends; computed here and nowhere else. */
+export interface BackendChange {
+  /** The local engine must be recreated (process mode or its logging changed). */
+  recreateLocal: boolean;
+  /** Another model, variant or execution provider: switched in place where the backend can. */
+  model: boolean;
+  /** The local OpenAI-compatible API was turned on or off, or moved. */
+  http: boolean;
+  remote: boolean;
+  /** Anything that changes which backend or model answers a request. */
+  any: boolean;
+}
+
+export function backendChange(prev: AutoGlmConfig, next: AutoGlmConfig): BackendChange {
+  return {
+    recreateLocal: next.engine.mode !== prev.engine.mode || next.log.level !== prev.log.level || next.log.prompts !== prev.log.prompts,
+    model:
+      next.model.path !== prev.model.path ||
+      next.model.variant !== prev.model.variant ||
+      next.engine.executionProvider !== prev.engine.executionProvider ||
+      next.engine.threads !== prev.engine.threads,
+    http: next.server.enabled !== prev.server.enabled || next.server.port !== prev.server.port,
+    remote: JSON.stringify(next.remote) !== JSON.stringify(prev.remote),
+    any: JSON.stringify([next.model, next.engine, next.backend, next.remote]) !== JSON.stringify([prev.model, prev.engine, prev.backend, prev.remote]),
+  };
+}
+
+export interface LocalBackendHooks {
+  logger: Logger;
+  onStateChange(): void;
+  onLoadError(err: unknown): void;
+}
+
+function modelSpec(config: AutoGlmConfig, extensionPath: string): ModelSpec {
+  const modelDir = config.model.path === '' ? path.join(extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
+  return { modelDir, variant: config.model.variant, provider: config.engine.executionProvider, threads: config.engine.threads };
+}
+
+/** The one place that knows the concrete local backends: the shared service, or an engine in this window. */
+export function createLocalBackend(config: AutoGlmConfig, extensionPath: string, hooks: LocalBackendHooks): LocalBackend {
+  const model = modelSpec(config, extensionPath);
+  if (config.engine.mode !== 'service') {
+    return new LocalEngineBackend({ ...model, logger: hooks.logger, onStateChange: hooks.onStateChange, onLoadError: hooks.onLoadError });
+  }
+  return new ServiceClientBackend({
+    nodePath: process.execPath,
+    serviceArgs: [path.join(extensionPath, 'dist', 'service.js')],
+    model,
+    idleShutdownMs: config.engine.serviceIdleMinutes * 60_000,
+    ...(config.server.enabled ? { httpPort: config.server.port } : {}),
+    serviceLogLevel: config.log.level,
+    forwardLogLevel: config.log.level,
+    logPrompts: config.log.prompts,
+    logger: hooks.logger,
+    clientName: `VS Code ${vscode.env.appName} window ${process.pid}`,
+    onStateChange: hooks.onStateChange,
+  });
+}
+
+/** Counts with the tokenizer while one is at hand, else estimates; says which it does now. */
+class CountingWith implements TokenCounting {
+  constructor(private readonly countNow: (text: string) => number | undefined) {}
+
+  readonly count = (text: string): number => this.countNow(text) ?? estimateTokens(text);
+
+  get exact(): boolean {
+    return this.countNow('') !== undefined;
+  }
 }
 
 /**
@@ -33,9 +90,11 @@ export interface LiveStats {
  * OpenAI-compatible server, and says which one serves completion and which one chat.
  */
 export class Backends implements vscode.Disposable {
-  private local: LocalEngineBackend | ServiceClientBackend | undefined;
+  private local: LocalBackend | undefined;
   private remote: RemoteBackend | undefined;
   private loadErrorShown = false;
+  /** Token counts for synchronous callers: the local tokenizer when it is loaded, else the estimate. */
+  readonly tokens: TokenCounting;
 
   constructor(
     private config: AutoGlmConfig,
@@ -43,34 +102,17 @@ export class Backends implements vscode.Disposable {
     private readonly logger: Logger,
     private readonly onStateChange: () => void,
     private readonly showLog: () => void,
-  ) {}
-
-  modelDir(config = this.config): string {
-    return config.model.path === '' ? path.join(this.context.extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
+  ) {
+    this.tokens = new CountingWith((text) => this.countTokensNow(text));
   }
 
   /** The local engine, created on first use; nothing is loaded before a request needs it. */
-  localBackend(): LocalEngineBackend | ServiceClientBackend {
-    if (!this.local) {
-      const logger = this.logger.child({ component: 'backend' });
-      const model = { modelDir: this.modelDir(), variant: this.config.model.variant, provider: this.config.engine.executionProvider, threads: this.config.engine.threads };
-      this.local =
-        this.config.engine.mode === 'service'
-          ? new ServiceClientBackend({
-              nodePath: process.execPath,
-              serviceArgs: [path.join(this.context.extensionPath, 'dist', 'service.js')],
-              model,
-              idleShutdownMs: this.config.engine.serviceIdleMinutes * 60_000,
-              ...(this.config.server.enabled ? { httpPort: this.config.server.port } : {}),
-              serviceLogLevel: this.config.log.level,
-              forwardLogLevel: this.config.log.level,
-              logPrompts: this.config.log.prompts,
-              logger,
-              clientName: `VS Code ${vscode.env.appName} window ${process.pid}`,
-              onStateChange: this.onStateChange,
-            })
-          : new LocalEngineBackend({ ...model, logger, onStateChange: this.onStateChange, onLoadError: (err) => this.reportLoadError(err) });
-    }
+  localBackend(): LocalBackend {
+    this.local ??= createLocalBackend(this.config, this.context.extensionPath, {
+      logger: this.logger.child({ component: 'backend' }),
+      onStateChange: this.onStateChange,
+      onLoadError: (err) => this.reportLoadError(err),
+    });
     return this.local;
   }
 
@@ -96,62 +138,69 @@ export class Backends implements vscode.Disposable {
   /** The backend a role uses; a remote one is resolved lazily so activation stays synchronous. */
   forRole(role: Role): Backend {
     const useRemote = (role === 'completion' ? this.config.backend.completion : this.config.backend.chat) === 'remote';
-    if (!useRemote) {
-      return this.localBackend();
-    }
+    return useRemote ? this.lazyRemote() : this.localBackend();
+  }
+
+  private lazyRemote(): Backend {
     const remote = (): Promise<RemoteBackend> => this.remoteBackend();
     const config = this.config;
     return {
       info: (): BackendInfo => this.remote?.info() ?? { kind: 'remote', modelName: config.remote.model || 'remote model', device: config.remote.baseUrl, loaded: false },
-      generate: (request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk> => ({
+      generate: (request: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> => ({
         async *[Symbol.asyncIterator]() {
           yield* (await remote()).generate(request, signal);
         },
       }),
-      chat: (request: BackendChatRequest, signal: AbortSignal): AsyncIterable<BackendChunk> => ({
+      chat: (request: ChatGenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> => ({
         async *[Symbol.asyncIterator]() {
           yield* (await remote()).chat(request, signal);
         },
       }),
       countTokens: async (text: string) => (await remote()).countTokens(text),
+      countTokensNow: (text: string) => this.remote?.countTokensNow(text),
       dispose: () => undefined,
     };
   }
 
-  /** Token count now, when the in-window engine has its tokenizer; otherwise undefined. */
+  /** Token count now, when the local engine has its tokenizer at hand; otherwise undefined. */
   countTokensNow(text: string): number | undefined {
-    return this.local instanceof LocalEngineBackend ? this.local.countTokensIfLoaded(text) : undefined;
+    return this.local?.countTokensNow(text);
   }
 
   /** Applies new settings: switches the model in place where possible, recreates what must be. */
   async update(next: AutoGlmConfig): Promise<void> {
-    const prev = this.config;
+    const change = backendChange(this.config, next);
     this.config = next;
-    const modelChanged =
-      next.model.path !== prev.model.path ||
-      next.model.variant !== prev.model.variant ||
-      next.engine.executionProvider !== prev.engine.executionProvider ||
-      next.engine.threads !== prev.engine.threads;
-    if (next.engine.mode !== prev.engine.mode || next.log.level !== prev.log.level || next.log.prompts !== prev.log.prompts) {
-      this.local?.dispose();
-      this.local = undefined;
-    } else if (modelChanged && this.local instanceof ServiceClientBackend) {
+    if (change.model) {
       this.loadErrorShown = false;
-      const spec = { modelDir: this.modelDir(next), variant: next.model.variant, provider: next.engine.executionProvider, threads: next.engine.threads };
-      await this.local.switchModel(spec).catch((err: unknown) => this.reportLoadError(err));
-    } else if (modelChanged) {
-      this.loadErrorShown = false;
-      this.local?.dispose();
-      this.local = undefined;
     }
-    if (this.local instanceof ServiceClientBackend && (next.server.enabled !== prev.server.enabled || next.server.port !== prev.server.port)) {
-      await this.local.setHttp(next.server.enabled ? next.server.port : null);
+    if (change.recreateLocal) {
+      this.dropLocal();
+    } else if (change.model && this.local && !(await this.switchModel(this.local, next))) {
+      this.dropLocal();
     }
-    if (JSON.stringify(next.remote) !== JSON.stringify(prev.remote)) {
-      this.remote?.dispose();
-      this.remote = undefined;
+    if (change.http) {
+      await this.local?.setHttp(next.server.enabled ? next.server.port : null);
+    }
+    if (change.remote) {
+      this.resetRemote();
     }
     this.onStateChange();
+  }
+
+  /** True when the backend switched in place (or tried and reported why not); false: recreate it. */
+  private async switchModel(local: LocalBackend, next: AutoGlmConfig): Promise<boolean> {
+    try {
+      return await local.switchModel(modelSpec(next, this.context.extensionPath));
+    } catch (err) {
+      this.reportLoadError(err);
+      return true;
+    }
+  }
+
+  private dropLocal(): void {
+    this.local?.dispose();
+    this.local = undefined;
   }
 
   /** Forgets the cached remote backend so that a new API key is used. */
@@ -160,52 +209,22 @@ export class Backends implements vscode.Disposable {
     this.remote = undefined;
   }
 
-  async liveStats(): Promise<LiveStats> {
-    const local = this.localBackend();
-    if (local instanceof ServiceClientBackend) {
-      const s = await local.stats();
-      return {
-        where: `shared service, pid ${s.pid}`,
-        model: s.model.name,
-        device: local.info().device,
-        queueDepth: s.queueDepth,
-        activeRequests: s.activeRequests,
-        tokensPerSecond: s.tokensPerSecond,
-        prefixCacheHitRate: s.prefixCacheHitRate,
-        connectedWindows: s.connectedClients,
-        modelLoads: s.modelLoads,
-        residentMemoryBytes: s.residentMemoryBytes,
-        logFile: s.logFile,
-      };
-    }
-    const engine = await local.engine();
-    const s = engine.stats();
-    return {
-      where: 'this window',
-      model: engine.model.name,
-      device: s.provider,
-      queueDepth: s.queuedRequests,
-      activeRequests: s.activeRequests,
-      prefixCacheHitRate: s.promptTokensTotal > 0 ? s.reusedTokensTotal / s.promptTokensTotal : 0,
-      residentMemoryBytes: process.memoryUsage().rss,
-    };
+  liveStats(): Promise<EngineLiveStats> {
+    return this.localBackend().liveStats();
   }
 
   /** The token file of the local OpenAI-compatible API, when it is on. */
   tokenFile(): string | undefined {
-    return this.local instanceof ServiceClientBackend ? this.local.http?.tokenFile : undefined;
+    return this.local?.http?.tokenFile;
   }
 
   httpUrl(): string | undefined {
-    return this.local instanceof ServiceClientBackend ? this.local.http?.url : undefined;
+    return this.local?.http?.url;
   }
 
-  /** After repeated crashes the service client stops trying; this lets the next request start it again. */
+  /** After repeated crashes the service stops being restarted; this lets the next request start it again. */
   async restartService(): Promise<void> {
-    if (this.local instanceof ServiceClientBackend) {
-      this.local.resetCrashes();
-      await this.local.shutdownService().catch(() => undefined);
-    }
+    await this.local?.restart().catch((err: unknown) => this.logger.warn('Stopping the engine service failed', { error: err }));
   }
 
   private reportLoadError(err: unknown): void {

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { ChatController, ChatEvent } from '../chat/chatController';
 import type { ContextItem } from '../chat/types';
+import { Disposable, disposeAll } from '../common/disposable';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { isWebviewToHost, type ChatStateView, type EngineStatusView, type HostToWebview, type SlashCommandView, type WebviewToHost } from '../protocol/webview';
@@ -30,22 +31,23 @@ export interface ChatViewDeps {
 }
 
 /** The chat sidebar: routes webview messages to the chat controller and editor actions. */
-export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+export class ChatViewProvider extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
+  /** Listeners on the current webview; they end with it. */
+  private viewSubscriptions: vscode.Disposable[] = [];
   private ready = false;
   private pending: ContextItem[] = [];
-  private readonly readyEmitter = new vscode.EventEmitter<void>();
+  private readonly readyEmitter = this.register(new vscode.EventEmitter<void>());
   /** Fires once the webview has loaded its script and asked for state. */
   readonly onDidBecomeReady = this.readyEmitter.event;
-  /** Messages posted to the webview, kept for the extension-host tests. */
-  readonly posted: HostToWebview[] = [];
+  private readonly postEmitter = this.register(new vscode.EventEmitter<HostToWebview>());
+  /** Fires with every message posted to the webview; the extension-host tests listen to it. */
+  readonly onDidPost = this.postEmitter.event;
 
   private initialized: Promise<void> | undefined;
 
-  constructor(private readonly deps: ChatViewDeps) {}
-
-  controller(): ChatController {
-    return this.deps.controller();
+  constructor(private readonly deps: ChatViewDeps) {
+    super();
   }
 
   /** Loads the chat history once; an unreadable history file is reported, backed up and reset. */
@@ -63,22 +65,27 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
+    this.releaseView();
     this.view = view;
     const dist = vscode.Uri.joinPath(this.deps.extensionUri, 'dist');
     const media = vscode.Uri.joinPath(this.deps.extensionUri, 'media');
     view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
     view.webview.html = this.html(view.webview);
-    view.webview.onDidReceiveMessage((msg: unknown) => {
-      if (!isWebviewToHost(msg)) {
-        this.deps.logger.warn('Ignored an invalid message from the chat view', { received: typeof msg });
-        return;
-      }
-      this.handle(msg).catch((err: unknown) => this.fail(err));
-    });
-    view.onDidDispose(() => {
-      this.view = undefined;
-      this.ready = false;
-    });
+    this.viewSubscriptions = [view.webview.onDidReceiveMessage((msg: unknown) => this.receive(msg)), view.onDidDispose(() => this.releaseView())];
+  }
+
+  private receive(msg: unknown): void {
+    if (!isWebviewToHost(msg)) {
+      this.deps.logger.warn('Ignored an invalid message from the chat view', { received: typeof msg });
+      return;
+    }
+    this.handle(msg).catch((err: unknown) => this.fail(err));
+  }
+
+  private releaseView(): void {
+    disposeAll(this.viewSubscriptions.splice(0));
+    this.view = undefined;
+    this.ready = false;
   }
 
   /** True once the webview's script has run and asked for state. */
@@ -166,6 +173,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       busy: controller.busy,
       streamingTurnId: streaming,
       promptTokens: controller.window.promptTokens,
+      promptTokensEstimated: controller.window.estimated,
       contextTokens: this.deps.contextTokens(),
       droppedTurnIds: controller.window.droppedTurnIds,
       pending: this.pending.map(chip),
@@ -182,11 +190,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   }
 
   private post(message: HostToWebview): void {
-    this.posted.push(message);
-    if (this.posted.length > 5000) {
-      this.posted.splice(0, this.posted.length - 5000);
-    }
     void this.view?.webview.postMessage(message);
+    this.postEmitter.fire(message);
   }
 
   private fail(err: unknown): void {
@@ -264,8 +269,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     this.post({ type: 'chat/prompt', text: await this.deps.controller().inspectPrompt() });
   }
 
-  dispose(): void {
-    this.readyEmitter.dispose();
+  override dispose(): void {
+    this.releaseView();
+    super.dispose();
   }
 
   private html(webview: vscode.Webview): string {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { Disposable } from '../common/disposable';
 import { isLogLevel, type LogLevel } from '../common/logger';
 import { EXECUTION_PROVIDERS, MODEL_VARIANTS, type ModelVariant, type ProviderSetting } from '../common/modelSettings';
 import { DEFAULT_COMPLETION_SETTINGS, FIM_FAMILIES, type CompletionSettings } from '../completion';
@@ -143,4 +144,31 @@ export function onConfigurationChanged(listener: (config: AutoGlmConfig) => void
       listener(readConfiguration());
     }
   });
+}
+
+export interface ConfigurationChange {
+  readonly next: AutoGlmConfig;
+  readonly prev: AutoGlmConfig;
+}
+
+/** The settings as they are now, and one event per change carrying the new and the previous values. */
+export class LiveConfiguration extends Disposable {
+  private value = readConfiguration();
+  private readonly changed = this.register(new vscode.EventEmitter<ConfigurationChange>());
+  readonly onDidChange = this.changed.event;
+
+  constructor() {
+    super();
+    this.register(
+      onConfigurationChanged((next) => {
+        const prev = this.value;
+        this.value = next;
+        this.changed.fire({ next, prev });
+      }),
+    );
+  }
+
+  get current(): AutoGlmConfig {
+    return this.value;
+  }
 }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
+import type { Command } from './commands';
 import type { InlineCompletionProvider } from './inlineCompletion';
 
 export interface StatusMenuDeps {
-  register<T extends vscode.Disposable>(d: T): T;
   provider: InlineCompletionProvider;
   completionsEnabled(): boolean;
   bundledModelName: string;
@@ -10,8 +10,8 @@ export interface StatusMenuDeps {
 
 type Action = { label: string; description?: string; run(): Thenable<unknown> | void };
 
-/** The status bar menu: toggle, snooze, logs, switch model, engine status. */
-export function registerStatusMenu({ register, provider, completionsEnabled, bundledModelName }: StatusMenuDeps): void {
+/** The status bar menu and its entries as commands: toggle, snooze, logs, switch model, engine status. */
+export function statusMenuCommands({ provider, completionsEnabled, bundledModelName }: StatusMenuDeps): Command[] {
   const config = () => vscode.workspace.getConfiguration('autoglm');
   const toggle = () => config().update('inlineCompletion.enabled', !completionsEnabled(), vscode.ConfigurationTarget.Global);
   const snooze = async (minutes?: unknown) => {
@@ -46,25 +46,27 @@ export function registerStatusMenu({ register, provider, completionsEnabled, bun
     }
   };
 
-  register(vscode.commands.registerCommand('autoglm.toggleInlineCompletions', toggle));
-  register(vscode.commands.registerCommand('autoglm.snooze', snooze));
-  register(vscode.commands.registerCommand('autoglm.switchModel', switchModel));
-  register(
-    vscode.commands.registerCommand('autoglm.statusMenu', async () => {
-      const actions: Action[] = [
-        completionsEnabled() ? { label: '$(circle-slash) Turn inline completions off', run: toggle } : { label: '$(check) Turn inline completions on', run: toggle },
-        ...(provider.snoozed
-          ? [{ label: '$(play) Resume inline completions', run: () => provider.resume() }]
-          : [
-              { label: '$(clock) Snooze for 5 minutes', run: () => snooze(5) },
-              { label: '$(clock) Snooze for 30 minutes', run: () => snooze(30) },
-            ]),
-        { label: '$(file-directory) Switch model...', run: () => switchModel() },
-        { label: '$(output) Open log', run: () => vscode.commands.executeCommand('autoglm.showLog') },
-        { label: '$(info) Show engine status', run: () => vscode.commands.executeCommand('autoglm.showStatus') },
-      ];
-      const pick = await vscode.window.showQuickPick(actions, { placeHolder: 'Open AutoGLM' });
-      await pick?.run();
-    }),
-  );
+  const menu = async (): Promise<void> => {
+    const actions: Action[] = [
+      completionsEnabled() ? { label: '$(circle-slash) Turn inline completions off', run: toggle } : { label: '$(check) Turn inline completions on', run: toggle },
+      ...(provider.snoozed
+        ? [{ label: '$(play) Resume inline completions', run: () => provider.resume() }]
+        : [
+            { label: '$(clock) Snooze for 5 minutes', run: () => snooze(5) },
+            { label: '$(clock) Snooze for 30 minutes', run: () => snooze(30) },
+          ]),
+      { label: '$(file-directory) Switch model...', run: () => switchModel() },
+      { label: '$(output) Open log', run: () => vscode.commands.executeCommand('autoglm.showLog') },
+      { label: '$(info) Show engine status', run: () => vscode.commands.executeCommand('autoglm.showStatus') },
+    ];
+    const pick = await vscode.window.showQuickPick(actions, { placeHolder: 'Open AutoGLM' });
+    await pick?.run();
+  };
+
+  return [
+    { id: 'autoglm.toggleInlineCompletions', execute: toggle },
+    { id: 'autoglm.snooze', execute: snooze },
+    { id: 'autoglm.switchModel', execute: switchModel },
+    { id: 'autoglm.statusMenu', execute: menu },
+  ];
 }

@@ -52,6 +52,8 @@ export interface ChatStateView {
   streamingTurnId: string | undefined;
   /** Tokens of the last prompt sent, and the model's context window. */
   promptTokens: number;
+  /** `promptTokens` is an estimate: the backend has no tokenizer of the model (a remote server). */
+  promptTokensEstimated: boolean;
   contextTokens: number;
   /** Earlier turns left out of the last prompt because of the context window. */
   droppedTurnIds: string[];
@@ -152,6 +154,7 @@ function isState(s: unknown): s is ChatStateView {
     (s['current'] === undefined || (isRecord(s['current']) && Array.isArray(s['current']['turns']))) &&
     typeof s['busy'] === 'boolean' &&
     typeof s['promptTokens'] === 'number' &&
+    typeof s['promptTokensEstimated'] === 'boolean' &&
     typeof s['contextTokens'] === 'number' &&
     Array.isArray(s['droppedTurnIds']) &&
     Array.isArray(s['pending']) &&

@@ -127,7 +127,7 @@ function renderState(s: ChatStateView): void {
       el('span', { className: `chip ${c.kind}`, attrs: { 'data-chip-id': c.id } }, [el('span', { text: c.label }), iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove')]),
     ),
   );
-  tokens.textContent = `${s.promptTokens} / ${s.contextTokens} tokens`;
+  tokens.textContent = s.promptTokensEstimated ? `≈ ${s.promptTokens} / ${s.contextTokens} tokens (estimated)` : `${s.promptTokens} / ${s.contextTokens} tokens`;
   history.replaceChildren(
     ...s.conversations.map((c) => {
       const open = el('button', { className: `history-item${c.id === s.current?.id ? ' current' : ''}`, attrs: { type: 'button' } }, [

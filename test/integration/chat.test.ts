@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { api, until } from './helpers';
+import { api, recordPosts, until } from './helpers';
 
 const resultsDir = process.env.AUTOGLM_RESULT_DIR ?? path.resolve(__dirname, '../../../test-results');
 const savedFile = path.join(resultsDir, 'chat-before-reload.json');
@@ -17,8 +17,8 @@ describe('chat in a real VS Code', () => {
   it('streams a reply from the bundled model into the chat view and saves the conversation', async () => {
     const { chat } = await api();
     await chat.view.reveal();
-    const before = chat.view.posted.length;
-    await chat.view.submit('Write a TypeScript function that adds two numbers.');
+    const posts = recordPosts(chat.view);
+    await chat.view.submit('Write a TypeScript function that adds two numbers.').finally(() => posts.dispose());
     const conversation = chat.controller().current();
     assert.ok(conversation, 'a conversation was created');
     const [question, answer] = conversation.turns;
@@ -26,7 +26,7 @@ describe('chat in a real VS Code', () => {
     assert.equal(answer?.role, 'assistant');
     assert.equal(answer.error, undefined);
     assert.ok(answer.stats && answer.stats.generatedTokens > 0, 'the model generated tokens');
-    const deltas = chat.view.posted.slice(before).filter((m) => m.type === 'chat/delta');
+    const deltas = posts.messages.filter((m) => m.type === 'chat/delta');
     assert.ok(deltas.length > 0, 'the answer was streamed to the webview');
     assert.equal(deltas.map((d) => (d.type === 'chat/delta' ? d.text : '')).join(''), answer.content);
     assert.ok(chat.view.state().promptTokens > 0);
@@ -71,9 +71,10 @@ describe('chat in a real VS Code', () => {
   it('reports an unknown slash command without sending anything', async () => {
     const { chat } = await api();
     const turnsBefore = chat.controller().current()?.turns.length ?? 0;
-    await chat.view.submit('/nosuchcommand now');
+    const posts = recordPosts(chat.view);
+    await chat.view.submit('/nosuchcommand now').finally(() => posts.dispose());
     assert.equal(chat.controller().current()?.turns.length ?? 0, turnsBefore);
-    const notice = chat.view.posted.filter((m) => m.type === 'chat/notice').at(-1);
+    const notice = posts.messages.filter((m) => m.type === 'chat/notice').at(-1);
     assert.match(notice?.type === 'chat/notice' ? notice.message : '', /Unknown command \/nosuchcommand\. Available: .*\/explain/);
   });
 

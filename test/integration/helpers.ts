@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { AutoGlmApi } from '../../src/extension';
+import type { ChatViewProvider } from '../../src/host/chatView';
+import type { HostToWebview } from '../../src/protocol/webview';
 
 /** The extension's API, activating it if needed. */
 export async function api(): Promise<AutoGlmApi> {
@@ -22,4 +24,11 @@ export async function until<T>(read: () => T | undefined, what: string, timeoutM
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** What the chat view posts to its webview from now on; dispose stops recording. */
+export function recordPosts(view: ChatViewProvider): { readonly messages: HostToWebview[]; dispose(): void } {
+  const messages: HostToWebview[] = [];
+  const subscription = view.onDidPost((m) => messages.push(m));
+  return { messages, dispose: () => subscription.dispose() };
 }

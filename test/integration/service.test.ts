@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { api, until } from './helpers';
-import type { LiveStats } from '../../src/host/backends';
+import type { EngineLiveStats } from '../../src/backends/backend';
 
 describe('shared engine service from a real VS Code window', () => {
   it('runs the model in its own process, which reports this window and one model load', async () => {
     const { backends } = await api();
     await backends.forRole('chat').countTokens('load the model');
-    const stats = (await vscode.commands.executeCommand<LiveStats>('autoglm.showStats'))!;
+    const stats = (await vscode.commands.executeCommand<EngineLiveStats>('autoglm.showStats'))!;
     const pid = Number(/pid (\d+)/.exec(stats.where)?.[1]);
     assert.ok(pid > 0 && pid !== process.pid, `the engine runs in another process (${stats.where})`);
     assert.equal(stats.model, 'autoglm-coder');

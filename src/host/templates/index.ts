@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
 import type { Logger } from '../../common/logger';
 import type { TemplateCatalog } from '../../templates/catalog';
-import type { TokenCounter } from '../../templates/types';
+import type { TokenCounting } from '../../common/tokens';
 import { registerTemplateCommands, type RenderedPrompt } from './templateCommands';
 import { TemplateHost } from './templateHost';
 
@@ -13,8 +13,8 @@ export interface TemplateFeatureDeps {
   readonly extensionPath: string;
   /** `autoglm.templates.userPacks`: absolute folders (or `~/...`) of user prompt packs. */
   readonly userPackFolders: readonly string[];
-  /** The active model's token counter, when one is loaded; a char estimate stands in otherwise. */
-  readonly countTokens: TokenCounter | undefined;
+  /** Token counts of rendered prompts: the model's tokenizer once loaded, an estimate before (and it says which). */
+  readonly tokens: TokenCounting;
   /** Receives the prompt of "Run template..."; default opens it in an untitled editor. */
   readonly onPrompt?: (prompt: RenderedPrompt) => void | Thenable<void>;
   /** `autoglm.templates.fileContextTokens`: tokens of file content a prompt may carry. Default 4000. */
@@ -27,7 +27,6 @@ export interface TemplateFeatures extends vscode.Disposable {
   readonly ready: Promise<TemplateCatalog>;
   readonly onDidChange: vscode.Event<TemplateCatalog>;
   setUserPackFolders(folders: readonly string[]): Promise<TemplateCatalog>;
-  setTokenCounter(counter: TokenCounter | undefined): void;
 }
 
 /**
@@ -36,10 +35,11 @@ export interface TemplateFeatures extends vscode.Disposable {
  */
 export function registerTemplateFeatures(deps: TemplateFeatureDeps): TemplateFeatures {
   const logger = deps.logger.child({ component: 'templates' });
-  const host = new TemplateHost({ logger, extensionPath: deps.extensionPath, userPackFolders: deps.userPackFolders, ...(deps.countTokens ? { countTokens: deps.countTokens } : {}) });
+  const host = new TemplateHost({ logger, extensionPath: deps.extensionPath, userPackFolders: deps.userPackFolders });
   const commands = registerTemplateCommands({
     logger,
     host,
+    tokens: deps.tokens,
     ...(deps.onPrompt ? { onPrompt: deps.onPrompt } : {}),
     ...(deps.fileContentTokens !== undefined ? { fileContentTokens: deps.fileContentTokens } : {}),
   });
@@ -50,7 +50,6 @@ export function registerTemplateFeatures(deps: TemplateFeatureDeps): TemplateFea
     ready: host.ready,
     onDidChange: host.onDidChange,
     setUserPackFolders: (folders) => host.setUserPackFolders(folders),
-    setTokenCounter: (counter) => host.setTokenCounter(counter),
     dispose: () => {
       commands.dispose();
       host.dispose();

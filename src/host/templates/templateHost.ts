@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Logger } from '../../common/logger';
 import { loadCatalog, workspacePackDir, type TemplateCatalog } from '../../templates/catalog';
-import type { TemplateDiagnostic, TokenCounter } from '../../templates/types';
+import type { TemplateDiagnostic } from '../../templates/types';
 
 /** Workspace trust as the host sees it; tests pass a fake to exercise both states in one editor. */
 export interface WorkspaceTrust {
@@ -17,8 +17,6 @@ export interface TemplateHostDeps {
   readonly extensionPath: string;
   /** User pack folders from settings; `~` is expanded, relative paths are ignored with a warning. */
   readonly userPackFolders: readonly string[];
-  /** The active model's token counter; undefined until a model is known (a char estimate is used). */
-  readonly countTokens?: TokenCounter;
   /** Default `vscode.workspace`. */
   readonly trust?: WorkspaceTrust;
   /** Workspace folder paths; default those of `vscode.workspace.workspaceFolders`. */
@@ -67,7 +65,6 @@ export class TemplateHost implements vscode.Disposable {
   private userFolders: string[] = [];
   private untrustedNoticeShown = false;
   private disposed = false;
-  private tokenCounter: TokenCounter | undefined;
   readonly trust: WorkspaceTrust;
   /** Fires after every reload with the new catalog. */
   readonly onDidChange = this.changed.event;
@@ -76,7 +73,6 @@ export class TemplateHost implements vscode.Disposable {
 
   constructor(private readonly deps: TemplateHostDeps) {
     this.trust = deps.trust ?? vscode.workspace;
-    this.tokenCounter = deps.countTokens;
     this.setFolders(deps.userPackFolders);
     this.disposables.push(
       this.diagnostics,
@@ -95,14 +91,6 @@ export class TemplateHost implements vscode.Disposable {
 
   get catalog(): TemplateCatalog | undefined {
     return this.current;
-  }
-
-  get countTokens(): TokenCounter | undefined {
-    return this.tokenCounter;
-  }
-
-  setTokenCounter(counter: TokenCounter | undefined): void {
-    this.tokenCounter = counter;
   }
 
   get builtinDir(): string {

@@ -132,4 +132,58 @@ describe('chat controller', () => {
     await controller.send({ content: 'again' });
     assert.equal(controller.current()!.turns[3]!.content, 'fine');
   });
+
+  it('counts each text once: a second send counts only the turns it has not seen', async () => {
+    const { controller, backend } = setup(['ok']);
+    await controller.init();
+    await controller.send({ content: 'first question' });
+    const afterFirst = backend.counted.length;
+    await controller.send({ content: 'second question' });
+    assert.equal(afterFirst, 2, 'the system prompt and the first question');
+    assert.deepEqual(backend.counted.slice(afterFirst), ['ok', 'second question'], 'only the new answer and the new question');
+  });
+
+  it('counts the texts it has not seen in parallel, not one call after another', async () => {
+    const { controller, backend } = setup(['ok']);
+    backend.countDelayMs = 20;
+    await controller.init();
+    await controller.send({ content: 'question' });
+    assert.equal(backend.maxConcurrentCounts, 2);
+  });
+
+  it('emits one state update at the start of an answer and one when it is done', async () => {
+    const { controller, events } = setup(['a', 'b', 'c']);
+    await controller.init();
+    await controller.send({ content: 'q' });
+    // The view posts the whole state for each `state` and each `done` event.
+    assert.deepEqual(events.filter((e) => e.type !== 'delta').map((e) => e.type), ['state', 'done']);
+  });
+
+  it('says when the prompt size is an estimate: a remote backend has no tokenizer of the model', async () => {
+    const { controller, backend } = setup(['ok']);
+    await controller.init();
+    await controller.send({ content: 'q' });
+    assert.equal(controller.window.estimated, false);
+    backend.info = () => ({ kind: 'remote', modelName: 'served', device: 'http://gpu:8000/v1', loaded: true });
+    await controller.send({ content: 'again' });
+    assert.equal(controller.window.estimated, true);
+    assert.ok(controller.window.promptTokens > 0);
+  });
+
+  it('on dispose stops the answer in flight, saves the history and emits nothing more', async () => {
+    const { controller, events, store } = setup(Array.from({ length: 200 }, (_, i) => `${i} `), 5);
+    await controller.init();
+    const sending = controller.send({ content: 'count' });
+    while (!events.some((e) => e.type === 'delta')) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const seen = events.length;
+    controller.dispose();
+    await sending;
+    assert.equal(events.length, seen, 'no events after dispose');
+    const answer = (await store.load()).conversations[0]!.turns[1]!;
+    assert.equal(answer.stopped, true);
+    assert.equal(answer.partial, undefined);
+    assert.ok(answer.content.startsWith('0 ') && answer.content.length < 200 * 3);
+  });
 });

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { delay } from '../../../src/common/async';
-import { DisposableStore, toDisposable } from '../../../src/common/disposable';
+import { Disposable, toDisposable } from '../../../src/common/disposable';
 import { ModelLoadError, isAbortError } from '../../../src/common/errors';
 import { MemoryLogger, SinkLogger, type LogRecord } from '../../../src/common/logger';
 import { isHostToWebview, isWebviewToHost } from '../../../src/protocol/webview';
@@ -28,15 +28,36 @@ describe('logger', () => {
 });
 
 describe('disposables and cancellation', () => {
-  it('disposes in reverse order, once, and disposes late registrations at once', () => {
+  it('disposes what it registered in reverse order, once, and late registrations at once', () => {
     const order: number[] = [];
-    const store = new DisposableStore();
-    store.register(toDisposable(() => order.push(1)));
-    store.register(toDisposable(() => order.push(2)));
-    store.dispose();
-    store.dispose();
-    store.register(toDisposable(() => order.push(3)));
+    class Owner extends Disposable {
+      own(n: number): void {
+        this.register(toDisposable(() => order.push(n)));
+      }
+    }
+    const owner = new Owner();
+    owner.own(1);
+    owner.own(2);
+    owner.dispose();
+    owner.dispose();
+    owner.own(3);
     assert.deepEqual(order, [2, 1, 3]);
+  });
+
+  it('disposes every item even when one throws, then reports the failure', () => {
+    const order: number[] = [];
+    class Owner extends Disposable {
+      constructor() {
+        super();
+        this.register(toDisposable(() => order.push(1)));
+        this.register(toDisposable(() => {
+          throw new Error('broken');
+        }));
+        this.register(toDisposable(() => order.push(3)));
+      }
+    }
+    assert.throws(() => new Owner().dispose(), (err: unknown) => err instanceof AggregateError && err.errors.length === 1);
+    assert.deepEqual(order, [3, 1]);
   });
 
   it('rejects a delay with an AbortError when its signal aborts', async () => {

@@ -1,0 +1,81 @@
+import * as vscode from 'vscode';
+import type { BackendInfo } from '../../backends/backend';
+import { Disposable } from '../../common/disposable';
+import type { Logger } from '../../common/logger';
+import type { TokenCounting } from '../../common/tokens';
+import { VERSION } from '../../common/version';
+import type { EngineStatusView } from '../../protocol/webview';
+import { Backends } from '../backends';
+import { registerCommands, type Command } from '../commands';
+import type { AutoGlmConfig, LiveConfiguration } from '../configuration';
+import { describeBackend } from '../modelInfo';
+import { serviceCommands } from '../serviceCommands';
+import { EngineStatusBar } from '../statusBar';
+
+export interface EngineFeatureDeps {
+  context: vscode.ExtensionContext;
+  settings: LiveConfiguration;
+  logger: Logger;
+  showLog(): void;
+}
+
+/**
+ * The engine as the editor sees it: the backends (created on first use; the model loads on the
+ * first request that needs it), what runs where in the status bar, and the engine's commands.
+ */
+export class EngineFeature extends Disposable {
+  readonly backends: Backends;
+  readonly statusBar = this.register(new EngineStatusBar('autoglm.statusMenu'));
+  private readonly statusEmitter = this.register(new vscode.EventEmitter<EngineStatusView>());
+  /** Fires when what runs where may have changed (a model loaded, settings applied). */
+  readonly onDidChangeStatus = this.statusEmitter.event;
+
+  constructor(private readonly deps: EngineFeatureDeps) {
+    super();
+    this.backends = this.register(new Backends(deps.settings.current, deps.context, deps.logger, () => this.refreshStatus(), deps.showLog));
+    this.register(deps.settings.onDidChange(({ next }) => this.onConfigChanged(next)));
+    this.register(registerCommands([this.showStatusCommand(), ...serviceCommands({ backends: this.backends, secrets: deps.context.secrets })]));
+    this.statusBar.update(this.status());
+  }
+
+  /** Token counts for prompt budgets and the UI: exact once the local tokenizer is loaded. */
+  get tokens(): TokenCounting {
+    return this.backends.tokens;
+  }
+
+  chatInfo(): BackendInfo {
+    return this.backends.forRole('chat').info();
+  }
+
+  status(): EngineStatusView {
+    return describeBackend(this.deps.settings.current, this.deps.context.extensionPath, this.chatInfo());
+  }
+
+  private refreshStatus(): void {
+    const status = this.status();
+    this.statusBar.update(status);
+    this.statusEmitter.fire(status);
+  }
+
+  private onConfigChanged(next: AutoGlmConfig): void {
+    this.backends.update(next).catch((err: unknown) => this.deps.logger.error('Applying the new engine settings failed', { error: err }));
+    this.refreshStatus();
+    this.deps.logger.info('Settings changed', { model: next.model, engine: next.engine, backend: next.backend, logLevel: next.log.level });
+  }
+
+  private showStatusCommand(): Command {
+    return {
+      id: 'autoglm.showStatus',
+      execute: async () => {
+        const s = this.status();
+        const detail = `Model ${s.modelName}${s.bundled ? ' (bundled)' : ''} at ${s.modelPath}; variant ${s.variant}; execution provider ${s.executionProvider}; ${s.loaded ? 'loaded' : 'not loaded yet'}.`;
+        const pick = await vscode.window.showInformationMessage(`Open AutoGLM ${VERSION}: ${detail}`, 'Open Log', 'Settings');
+        if (pick === 'Open Log') {
+          this.deps.showLog();
+        } else if (pick === 'Settings') {
+          await vscode.commands.executeCommand('workbench.action.openSettings', 'autoglm');
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import '../host/vscodeStub';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type * as vscode from 'vscode';
+import { ChatController } from '../../../src/chat/chatController';
+import { HistoryStore } from '../../../src/chat/history';
+import { MemoryLogger } from '../../../src/common/logger';
+import { ChatViewProvider, type ChatViewDeps } from '../../../src/host/chatView';
+import type { HostToWebview } from '../../../src/protocol/webview';
+import { ScriptedBackend } from './fakeBackend';
+
+/** A webview that records what it is sent and which of the listeners it handed out were disposed. */
+function fakeView() {
+  const received: HostToWebview[] = [];
+  const disposed: string[] = [];
+  let onMessage: (msg: unknown) => void = () => undefined;
+  const listener = (name: string) => ({ dispose: () => disposed.push(name) });
+  const view = {
+    webview: {
+      options: {},
+      html: '',
+      cspSource: 'stub',
+      asWebviewUri: (uri: unknown) => uri,
+      postMessage: async (m: HostToWebview) => received.push(m),
+      onDidReceiveMessage: (l: (msg: unknown) => void) => {
+        onMessage = l;
+        return listener('message');
+      },
+    },
+    onDidDispose: () => listener('dispose'),
+    show: () => undefined,
+  };
+  return { view: view as unknown as vscode.WebviewView, received, disposed, send: (msg: unknown) => onMessage(msg) };
+}
+
+function provider(controller: () => ChatController): ChatViewProvider {
+  const deps = {
+    extensionUri: { path: '/ext' },
+    logger: new MemoryLogger(),
+    status: () => ({ modelName: 'm', modelPath: '/m', bundled: true, variant: 'auto', executionProvider: 'cpu', loaded: false }),
+    openLog: () => undefined,
+    controller,
+    contextSource: {},
+    codeActions: {},
+    slash: () => undefined,
+    contextTokens: () => 2048,
+  } as unknown as ChatViewDeps;
+  return new ChatViewProvider(deps);
+}
+
+function chatSetup(script: string[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-view-'));
+  const backend = new ScriptedBackend(script);
+  const sink: { view?: ChatViewProvider } = {};
+  const controller = new ChatController({
+    backend: async () => backend,
+    store: new HistoryStore(path.join(dir, 'chat.json')),
+    logger: new MemoryLogger(),
+    systemPrompt: () => 'system',
+    contextTokens: () => 2048,
+    answerTokens: 64,
+    temperature: 0,
+    persistEveryMs: 0,
+    onEvent: (e) => sink.view?.onChatEvent(e),
+  });
+  sink.view = provider(() => controller);
+  return { view: sink.view, controller };
+}
+
+describe('chat view', () => {
+  it('disposes the listeners it registered on its webview, with itself and when the webview goes', () => {
+    const first = fakeView();
+    const chat = chatSetup([]).view;
+    chat.resolveWebviewView(first.view);
+    const second = fakeView();
+    chat.resolveWebviewView(second.view);
+    assert.deepEqual(first.disposed.sort(), ['dispose', 'message'], 'a replaced webview');
+    chat.dispose();
+    assert.deepEqual(second.disposed.sort(), ['dispose', 'message'], 'on dispose');
+  });
+
+  it('tells listeners what it posts and keeps no copy of it', async () => {
+    const { view: chat } = chatSetup([]);
+    const webview = fakeView();
+    chat.resolveWebviewView(webview.view);
+    const observed: HostToWebview[] = [];
+    chat.onDidPost((m) => observed.push(m));
+    webview.send({ type: 'webview/ready' });
+    while (!chat.isReady) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.deepEqual(observed.map((m) => m.type), ['host/status', 'chat/state']);
+    assert.deepEqual(webview.received, observed);
+    assert.equal('posted' in chat, false);
+  });
+
+  it('posts the whole state twice per answer: when it starts and when it is done', async () => {
+    const { view: chat, controller } = chatSetup(['one ', 'two ', 'three']);
+    await controller.init();
+    const webview = fakeView();
+    chat.resolveWebviewView(webview.view);
+    await chat.submit('count');
+    assert.deepEqual(webview.received.filter((m) => m.type !== 'chat/delta').map((m) => m.type), ['chat/state', 'chat/state']);
+    assert.equal(webview.received.filter((m) => m.type === 'chat/delta').length, 3);
+    const last = webview.received.at(-1);
+    assert.ok(last?.type === 'chat/state' && !last.state.busy && last.state.promptTokens > 0 && !last.state.promptTokensEstimated);
+  });
+});
