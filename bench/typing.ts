@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { qwenCoderTemplate } from '../src/completion/fimTemplates';
 import { generateText } from '../src/engine';
 import { loadEngine, median, round, writeResult, type BenchContext, type Benchmark } from './common';
 
@@ -11,8 +12,9 @@ import { loadEngine, median, round, writeResult, type BenchContext, type Benchma
  */
 export const TYPING_SOURCE = 'node_modules/lru-cache/dist/esm/index.js';
 
+/** Prefix-first (PSM) on purpose: every keystroke changes the prompt's middle, the hard case for the prefix cache. */
 function fimPrompt(prefix: string, suffix: string): string {
-  return `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
+  return qwenCoderTemplate.render(prefix, suffix, { filePath: '', languageId: '', snippets: [] });
 }
 
 export interface TypingOptions {

@@ -28,7 +28,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Backend, type BackendChunk, type BackendInfo, type BackendRequest, type BackendStats } from '../../src/backends/backend';
+import { type Backend, type GenerationChunk, type BackendInfo, type GenerationRequest, type GenerationStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
 import { BUILTIN_FIM_TEMPLATES, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, type CompletionSnapshot, type PipelineCounters, type TokenCounter } from '../../src/completion';
 
@@ -160,7 +160,7 @@ class OracleBackend implements Pick<Backend, 'generate' | 'info'> {
     return { kind: 'local', modelName: 'fake-oracle', modelFamily: 'qwen2.5-coder', device: 'none', loaded: true };
   }
 
-  async *generate(request: BackendRequest, signal: AbortSignal): AsyncGenerator<BackendChunk> {
+  async *generate(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<GenerationChunk> {
     const single = request.stop?.includes('\n') === true;
     let end = this.original.indexOf('\n', this.cursor);
     end = end < 0 ? this.original.length : end;
@@ -174,7 +174,7 @@ class OracleBackend implements Pick<Backend, 'generate' | 'info'> {
     if (this.random() >= 0.6) {
       text = text.replace(/[A-Za-z_]\w*/, (word) => `${word}X`);
     }
-    const stats: BackendStats = { promptTokens: estimateTokens(request.prompt), reusedTokens: 0, generatedTokens: 0, timeToFirstTokenMs: 0, tokensPerSecond: 0, stopReason: 'stop' };
+    const stats: GenerationStats = { promptTokens: estimateTokens(request.prompt), reusedTokens: 0, generatedTokens: 0, timeToFirstTokenMs: 0, tokensPerSecond: 0, stopReason: 'stop-token' };
     for (let i = 0; i < text.length; i += 4) {
       if (signal.aborted) {
         return;
@@ -210,7 +210,7 @@ interface RunResult {
 }
 
 async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant): Promise<RunResult> {
-  const backendStats = new Map<string, BackendStats>();
+  const backendStats = new Map<string, GenerationStats>();
   let sleepDecision: { gap: number; controller: AbortController } | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
   const pipeline = new CompletionPipeline({
