@@ -145,40 +145,44 @@ function nonEmpty(text: string | undefined): string | undefined {
   return text === undefined || text === '' ? undefined : text;
 }
 
-/** Every value the sources can give, by variable name, with the file-sized ones cut to the budget in tokens. */
-function sourceValues(sources: EditorSources, options: BindOptions): Record<string, unknown> {
+/**
+ * How each variable the sources can fill is computed, by name; the file-sized ones are cut to the
+ * budget in tokens. Lazy, because cutting to a budget runs the tokenizer several times over the file.
+ */
+function sourceValues(sources: EditorSources, options: BindOptions): ReadonlyMap<string, () => unknown> {
   const budget = options.fileContentTokens ?? DEFAULT_FILE_CONTENT_TOKENS;
   const cut = (text: string | undefined, tokens: number, keep: 'start' | 'end'): string | undefined => (text === undefined ? undefined : truncateToTokens(text, tokens, keep, options.count));
-  const fileContent = nonEmpty(cut(sources.fileText, budget, 'start'));
-  const code = nonEmpty(sources.selection) ?? fileContent;
-  const atCursor = sources.fileText !== undefined && sources.cursor !== undefined;
-  return {
-    selection: code,
-    code,
-    fileContent,
-    filePath: nonEmpty(sources.filePath),
-    language: nonEmpty(sources.language),
-    diagnostics: nonEmpty(sources.diagnostics),
-    diff: sources.diff !== undefined && sources.diff.trim() !== '' ? sources.diff : undefined,
-    workspaceName: nonEmpty(sources.workspaceName),
-    repoName: nonEmpty(sources.workspaceName) ?? 'workspace',
+  const fileContent = (): string | undefined => nonEmpty(cut(sources.fileText, budget, 'start'));
+  const code = (): string | undefined => nonEmpty(sources.selection) ?? fileContent();
+  const { fileText, cursor } = sources;
+  return new Map<string, () => unknown>([
+    ['selection', code],
+    ['code', code],
+    ['fileContent', fileContent],
+    ['filePath', () => nonEmpty(sources.filePath)],
+    ['language', () => nonEmpty(sources.language)],
+    ['diagnostics', () => nonEmpty(sources.diagnostics)],
+    ['diff', () => (sources.diff !== undefined && sources.diff.trim() !== '' ? sources.diff : undefined)],
+    ['workspaceName', () => nonEmpty(sources.workspaceName)],
+    ['repoName', () => nonEmpty(sources.workspaceName) ?? 'workspace'],
     // Empty text before or after the cursor is a value (the cursor is at an end of the file), not a gap.
-    prefix: atCursor ? cut(sources.fileText!.slice(0, sources.cursor), budget, 'end') : undefined,
-    suffix: atCursor ? cut(sources.fileText!.slice(sources.cursor), Math.floor(budget / SUFFIX_SHARE), 'start') : undefined,
-  };
+    ['prefix', () => (fileText !== undefined && cursor !== undefined ? cut(fileText.slice(0, cursor), budget, 'end') : undefined)],
+    ['suffix', () => (fileText !== undefined && cursor !== undefined ? cut(fileText.slice(cursor), Math.floor(budget / SUFFIX_SHARE), 'start') : undefined)],
+  ]);
 }
 
 /** What the sources supply for the variables `meta` declares, without asking anything. */
 export function offeredValues(meta: TemplateMeta, sources: EditorSources, options: BindOptions): Record<string, unknown> {
-  const offered = sourceValues(sources, options);
+  const offered = new Map(sourceValues(sources, options));
   const freeText = freeTextVariable(meta);
   if (freeText !== undefined) {
-    offered[freeText] = nonEmpty(sources.freeText?.trim());
+    offered.set(freeText, () => nonEmpty(sources.freeText?.trim()));
   }
   const values: Record<string, unknown> = {};
   for (const spec of meta.variables) {
-    if (offered[spec.name] !== undefined) {
-      values[spec.name] = offered[spec.name];
+    const value = offered.get(spec.name)?.();
+    if (value !== undefined) {
+      values[spec.name] = value;
     }
   }
   return values;

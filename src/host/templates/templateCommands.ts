@@ -124,7 +124,7 @@ export async function openPromptInEditor(prompt: RenderedPrompt): Promise<void> 
 }
 
 /** "N tokens" only when the model's tokenizer counted them; an estimate says so. */
-export function tokenLabel(prompt: Pick<RenderedPrompt, 'tokenCount' | 'estimated'>): string {
+function tokenLabel(prompt: Pick<RenderedPrompt, 'tokenCount' | 'estimated'>): string {
   return prompt.estimated ? `≈ ${prompt.tokenCount} tokens (estimated)` : `${prompt.tokenCount} tokens`;
 }
 

@@ -113,4 +113,15 @@ describe('templates: binding variables', () => {
     const values = offeredValues(spec, { diagnostics: '', diff: '  \n', fileText: 'abc', cursor: 0, filePath: 'a.ts' }, { count: perChar });
     assert.deepEqual(values, { prefix: '', suffix: 'abc', repoName: 'workspace' });
   });
+
+  it('runs the counter only for the file-sized variables the template declares', () => {
+    let calls = 0;
+    const counting: TokenCounter = (text) => {
+      calls++;
+      return text.length;
+    };
+    const values = offeredValues(meta([variable('language', 'string'), variable('constructor', 'string', { required: false })]), { fileText: 'x'.repeat(50), cursor: 10, language: 'go' }, { count: counting });
+    assert.deepEqual(values, { language: 'go' });
+    assert.equal(calls, 0);
+  });
 });
