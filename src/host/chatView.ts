@@ -14,7 +14,7 @@ export const CHAT_VIEW_ID = 'autoglm.chatView';
 /** Slash commands come from the prompt template packs. */
 export interface SlashCommandSource {
   list(): SlashCommandView[];
-  /** Renders `/name input` with the attached context; undefined for an unknown command. */
+  /** Renders `/name input` with the attached context; undefined for an unknown command or when the user cancels a question. */
   render(name: string, input: string, context: readonly ContextItem[]): Promise<{ prompt: string; templateId: string } | undefined>;
 }
 
@@ -145,7 +145,13 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       const source = this.deps.slash();
       const rendered = await source?.render(slash[1]!, slash[2]!, context);
       if (!rendered) {
-        const names = (source?.list() ?? []).map((c) => `/${c.name}`).join(', ');
+        const commands = source?.list() ?? [];
+        if (commands.some((c) => c.name === slash[1])) {
+          // A known command whose question the user cancelled: keep the draft, send nothing.
+          this.post({ type: 'chat/draft', text });
+          return;
+        }
+        const names = commands.map((c) => `/${c.name}`).join(', ');
         this.post({ type: 'chat/notice', level: 'error', message: `Unknown command /${slash[1]}. ${names ? `Available: ${names}.` : 'No prompt templates are loaded.'}` });
         this.post({ type: 'chat/draft', text });
         return;

@@ -1,11 +1,22 @@
 import * as vscode from 'vscode';
 import type { ContextItem } from '../chat/types';
-import { coerceVariable, describeSource, missingVariables, type TemplateCatalog, type TokenCounter } from '../templates';
+import { silentLogger, type Logger } from '../common/logger';
+import type { TokenCounting } from '../common/tokens';
+import { describeSource, type LoadedTemplate, type TemplateCatalog } from '../templates';
+import { freeTextVariable, type EditorSources } from '../templates/variables';
 import type { SlashCommandView } from '../protocol/webview';
 import type { SlashCommandSource } from './chatView';
+import { bindInEditor, gitDiff } from './templates/editorVariables';
 
-/** Names a template may use for what the user typed after the command. */
-const FREE_TEXT_VARIABLES = ['input', 'instructions', 'question', 'request'];
+/** A selection chip's label ends with its line range (`a.ts:3-7`); the path is what comes before. */
+const LINE_RANGE = /:\d+-\d+$/;
+
+export interface SlashCommandOptions {
+  /** Tokens of file content a prompt may carry. Default 4000. */
+  readonly fileContentTokens?: number;
+  /** Default: silent. */
+  readonly logger?: Logger;
+}
 
 /**
  * Slash commands of the chat, from the loaded prompt packs: `/name text` renders the template with
@@ -14,9 +25,14 @@ const FREE_TEXT_VARIABLES = ['input', 'instructions', 'question', 'request'];
 export class TemplateSlashCommands implements SlashCommandSource {
   constructor(
     private readonly catalog: () => TemplateCatalog | undefined,
-    private readonly countTokens: TokenCounter,
+    private readonly tokens: TokenCounting,
     private readonly fallbackFile: () => ContextItem | undefined,
+    private readonly options: SlashCommandOptions = {},
   ) {}
+
+  private get logger(): Logger {
+    return this.options.logger ?? silentLogger;
+  }
 
   list(): SlashCommandView[] {
     return (this.catalog()?.entries ?? [])
@@ -26,49 +42,43 @@ export class TemplateSlashCommands implements SlashCommandSource {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Undefined for an unknown command, and when the user cancels a question about a variable. */
   async render(name: string, input: string, context: readonly ContextItem[]): Promise<{ prompt: string; templateId: string } | undefined> {
     const template = this.catalog()?.bySlash(name);
     if (!template) {
       return undefined;
     }
-    const declared = new Set(template.meta.variables.map((v) => v.name));
-    const code = context.find((c) => c.kind === 'selection') ?? context.find((c) => c.kind === 'mention') ?? context.find((c) => c.kind === 'file') ?? this.fallbackFile();
-    const problems = context.find((c) => c.kind === 'diagnostics');
-    const values: Record<string, unknown> = {};
-    const offer = (variable: string, value: unknown): void => {
-      if (declared.has(variable) && value !== undefined && value !== '') {
-        values[variable] = value;
-      }
-    };
-    offer('selection', code?.text);
-    offer('code', code?.text);
-    offer('language', code?.languageId);
-    offer('filePath', code?.label.replace(/:\d+-\d+$/, ''));
-    offer('diagnostics', problems?.text);
-    const freeText = FREE_TEXT_VARIABLES.find((v) => declared.has(v));
-    if (freeText) {
-      offer(freeText, input.trim());
+    const values = await bindInEditor(template, await this.sources(template, input, context), {
+      logger: this.logger,
+      tokens: this.tokens,
+      label: `/${name}`,
+      ...(this.options.fileContentTokens !== undefined ? { fileContentTokens: this.options.fileContentTokens } : {}),
+    });
+    if (!values) {
+      return undefined;
     }
-    for (const spec of missingVariables(template.meta, values)) {
-      const typed = await vscode.window.showInputBox({
-        title: `/${name}: ${spec.name}`,
-        prompt: spec.description || `Value of ${spec.name} (${spec.type})`,
-        ignoreFocusOut: true,
-        validateInput: (text) => {
-          const r = coerceVariable(spec, text);
-          return 'error' in r ? r.error : undefined;
-        },
-      });
-      if (typed === undefined) {
-        throw new Error(`/${name} needs ${spec.name}: ${spec.description || spec.type}. Select code or attach a file, or type a value when asked.`);
-      }
-      const r = coerceVariable(spec, typed);
-      if ('value' in r) {
-        values[spec.name] = r.value;
-      }
-    }
-    const rendered = template.render(values, { countTokens: this.countTokens });
-    const extra = !freeText && input.trim() !== '' ? `\n\nAdditional request: ${input.trim()}` : '';
+    const rendered = template.render(values, { countTokens: this.tokens.count });
+    const extra = freeTextVariable(template.meta) === undefined && input.trim() !== '' ? `\n\nAdditional request: ${input.trim()}` : '';
     return { prompt: rendered.text + extra, templateId: rendered.templateId };
+  }
+
+  /** The attached context as binding sources: a selection chip wins for code, a file or mention gives the file. */
+  private async sources(template: LoadedTemplate, input: string, context: readonly ContextItem[]): Promise<EditorSources> {
+    const selection = context.find((c) => c.kind === 'selection');
+    const file = context.find((c) => c.kind === 'mention') ?? context.find((c) => c.kind === 'file') ?? this.fallbackFile();
+    const code = selection ?? file;
+    const problems = context.find((c) => c.kind === 'diagnostics');
+    const wantsDiff = template.meta.variables.some((v) => v.name === 'diff');
+    const diff = wantsDiff ? await gitDiff(code?.path !== undefined ? vscode.Uri.file(code.path) : undefined, this.logger) : undefined;
+    return {
+      freeText: input,
+      ...(selection ? { selection: selection.text } : {}),
+      ...(file ? { fileText: file.text } : {}),
+      ...(code ? { filePath: code.label.replace(LINE_RANGE, '') } : {}),
+      ...(code?.languageId !== undefined ? { language: code.languageId } : {}),
+      ...(problems ? { diagnostics: problems.text } : {}),
+      ...(diff !== undefined ? { diff } : {}),
+      ...(vscode.workspace.name !== undefined ? { workspaceName: vscode.workspace.name } : {}),
+    };
   }
 }

@@ -1,8 +1,14 @@
 /**
  * The OpenAI-compatible request shapes: validation of `/v1/completions` and
- * `/v1/chat/completions` bodies, and the error shape `{error: {message, type, param, code}}`.
+ * `/v1/chat/completions` bodies, their mapping to the engine host's request, and the error shape
+ * `{error: {message, type, param, code}}` with the mapping of the service's errors to it.
  */
-import type { ChatMessage } from '../engine';
+import { AutoGlmError, BusyError, ModelLoadError, errorMessage } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { resolveFimTemplate } from '../completion/fimFamily';
+import type { ChatMessage, Priority, StopReason } from '../protocol/generation';
+import type { ServiceModelInfo } from '../protocol/service';
+import type { HostRequest, PromptSource } from './engineHost';
 
 export class ApiError extends Error {
   constructor(
@@ -100,9 +106,12 @@ function sampling(body: Body, defaultMaxTokens: number): SamplingParams {
   };
 }
 
-/** Qwen2.5-Coder's fill-in-the-middle layout, the bundled model's family. */
-export function fimPrompt(prefix: string, suffix: string): string {
-  return `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`;
+/**
+ * The fill-in-the-middle prompt in the format of the model's family, told by its name and its
+ * config's `model_type`: a client of the API sends only `prompt` and `suffix`.
+ */
+export function familyFimPrompt(model: Pick<ServiceModelInfo, 'name' | 'modelType'>, prefix: string, suffix: string): string {
+  return resolveFimTemplate(model.name, model.modelType, undefined).render(prefix, suffix, { filePath: '', languageId: '', snippets: [] });
 }
 
 export function parseCompletion(value: unknown): CompletionParams {
@@ -153,6 +162,30 @@ export function parseChatCompletion(value: unknown): ChatCompletionParams {
   return { ...sampling(body, 512), messages };
 }
 
-export function finishReason(stopReason: string): 'stop' | 'length' {
+/** The one mapping from a request's parsed sampling fields to the engine host's request. */
+export function hostRequest(p: SamplingParams, prompt: PromptSource, priority: Priority): HostRequest {
+  return { prompt, priority, maxTokens: p.maxTokens, temperature: p.temperature, topP: p.topP, stop: p.stop, ...(p.seed !== undefined ? { seed: p.seed } : {}) };
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export function finishReason(stopReason: StopReason): FinishReason {
   return stopReason === 'max-tokens' || stopReason === 'context-full' ? 'length' : 'stop';
+}
+
+/** The OpenAI error for a failed generation; unexpected failures are logged here, once. */
+export function toApiError(err: unknown, log: Logger): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof BusyError) return new ApiError(429, `The engine is busy: ${err.message}`, 'rate_limit_error', 'server_busy');
+  if (err instanceof ModelLoadError) {
+    log.error('model unavailable', { error: err });
+    return new ApiError(503, `The model could not be loaded: ${err.message}`, 'server_error', 'model_unavailable');
+  }
+  if (err instanceof AutoGlmError) {
+    if (err.code === 'prompt-too-long') return invalid(err.message, 'prompt', 'context_length_exceeded');
+    if (err.code === 'invalid-request' || err.code === 'empty-prompt' || err.code === 'no-chat-template') return invalid(err.message, null, err.code);
+    if (err.code === 'shutting-down') return new ApiError(503, err.message, 'server_error', 'shutting_down');
+  }
+  log.error('generation failed', { error: err });
+  return new ApiError(500, `Generation failed: ${errorMessage(err)}`, 'server_error', 'internal_error');
 }

@@ -4,10 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { silentLogger } from '../../src/common/logger';
+import { estimateTokens } from '../../src/common/tokens';
 import { editorValues } from '../../src/host/templates/editorVariables';
 import { registerTemplateCommands, scaffoldInWorkspace, TEMPLATE_COMMANDS } from '../../src/host/templates/templateCommands';
 import { TemplateHost, type WorkspaceTrust } from '../../src/host/templates/templateHost';
 import type { TemplateCatalog } from '../../src/templates/catalog';
+
+const estimated = { count: estimateTokens, exact: false };
 
 const EXTENSION_ID = 'open-autoglm.open-autoglm';
 
@@ -153,7 +156,7 @@ describe('prompt templates in a real VS Code', () => {
       new vscode.Diagnostic(new vscode.Range(0, 0, 0, 3), 'outside the selection', vscode.DiagnosticSeverity.Error),
     ]);
     const fix = catalog.get('fix')!;
-    const values = await editorValues(fix, editor, { logger: silentLogger, countTokens: undefined });
+    const values = await editorValues(fix, editor, { logger: silentLogger, tokens: estimated });
     assert.equal(values['selection'], 'return sum(xs) / len(xs)');
     assert.equal(values['language'], 'python');
     assert.equal(typeof values['filePath'], 'string');
@@ -162,7 +165,7 @@ describe('prompt templates in a real VS Code', () => {
     const text = fix.render(values).text;
     assert.ok(text.includes('Problems reported by the editor:\n- '), text);
     assert.ok(text.includes('```python\nreturn sum(xs) / len(xs)\n```'), text);
-    const fim = await editorValues(catalog.get('fim.qwen2.5-coder')!, editor, { logger: silentLogger, countTokens: undefined });
+    const fim = await editorValues(catalog.get('fim.qwen2.5-coder')!, editor, { logger: silentLogger, tokens: estimated });
     assert.equal(fim['prefix'], 'def mean(xs):\n    return sum(xs) / len(xs)');
     assert.equal(fim['suffix'], '\n');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -197,7 +200,7 @@ describe('prompt templates in a real VS Code', () => {
       // Built-in pack only, as in a workspace without packs.
       const host = new TemplateHost({ logger: silentLogger, extensionPath, userPackFolders: [], trust: new FakeTrust(true), workspaceFolders: () => [] });
       hosts.push(host);
-      commands = registerTemplateCommands({ logger: silentLogger, host });
+      commands = registerTemplateCommands({ logger: silentLogger, host, tokens: estimated });
       await host.ready;
     }
     try {

@@ -1,30 +1,13 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../../common/logger';
-import { estimateTokens, truncateToTokens } from '../../templates/helpers';
+import type { TokenCounting } from '../../common/tokens';
 import type { LoadedTemplate } from '../../templates/pack';
-import type { TokenCounter, VariableSpec } from '../../templates/types';
-import { coerceVariable, missingVariables } from '../../templates/variables';
-
-/**
- * Values the editor can supply, by variable name. A template declares what it uses; the host fills
- * the names it knows and asks the user for required ones it does not.
- */
-export const EDITOR_VARIABLES = [
-  'selection',
-  'filePath',
-  'language',
-  'fileContent',
-  'diagnostics',
-  'diff',
-  'workspaceName',
-  'prefix',
-  'suffix',
-  'repoName',
-] as const;
+import { bindVariables, offeredValues, type BindOptions, type EditorSources, type VariableQuestion } from '../../templates/variables';
 
 export interface CollectOptions {
   readonly logger: Logger;
-  readonly countTokens: TokenCounter | undefined;
+  /** The active model's counter, or the estimate until one is loaded. */
+  readonly tokens: TokenCounting;
   /** Tokens of file content (and of an empty selection's stand-in) put in a prompt. Default 4000. */
   readonly fileContentTokens?: number;
 }
@@ -75,95 +58,71 @@ function formatDiagnostics(doc: vscode.TextDocument, range: vscode.Range | undef
     .join('\n');
 }
 
-/** What the active editor supplies for the variables `template` declares. */
-export async function editorValues(template: LoadedTemplate, editor: vscode.TextEditor | undefined, options: CollectOptions): Promise<Record<string, unknown>> {
-  const wanted = new Set(template.meta.variables.map((v) => v.name));
-  const values: Record<string, unknown> = {};
-  const count = options.countTokens ?? estimateTokens;
-  const budget = options.fileContentTokens ?? 4000;
-  if (wanted.has('workspaceName') && vscode.workspace.name) {
-    values['workspaceName'] = vscode.workspace.name;
-  }
-  if (wanted.has('repoName')) {
-    values['repoName'] = vscode.workspace.name ?? 'workspace';
-  }
-  if (editor) {
-    const doc = editor.document;
-    const selection = editor.selection;
-    const whole = doc.getText();
-    if (wanted.has('selection')) {
-      // An empty selection stands for the whole file, cut to the budget.
-      values['selection'] = selection.isEmpty ? truncateToTokens(whole, budget, 'start', count) : doc.getText(selection);
-    }
-    if (wanted.has('filePath')) {
-      values['filePath'] = vscode.workspace.asRelativePath(doc.uri);
-    }
-    if (wanted.has('language')) {
-      values['language'] = doc.languageId;
-    }
-    if (wanted.has('fileContent')) {
-      values['fileContent'] = truncateToTokens(whole, budget, 'start', count);
-    }
-    if (wanted.has('diagnostics')) {
-      const text = formatDiagnostics(doc, selection.isEmpty ? undefined : selection);
-      if (text !== '') {
-        values['diagnostics'] = text;
-      }
-    }
-    const offset = doc.offsetAt(selection.active);
-    if (wanted.has('prefix')) {
-      values['prefix'] = truncateToTokens(whole.slice(0, offset), budget, 'end', count);
-    }
-    if (wanted.has('suffix')) {
-      values['suffix'] = truncateToTokens(whole.slice(offset), Math.floor(budget / 4), 'start', count);
-    }
-  }
-  if (wanted.has('diff')) {
-    const diff = await gitDiff(editor?.document.uri, options.logger);
-    if (diff !== undefined && diff.trim() !== '') {
-      values['diff'] = diff;
-    }
-  }
-  return values;
+function declares(template: LoadedTemplate, name: string): boolean {
+  return template.meta.variables.some((v) => v.name === name);
 }
 
-/** Asks for one variable: a pick for enums and booleans, an input box (validated) otherwise. */
-async function ask(spec: VariableSpec, templateTitle: string): Promise<unknown> {
-  const title = `${templateTitle}: ${spec.name}`;
-  if (spec.type === 'enum' || spec.type === 'boolean') {
-    const items = spec.type === 'enum' ? [...(spec.values ?? [])] : ['true', 'false'];
-    const pick = await vscode.window.showQuickPick(items, { title, placeHolder: spec.description || spec.name, ignoreFocusOut: true });
-    return pick === undefined ? undefined : spec.type === 'boolean' ? pick === 'true' : pick;
+/** What the active editor holds: its selection, file, cursor and problems, the workspace and (when declared) the diff. */
+export async function editorSources(template: LoadedTemplate, editor: vscode.TextEditor | undefined, logger: Logger): Promise<EditorSources> {
+  const doc = editor?.document;
+  const selection = editor?.selection;
+  const diff = declares(template, 'diff') ? await gitDiff(doc?.uri, logger) : undefined;
+  return {
+    ...(vscode.workspace.name !== undefined ? { workspaceName: vscode.workspace.name } : {}),
+    ...(diff !== undefined ? { diff } : {}),
+    ...(doc && selection
+      ? {
+          selection: doc.getText(selection),
+          fileText: doc.getText(),
+          cursor: doc.offsetAt(selection.active),
+          filePath: vscode.workspace.asRelativePath(doc.uri),
+          language: doc.languageId,
+          diagnostics: formatDiagnostics(doc, selection.isEmpty ? undefined : selection),
+        }
+      : {}),
+  };
+}
+
+/** What the active editor supplies for the variables `template` declares, without asking. */
+export async function editorValues(template: LoadedTemplate, editor: vscode.TextEditor | undefined, options: CollectOptions): Promise<Record<string, unknown>> {
+  return offeredValues(template.meta, await editorSources(template, editor, options.logger), bindOptions(options));
+}
+
+function bindOptions(options: Pick<CollectOptions, 'tokens' | 'fileContentTokens'>, label?: string): BindOptions {
+  return {
+    count: options.tokens.count,
+    ...(options.fileContentTokens !== undefined ? { fileContentTokens: options.fileContentTokens } : {}),
+    ...(label !== undefined ? { label } : {}),
+  };
+}
+
+/** Asks a question with a quick pick or a validated input box; undefined when the user cancels. */
+export async function askInEditor(question: VariableQuestion): Promise<string | undefined> {
+  switch (question.kind) {
+    case 'pick':
+      return vscode.window.showQuickPick([...question.choices], { title: question.title, placeHolder: question.placeholder, ignoreFocusOut: true });
+    case 'text':
+      return vscode.window.showInputBox({ title: question.title, prompt: question.prompt, ignoreFocusOut: true, validateInput: question.validate });
+    default: {
+      const never: never = question;
+      throw new Error(`unhandled question ${JSON.stringify(never)}`);
+    }
   }
-  const text = await vscode.window.showInputBox({
-    title,
-    prompt: spec.description || `Value of ${spec.name} (${spec.type})`,
-    ignoreFocusOut: true,
-    validateInput: (value) => {
-      const result = coerceVariable(spec, value);
-      return 'error' in result ? result.error : undefined;
-    },
-  });
-  if (text === undefined) {
-    return undefined;
-  }
-  const result = coerceVariable(spec, text);
-  return 'value' in result ? result.value : undefined;
 }
 
 /**
- * The variables for a run: what the editor supplies, then an input for each required one still
- * missing. Undefined when the user cancels an input (an expected outcome, not an error).
+ * Binds a template's variables from `sources`, asking in the editor for required ones still
+ * missing. Undefined when the user cancels a question (an expected outcome, logged at debug).
  */
-export async function collectVariables(template: LoadedTemplate, editor: vscode.TextEditor | undefined, options: CollectOptions): Promise<Record<string, unknown> | undefined> {
-  const values = await editorValues(template, editor, options);
-  for (const spec of missingVariables(template.meta, values)) {
-    const value = await ask(spec, template.meta.title);
-    if (value === undefined) {
-      options.logger.debug('Template run cancelled at an input', { template: template.meta.id, variable: spec.name });
-      return undefined;
-    }
-    values[spec.name] = value;
+export async function bindInEditor(template: LoadedTemplate, sources: EditorSources, options: CollectOptions & { readonly label?: string }): Promise<Record<string, unknown> | undefined> {
+  const values = await bindVariables(template.meta, sources, askInEditor, bindOptions(options, options.label));
+  if (!values) {
+    options.logger.debug('Template run cancelled at an input', { template: template.meta.id });
   }
   return values;
+}
+
+/** The variables for a run from the active editor; undefined when the user cancels an input. */
+export async function collectVariables(template: LoadedTemplate, editor: vscode.TextEditor | undefined, options: CollectOptions): Promise<Record<string, unknown> | undefined> {
+  return bindInEditor(template, await editorSources(template, editor, options.logger), options);
 }

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage, TemplateError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
+import type { TokenCounting } from '../../common/tokens';
 import { describeSource, workspacePackDir } from '../../templates/catalog';
 import { ID_PATTERN } from '../../templates/frontMatter';
-import { estimateTokens } from '../../templates/helpers';
 import { defaultLockPath, writeLock } from '../../templates/lock';
 import { loadPack, type LoadedTemplate } from '../../templates/pack';
 import { scaffoldManifest, scaffoldTemplate } from '../../templates/scaffold';
@@ -37,6 +37,8 @@ export interface RenderedPrompt {
 export interface TemplateCommandDeps {
   readonly logger: Logger;
   readonly host: TemplateHost;
+  /** The active model's counter, or the estimate until one is loaded; prompts are measured with it. */
+  readonly tokens: TokenCounting;
   /** Receives the prompt of "Run template..."; default opens it in an untitled editor. */
   readonly onPrompt?: (prompt: RenderedPrompt) => void | Thenable<void>;
   /** Tokens of file content a prompt may carry. Default 4000. */
@@ -80,25 +82,25 @@ async function pickTemplate(host: TemplateHost, kinds: readonly TemplateKind[], 
 
 /** Renders `template` with the editor's values; undefined when cancelled or refused (already reported). */
 async function render(template: LoadedTemplate, deps: TemplateCommandDeps): Promise<RenderedPrompt | undefined> {
-  const countTokens = deps.host.countTokens;
+  const { tokens } = deps;
   const variables = await collectVariables(template, vscode.window.activeTextEditor, {
     logger: deps.logger,
-    countTokens,
+    tokens,
     ...(deps.fileContentTokens !== undefined ? { fileContentTokens: deps.fileContentTokens } : {}),
   });
   if (!variables) {
     return undefined;
   }
   try {
-    const result = template.render(variables, countTokens ? { countTokens } : {});
+    const result = template.render(variables, { countTokens: tokens.count });
     return {
       templateId: template.meta.id,
       title: template.meta.title,
       kind: template.meta.kind,
       text: result.text,
       params: result.params,
-      tokenCount: (countTokens ?? estimateTokens)(result.text),
-      estimated: countTokens === undefined,
+      tokenCount: tokens.count(result.text),
+      estimated: !tokens.exact,
       source: describeSource(template),
     };
   } catch (err) {
@@ -121,8 +123,9 @@ export async function openPromptInEditor(prompt: RenderedPrompt): Promise<void> 
   await openUntitled(prompt.text, prompt.kind === 'fim' ? 'plaintext' : 'markdown');
 }
 
-function tokenLabel(prompt: RenderedPrompt): string {
-  return `${prompt.tokenCount} tokens${prompt.estimated ? ' (estimated: no model tokenizer yet)' : ''}`;
+/** "N tokens" only when the model's tokenizer counted them; an estimate says so. */
+function tokenLabel(prompt: Pick<RenderedPrompt, 'tokenCount' | 'estimated'>): string {
+  return prompt.estimated ? `≈ ${prompt.tokenCount} tokens (estimated)` : `${prompt.tokenCount} tokens`;
 }
 
 async function targetFolder(host: TemplateHost): Promise<string | undefined> {

@@ -112,6 +112,15 @@ describe('service HTTP API (real process, bundled model)', function () {
     assert.ok(fim.usage.prompt_tokens >= plain.usage.prompt_tokens + 3 + 4, `${fim.usage.prompt_tokens} vs ${plain.usage.prompt_tokens}`);
   });
 
+  it("lays out the fill-in-the-middle prompt in the loaded model's format (suffix first for the bundled model)", async () => {
+    const prefix = 'def add(a, b):\n    ';
+    const suffix = '\n\nprint(add(1, 2))\n';
+    const fim = JSON.parse((await post('/v1/completions', { prompt: prefix, suffix, max_tokens: 6, temperature: 0 })).body);
+    const spm = JSON.parse((await post('/v1/completions', { prompt: `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`, max_tokens: 6, temperature: 0 })).body);
+    assert.equal(fim.usage.prompt_tokens, spm.usage.prompt_tokens);
+    assert.equal(fim.choices[0].text, spm.choices[0].text);
+  });
+
   it('streams a chat answer: role first, content deltas, finish reason, usage on request, [DONE]', async () => {
     const r = await post('/v1/chat/completions', { model: 'autoglm-coder', messages: [{ role: 'user', content: 'Write a Python hello world.' }], max_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true } });
     assert.equal(r.status, 200);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { acquireLock, readLock, releaseLock, type LockContent } from '../../../src/service/lock';
 import { RotatingLogFile, ServiceLog } from '../../../src/service/logFile';
 import { ServiceMetrics } from '../../../src/service/metrics';
-import { ApiError, fimPrompt, parseChatCompletion, parseCompletion } from '../../../src/service/openai';
+import { ApiError, familyFimPrompt, hostRequest, parseChatCompletion, parseCompletion } from '../../../src/service/openai';
 import { ensureRuntimeDir, readOrCreateToken, servicePaths } from '../../../src/service/paths';
 import { traceIdFromTraceparent } from '../../../src/service/trace';
 import { tempDir } from './serviceProcess';
@@ -88,8 +88,23 @@ describe('service parts', function () {
     assert.match(text, /# TYPE autoglm_prefix_cache_hit_rate gauge\nautoglm_prefix_cache_hit_rate 0.5\n/);
   });
 
-  it('request parsing: FIM layout, defaults, limits and the param named in errors', () => {
-    assert.equal(fimPrompt('a', 'b'), '<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>');
+  it('fill-in-the-middle prompt in the loaded model family: suffix first for the bundled model, by name, then by model type', () => {
+    assert.equal(familyFimPrompt({ name: 'autoglm-coder', modelType: 'qwen2' }, 'a', 'b'), '<|fim_suffix|>b<|fim_prefix|>a<|fim_middle|>');
+    assert.equal(familyFimPrompt({ name: 'Qwen2.5-Coder-0.5B', modelType: 'qwen2' }, 'a', 'b'), '<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>');
+    assert.equal(familyFimPrompt({ name: 'my-model', modelType: 'starcoder2' }, 'a', 'b'), '<fim_prefix>a<fim_suffix>b<fim_middle>');
+  });
+
+  it('request parsing: defaults, limits and the param named in errors', () => {
+    assert.deepEqual(hostRequest(parseCompletion({ prompt: 'x', max_tokens: 3, temperature: 0, top_p: 0.5, stop: ['\n'], seed: 4 }), { text: 'x' }, 'interactive'), {
+      prompt: { text: 'x' },
+      priority: 'interactive',
+      maxTokens: 3,
+      temperature: 0,
+      topP: 0.5,
+      stop: ['\n'],
+      seed: 4,
+    });
+    assert.equal('seed' in hostRequest(parseChatCompletion({ messages: [{ role: 'user', content: 'hi' }] }), { messages: [] }, 'chat'), false);
     const c = parseCompletion({ prompt: ['x'], suffix: 'y', stop: 'z' });
     assert.deepEqual([c.prompt, c.suffix, c.stop, c.maxTokens, c.temperature, c.stream], ['x', 'y', ['z'], 16, 1, false]);
     const chat = parseChatCompletion({ messages: [{ role: 'developer', content: [{ type: 'text', text: 'be brief' }] }, { role: 'user', content: 'hi' }], max_completion_tokens: 5 });

@@ -1,0 +1,170 @@
+/**
+ * Answers one generation request of the HTTP API: runs it on the engine host under a time limit,
+ * cancels it when the client goes away, and sends the text as one JSON answer or as SSE chunks.
+ */
+import { randomBytes } from 'node:crypto';
+import type * as http from 'node:http';
+import type { Logger } from '../common/logger';
+import type { GenerateEvent, GenerateStats } from '../engine';
+import type { EngineHost, HostRequest } from './engineHost';
+import { endSse, sendJson, sse, startSse } from './httpIo';
+import { ApiError, finishReason, toApiError, type FinishReason, type SamplingParams } from './openai';
+
+export type GenerationApi = 'completions' | 'chat';
+
+export interface AnswerContext {
+  readonly host: EngineHost;
+  readonly log: Logger;
+  /** Longest a generation may run, in ms. */
+  readonly timeoutMs: number;
+  /** Log the completion text (off by default). */
+  readonly logPrompts: boolean;
+}
+
+/** What every chunk of one answer repeats. */
+interface AnswerHead {
+  readonly api: GenerationApi;
+  readonly id: string;
+  readonly created: number;
+  readonly model: string;
+}
+
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+function answerHead(api: GenerationApi, model: string): AnswerHead {
+  return { api, id: `${api === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model };
+}
+
+function usageOf(stats: GenerateStats): Usage {
+  return { prompt_tokens: stats.promptTokens, completion_tokens: stats.generatedTokens, total_tokens: stats.promptTokens + stats.generatedTokens };
+}
+
+function chunkObject(head: AnswerHead): 'chat.completion.chunk' | 'text_completion' {
+  return head.api === 'chat' ? 'chat.completion.chunk' : 'text_completion';
+}
+
+/** A streamed piece of text (or, with `delta` undefined, the end with its finish reason). */
+function deltaChunk(head: AnswerHead, delta: string | undefined, finish: FinishReason | null): unknown {
+  const { id, created, model } = head;
+  return head.api === 'chat'
+    ? { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: delta === undefined ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }
+    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish }] };
+}
+
+function wholeAnswer(head: AnswerHead, text: string, finish: FinishReason, usage: Usage): unknown {
+  const { id, created, model } = head;
+  return head.api === 'chat'
+    ? { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }], usage }
+    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], usage };
+}
+
+/** An answer sent as server-sent events; the status goes out with the first event of the generation. */
+class SseAnswer {
+  private opened = false;
+
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly head: AnswerHead,
+  ) {}
+
+  open(): void {
+    if (this.opened) {
+      return;
+    }
+    this.opened = true;
+    startSse(this.res);
+    if (this.head.api === 'chat') {
+      const { id, created, model } = this.head;
+      sse(this.res, { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+    }
+  }
+
+  text(delta: string): void {
+    sse(this.res, deltaChunk(this.head, delta, null));
+  }
+
+  finish(finish: FinishReason, usage: Usage | undefined): void {
+    sse(this.res, deltaChunk(this.head, undefined, finish));
+    if (usage) {
+      const { id, created, model } = this.head;
+      sse(this.res, { id, object: chunkObject(this.head), created, model, choices: [], usage });
+    }
+    endSse(this.res);
+  }
+}
+
+/** Aborts the generation when the client goes away or the time limit passes, and tells which it was. */
+function generationLimit(res: http.ServerResponse, log: Logger, api: GenerationApi, timeoutMs: number): { signal: AbortSignal; timedOut(): boolean; clear(): void } {
+  const ctl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctl.abort();
+  }, timeoutMs);
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      log.debug('client went away; cancelling', { api });
+      ctl.abort();
+    }
+  });
+  return { signal: ctl.signal, timedOut: () => timedOut, clear: () => clearTimeout(timer) };
+}
+
+/** Reads the generation's events: `onEvent` for each, `onText` for each piece of text; the stats, or undefined when it was cancelled. */
+async function consume(events: AsyncIterable<GenerateEvent>, onEvent: () => void, onText: (text: string) => void): Promise<GenerateStats | undefined> {
+  let stats: GenerateStats | undefined;
+  for await (const event of events) {
+    onEvent();
+    if (event.type === 'delta') {
+      if (event.text !== '') {
+        onText(event.text);
+      }
+    } else {
+      stats = event.stats;
+    }
+  }
+  return stats;
+}
+
+/** Runs `request` and answers it in full or, when `p.stream`, as SSE. Failures are thrown as ApiError. */
+export async function answerGeneration(res: http.ServerResponse, ctx: AnswerContext, api: GenerationApi, p: SamplingParams, request: HostRequest): Promise<void> {
+  const limit = generationLimit(res, ctx.log, api, ctx.timeoutMs);
+  const head = answerHead(api, ctx.host.modelInfo().name);
+  const stream = p.stream ? new SseAnswer(res, head) : undefined;
+  let text = '';
+  let stats: GenerateStats | undefined;
+  try {
+    stats = await consume(
+      ctx.host.generate(api, request, limit.signal, ctx.log),
+      () => stream?.open(),
+      (piece) => {
+        text += piece;
+        stream?.text(piece);
+      },
+    );
+  } catch (err) {
+    throw toApiError(err, ctx.log);
+  } finally {
+    limit.clear();
+  }
+  if (!stats) {
+    if (limit.timedOut()) {
+      throw new ApiError(504, `The generation did not finish within ${ctx.timeoutMs} ms`, 'server_error', 'timeout');
+    }
+    // The client left: nothing to answer.
+    res.destroy();
+    return;
+  }
+  if (ctx.logPrompts) ctx.log.debug('completion text', { text });
+  const usage = usageOf(stats);
+  const finish = finishReason(stats.stopReason);
+  if (stream) {
+    stream.finish(finish, p.includeUsage ? usage : undefined);
+    return;
+  }
+  sendJson(res, 200, wholeAnswer(head, text, finish, usage));
+}
