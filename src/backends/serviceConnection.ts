@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type * as net from 'node:net';
 import {
   CancellationTokenSource,
+  ErrorCodes,
   ResponseError,
   SocketMessageReader,
   SocketMessageWriter,
@@ -39,6 +40,9 @@ import {
   type ServiceModelInfo,
   type StreamResult,
 } from '../protocol/service';
+
+/** Codes of requests that failed because the connection ended, not because the service said no. */
+const CONNECTION_ENDED: ReadonlySet<number> = new Set([ErrorCodes.PendingResponseRejected, ErrorCodes.ConnectionInactive]);
 
 export interface ServiceConnectionOptions {
   logger: Logger;
@@ -154,11 +158,11 @@ export class ServiceConnection {
   }
 
   request<P, R, E>(type: RequestType<P, R, E>, params: P): Promise<R> {
-    return this.rpc.sendRequest(type, params).catch((err: unknown) => Promise.reject(this.failure(err)));
+    return this.call(() => this.rpc.sendRequest(type, params));
   }
 
   request0<R, E>(type: RequestType0<R, E>): Promise<R> {
-    return this.rpc.sendRequest(type).catch((err: unknown) => Promise.reject(this.failure(err)));
+    return this.call(() => this.rpc.sendRequest(type));
   }
 
   generate(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<GenerationChunk> {
@@ -219,9 +223,9 @@ export class ServiceConnection {
     signal.addEventListener('abort', onAbort, { once: true });
     let finished = false;
     this.options.logger.debug('service request', { traceId, method, priority: request.priority });
-    send(streamId, traceId, cts.token).then(
+    this.call(() => send(streamId, traceId, cts.token)).then(
       (result) => this.streamEnded(channel, result),
-      (err: unknown) => channel.fail(this.failure(err)),
+      (err: unknown) => channel.fail(err),
     );
     try {
       for await (const chunk of channel) {
@@ -249,8 +253,17 @@ export class ServiceConnection {
     channel.close();
   }
 
+  /** Runs a request; its failures (also a connection that has ended) become typed errors. */
+  private async call<R>(send: () => Promise<R>): Promise<R> {
+    try {
+      return await send();
+    } catch (err) {
+      throw this.failure(err);
+    }
+  }
+
   private failure(err: unknown): Error {
-    if (err instanceof ResponseError) return fromResponseError(err);
+    if (err instanceof ResponseError && !CONNECTION_ENDED.has(err.code)) return fromResponseError(err);
     return this.ended ?? new BackendError(`The Open AutoGLM service failed: ${errorMessage(err)}`, 'service', { cause: err });
   }
 
