@@ -74,6 +74,25 @@ describe('service client backend (real service processes)', function () {
     assert.equal(a.info().modelName, 'autoglm-coder');
     assert.equal(await a.countTokens('def add(a, b):'), await b.countTokens('def add(a, b):'));
     assert.deepEqual(await b.health(), { status: 'ok' });
+    const live = await a.liveStats();
+    assert.equal(live.where, `shared service, pid ${a.servicePid}`);
+    assert.deepEqual([live.model, live.device, live.connectedWindows, live.modelLoads, live.queueDepth, live.activeRequests], ['autoglm-coder', 'cpu', 2, 1, 0, 0]);
+    assert.ok((live.residentMemoryBytes ?? 0) > 0);
+    assert.equal(live.logFile, path.join(dir, 'log', 'service.log'));
+  });
+
+  it('restart stops the shared service for every window; the next request starts a fresh one', async () => {
+    const dir = tempDir();
+    const a = client(dir);
+    const b = client(dir);
+    await a.countTokens('x');
+    await b.countTokens('x');
+    const first = remember(a);
+    await a.restart();
+    await waitFor('the service to stop', () => (processAlive(first) ? undefined : true), 15_000);
+    await waitFor('the other window to see it gone', () => (b.connected ? undefined : true), 5000);
+    assert.ok((await b.countTokens('x')) > 0);
+    assert.notEqual(remember(b), first);
   });
 
   it("counts tokens in the window with the model's own tokenizer once it has loaded: the same numbers as the service's", async () => {
