@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Backend, BackendInfo, ChatGenerationRequest, EngineLiveStats, GenerationChunk, GenerationRequest, LocalBackend } from '../backends/backend';
 import { LocalEngineBackend } from '../backends/localEngine';
 import { RemoteBackend } from '../backends/remote';
-import { ServiceClientBackend } from '../backends/serviceClient';
+import { ServiceClientBackend } from '../backends/serviceBackend';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { estimateTokens, type TokenCounting } from '../common/tokens';

@@ -9,36 +9,15 @@
  * service aborts the engine request, which leaves the batch within one decode step.
  */
 
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
+import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats } from './generation';
 
 /** Bumped on any incompatible change of the messages below; the handshake compares it. */
-export const SERVICE_PROTOCOL_VERSION = 1;
+export const SERVICE_PROTOCOL_VERSION = 2;
 
 /** Exit code of a service that found another one holding the lock (the starter then connects to that one). */
 export const SERVICE_EXIT_ALREADY_RUNNING = 3;
-
-export const ServiceMethods = {
-  hello: 'autoglm/hello',
-  generate: 'autoglm/generate',
-  chat: 'autoglm/chat',
-  countTokens: 'autoglm/countTokens',
-  info: 'autoglm/info',
-  stats: 'autoglm/stats',
-  health: 'autoglm/health',
-  switchModel: 'autoglm/switchModel',
-  /** Turns the OpenAI-compatible HTTP API on (at a port) or off in the running service. */
-  setHttp: 'autoglm/setHttp',
-  shutdown: 'autoglm/shutdown',
-} as const;
-
-export const ServiceNotifications = {
-  /** Service -> client: a piece of streamed text. */
-  chunk: 'autoglm/chunk',
-  /** Service -> client: a log record at or above the level the client asked for in `hello`. */
-  log: 'autoglm/log',
-  /** Service -> every client: the model finished loading, failed to, or was switched. */
-  modelChanged: 'autoglm/modelChanged',
-} as const;
 
 /** JSON-RPC error codes of the service (application range). */
 export const ServiceErrorCodes = {
@@ -53,7 +32,6 @@ export const ServiceErrorCodes = {
 
 export type ServiceVariant = ModelVariant;
 export type ServiceProvider = ProviderSetting;
-export type ServicePriority = 'interactive' | 'chat' | 'background';
 export type ServiceLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
 export interface ModelSpec {
@@ -100,42 +78,19 @@ export interface ServiceModelInfo {
   loadError?: string;
 }
 
-export interface GenerateParams {
-  streamId: string;
-  /** Raw prompt (special tokens recognised). */
-  prompt: string;
-  maxTokens: number;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  seed?: number;
-  stop?: string[];
-  /** The output must start with this text, which is not streamed back (token healing). */
-  forcedPrefix?: string;
-  priority: ServicePriority;
-  traceId?: string;
-}
+/** A raw-prompt stream: the generation contract unchanged, plus the id its chunks carry. */
+export type GenerateParams = GenerationRequest & { streamId: string };
 
-export interface ChatParams extends Omit<GenerateParams, 'prompt'> {
-  messages: { role: string; content: string }[];
-}
+/** A chat stream: messages go on the wire as plain `{ role, content }`. */
+export type ChatParams = ChatGenerationRequest & { streamId: string };
 
 export interface ChunkNotification {
   streamId: string;
   text: string;
 }
 
-export interface StreamResult {
-  promptTokens: number;
-  reusedTokens: number;
-  generatedTokens: number;
-  timeToFirstTokenMs: number;
-  tokensPerSecond: number;
-  stopReason: string;
-  /** True when the request was cancelled before it finished. */
-  cancelled: boolean;
-}
+/** How a stream ended: cancelled before it finished, or with the stats of the generation. */
+export type StreamResult = { cancelled: true } | { cancelled: false; stats: GenerationStats };
 
 export interface CountTokensParams {
   text: string;
@@ -198,3 +153,30 @@ export interface ModelChangedNotification {
 export interface LogNotification {
   record: { time: string; level: ServiceLogLevel; msg: string; [field: string]: unknown };
 }
+
+/** Data of a `versionMismatch` error: what the service speaks. */
+export interface VersionMismatchData {
+  serviceVersion: string;
+  protocolVersion: number;
+}
+
+export const HelloRequestType = new RequestType<HelloParams, HelloResult, VersionMismatchData>('autoglm/hello');
+export const GenerateRequestType = new RequestType<GenerateParams, StreamResult, GenerationErrorData>('autoglm/generate');
+export const ChatRequestType = new RequestType<ChatParams, StreamResult, GenerationErrorData>('autoglm/chat');
+export const CountTokensRequestType = new RequestType<CountTokensParams, number, GenerationErrorData>('autoglm/countTokens');
+export const InfoRequestType = new RequestType0<ServiceModelInfo, void>('autoglm/info');
+export const StatsRequestType = new RequestType0<ServiceStats, void>('autoglm/stats');
+export const HealthRequestType = new RequestType0<HealthResult, void>('autoglm/health');
+/** Loads another model in the running service; requests in flight finish on the old one. */
+export const SwitchModelRequestType = new RequestType<SwitchModelParams, ServiceModelInfo, GenerationErrorData>('autoglm/switchModel');
+/** Turns the OpenAI-compatible HTTP API on (at a port) or off in the running service. */
+export const SetHttpRequestType = new RequestType<SetHttpParams, SetHttpResult, GenerationErrorData>('autoglm/setHttp');
+/** Stops the service (see `ShutdownParams`); the method and its params never change, so that any version can replace any other. */
+export const ShutdownRequestType = new RequestType<ShutdownParams, boolean, void>('autoglm/shutdown');
+
+/** Service -> client: a piece of streamed text. */
+export const ChunkNotificationType = new NotificationType<ChunkNotification>('autoglm/chunk');
+/** Service -> client: a log record at or above the level the client asked for in `hello`. */
+export const LogNotificationType = new NotificationType<LogNotification>('autoglm/log');
+/** Service -> every client: the model finished loading, failed to, or was switched. */
+export const ModelChangedNotificationType = new NotificationType<ModelChangedNotification>('autoglm/modelChanged');

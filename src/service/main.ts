@@ -7,11 +7,10 @@ import { errorMessage } from '../common/errors';
 import { VERSION } from '../common/version';
 import { SERVICE_EXIT_ALREADY_RUNNING } from '../protocol/service';
 import { parseServiceArgs, SERVICE_OPTIONS_HELP, ServiceUsageError } from './args';
-import { startService } from './service';
+import { startService, type RunningService } from './service';
 
 /** A spawned service outlives a closed window by this much before it stops (10 minutes). */
 export const DEFAULT_IDLE_SHUTDOWN_MS = 10 * 60_000;
-
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--version')) {
@@ -37,6 +36,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`autoglm-service: already running (pid ${service.holder?.pid ?? 'unknown'}) at ${service.paths.socket}\n`);
     return SERVICE_EXIT_ALREADY_RUNNING;
   }
+  stopOnSignals(service);
+  await service.stopped;
+  return 0;
+}
+
+/** A terminating signal stops the service cleanly; so does a bug, which then exits with 1. */
+function stopOnSignals(service: RunningService): void {
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.once(signal, () => void service.stop(`signal ${signal}`));
   }
@@ -44,8 +50,6 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`autoglm-service: ${err.stack ?? err.message}\n`);
     void service.stop('uncaught exception').finally(() => process.exit(1));
   });
-  await service.stopped;
-  return 0;
 }
 
 if (require.main === module) {

@@ -4,16 +4,17 @@
  * the running service or the details of the one that already holds the lock.
  */
 import * as fs from 'node:fs';
-import type { LogLevel, LogRecord } from '../common/logger';
+import type { Logger, LogLevel, LogRecord } from '../common/logger';
 import { VERSION } from '../common/version';
 import type { EngineOptions, Engine } from '../engine';
 import { SERVICE_PROTOCOL_VERSION, type ModelSpec, type ServiceStats } from '../protocol/service';
 import { EngineHost } from './engineHost';
-import { startHttpApi, type HttpApi } from './http';
+import { HttpSwitch, type HttpEndpoint } from './httpSwitch';
+import { IdleShutdown } from './idleShutdown';
 import { acquireLock, releaseLock, updateLock, type LockContent } from './lock';
 import { RotatingLogFile, ServiceLog } from './logFile';
 import { ServiceMetrics, type Gauges } from './metrics';
-import { defaultLogDir, defaultRuntimeDir, ensureRuntimeDir, readOrCreateToken, servicePaths, type ServicePaths } from './paths';
+import { defaultLogDir, defaultRuntimeDir, ensureRuntimeDir, servicePaths, type ServicePaths } from './paths';
 import { RpcServer } from './rpcServer';
 
 export interface ServiceOptions {
@@ -61,52 +62,167 @@ export interface AlreadyRunning {
 export async function startService(options: ServiceOptions): Promise<RunningService | AlreadyRunning> {
   const paths = servicePaths(defaultRuntimeDir(options.runtimeDir));
   ensureRuntimeDir(paths.runtimeDir);
-  const lock: LockContent = { pid: process.pid, version: VERSION, protocolVersion: SERVICE_PROTOCOL_VERSION, socket: paths.socket, startedAt: new Date().toISOString() };
+  const lock = lockContent(paths);
   const got = acquireLock(paths.lockFile, lock);
   if (!got.acquired) {
     return { kind: 'already-running', paths, holder: got.holder };
   }
-  const logDir = options.logDir ?? defaultLogDir();
-  const log = new ServiceLog(logDir === '' ? undefined : new RotatingLogFile({ dir: logDir }), options.logLevel, options.echo);
-  const logger = log.logger.child({ component: 'service', pid: process.pid });
-  const metrics = new ServiceMetrics();
-  const host: EngineHost = new EngineHost(options.model, log.logger, metrics, {
-    ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
-    ...(options.load ? { load: options.load } : {}),
-    onModelChange: () => rpc.modelChanged(host.modelInfo()),
-  });
-  const startedAt = Date.now();
-  let http: HttpApi | undefined;
-  let httpInfo: { url: string; tokenFile: string } | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
-  let stopping: Promise<void> | undefined;
-  let resolveStopped!: (reason: string) => void;
-  const stopped = new Promise<string>((r) => (resolveStopped = r));
+  const service = new Service(options, paths, lock);
+  await service.start();
+  return service.running();
+}
 
-  const gauges = (): Gauges => {
-    const s = host.loaded?.stats();
+function lockContent(paths: ServicePaths): LockContent {
+  return { pid: process.pid, version: VERSION, protocolVersion: SERVICE_PROTOCOL_VERSION, socket: paths.socket, startedAt: new Date().toISOString() };
+}
+
+function openLog(options: ServiceOptions): ServiceLog {
+  const logDir = options.logDir ?? defaultLogDir();
+  return new ServiceLog(logDir === '' ? undefined : new RotatingLogFile({ dir: logDir }), options.logLevel, options.echo);
+}
+
+/** The parts of one running service, from the moment it holds the lock until it has stopped. */
+class Service {
+  private readonly log: ServiceLog;
+  private readonly logger: Logger;
+  private readonly metrics = new ServiceMetrics();
+  private readonly host: EngineHost;
+  private readonly rpc: RpcServer;
+  private readonly http: HttpSwitch;
+  private readonly idle: IdleShutdown;
+  private readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+  private resolveStopped: (reason: string) => void = () => undefined;
+  private readonly stopped = new Promise<string>((resolve) => (this.resolveStopped = resolve));
+
+  constructor(
+    private readonly options: ServiceOptions,
+    private readonly paths: ServicePaths,
+    private readonly lock: LockContent,
+  ) {
+    this.log = openLog(options);
+    this.logger = this.log.logger.child({ component: 'service', pid: process.pid });
+    this.host = new EngineHost(options.model, this.log.logger, this.metrics, {
+      ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+      ...(options.load ? { load: options.load } : {}),
+      onModelChange: () => this.rpc.modelChanged(this.host.modelInfo()),
+    });
+    this.idle = new IdleShutdown(options.idleShutdownMs, () => this.http.active() > 0, (reason) => void this.stop(reason));
+    this.rpc = new RpcServer({
+      host: this.host,
+      log: this.log,
+      logger: this.log.logger,
+      logPrompts: options.logPrompts ?? false,
+      hello: () => ({ ...this.httpInfo(), logFile: this.log.path }),
+      stats: () => this.stats(),
+      onClientsChanged: (count) => this.idle.arm(count),
+      shutdown: (reason) => void this.stop(reason),
+      setHttp: (port) => this.http.set(port),
+    });
+    this.http = new HttpSwitch({
+      tokenFile: paths.tokenFile,
+      limits: options.http ? pick(options.http, ['maxBodyBytes', 'generationTimeoutMs', 'requestTimeoutMs']) : {},
+      logPrompts: options.logPrompts ?? false,
+      deps: { host: this.host, metrics: this.metrics, logger: this.log.logger, gauges: () => this.gauges(), onActivity: () => this.idle.arm(this.rpc.clients.size) },
+      logger: this.logger,
+      onChange: () => this.writeLock(),
+    });
+  }
+
+  /** Serves the socket (and the HTTP API when asked for); a failure stops what was started. */
+  async start(): Promise<void> {
+    try {
+      await this.listen();
+      if (this.options.http) {
+        await this.http.set(this.options.http.port);
+      }
+      this.writeLock();
+    } catch (err) {
+      this.logger.error('service failed to start', { error: err });
+      await this.stop('failed to start');
+      throw err;
+    }
+    this.logger.info('service started', { socket: this.paths.socket, http: this.http.endpoint?.url, model: this.options.model.modelDir, idleShutdownMs: this.options.idleShutdownMs });
+    this.idle.arm(this.rpc.clients.size);
+    if (this.options.preload ?? true) {
+      this.host.engine().catch(() => undefined);
+    }
+  }
+
+  running(): RunningService {
+    return {
+      kind: 'running',
+      paths: this.paths,
+      http: this.http.endpoint,
+      logFile: this.log.path,
+      host: this.host,
+      stats: () => this.stats(),
+      stop: (reason) => this.stop(reason),
+      stopped: this.stopped,
+    };
+  }
+
+  private async listen(): Promise<void> {
+    if (process.platform !== 'win32') {
+      // We hold the lock, so a socket file left here is from a service that died.
+      fs.rmSync(this.paths.socket, { force: true });
+    }
+    await this.rpc.listen(this.paths.socket);
+    if (process.platform !== 'win32') fs.chmodSync(this.paths.socket, 0o600);
+  }
+
+  /** The lock file names the socket, the HTTP API that is on and the log file. */
+  private writeLock(): void {
+    updateLock(this.paths.lockFile, { ...this.lock, ...this.httpInfo(), logFile: this.log.path });
+  }
+
+  private httpInfo(): { http?: HttpEndpoint } {
+    const endpoint = this.http.endpoint;
+    return endpoint ? { http: endpoint } : {};
+  }
+
+  private stop(reason: string): Promise<void> {
+    this.stopping ??= this.shutDown(reason);
+    return this.stopping;
+  }
+
+  private async shutDown(reason: string): Promise<void> {
+    this.logger.info('service stopping', { reason });
+    this.idle.dispose();
+    await Promise.all([this.rpc.close(), this.http.close()]);
+    await this.host.dispose();
+    // The socket goes before the lock: once the lock is free, the next service may create its own.
+    if (process.platform !== 'win32') fs.rmSync(this.paths.socket, { force: true });
+    releaseLock(this.paths.lockFile);
+    this.logger.info('service stopped', { reason });
+    this.log.close();
+    this.resolveStopped(reason);
+  }
+
+  private gauges(): Gauges {
+    const s = this.host.loaded?.stats();
     return {
       queueDepth: s?.queuedRequests ?? 0,
       activeRequests: s?.activeRequests ?? 0,
       prefixCacheHitRate: s && s.promptTokensTotal > 0 ? s.reusedTokensTotal / s.promptTokensTotal : 0,
       prefixCacheBytes: s?.prefixCacheBytes ?? 0,
-      connectedClients: rpc.clients.size,
-      modelLoads: host.modelLoads,
+      connectedClients: this.rpc.clients.size,
+      modelLoads: this.host.modelLoads,
       residentMemoryBytes: process.memoryUsage.rss(),
     };
-  };
+  }
 
-  const stats = (): ServiceStats => {
-    const s = host.loaded?.stats();
-    const g = gauges();
+  private stats(): ServiceStats {
+    const s = this.host.loaded?.stats();
+    const g = this.gauges();
     return {
       serviceVersion: VERSION,
       pid: process.pid,
-      uptimeMs: Date.now() - startedAt,
-      connectedClients: rpc.clients.size,
-      clients: [...rpc.clients].map((c) => ({ name: c.name, pid: c.pid, connectedMs: Date.now() - c.connectedAt })),
-      modelLoads: host.modelLoads,
-      model: host.modelInfo(),
+      uptimeMs: Date.now() - this.startedAt,
+      connectedClients: g.connectedClients,
+      clients: [...this.rpc.clients].map((c) => ({ name: c.name, pid: c.pid, connectedMs: Date.now() - c.connectedAt })),
+      modelLoads: g.modelLoads,
+      model: this.host.modelInfo(),
       queueDepth: g.queueDepth,
       activeRequests: g.activeRequests,
       requestsCompleted: s?.requestsCompleted ?? 0,
@@ -117,106 +233,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       generatedTokensTotal: s?.generatedTokensTotal ?? 0,
       prefixCacheHitRate: g.prefixCacheHitRate,
       prefixCacheBytes: g.prefixCacheBytes,
-      tokensPerSecond: metrics.tokensPerSecond(),
+      tokensPerSecond: this.metrics.tokensPerSecond(),
       residentMemoryBytes: g.residentMemoryBytes,
-      ...(httpInfo ? { http: httpInfo } : {}),
-      logFile: log.path,
+      ...this.httpInfo(),
+      logFile: this.log.path,
     };
-  };
-
-  const armIdle = (): void => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = undefined;
-    if (options.idleShutdownMs > 0 && rpc.clients.size === 0) {
-      idleTimer = setTimeout(() => {
-        if (http && http.active() > 0) {
-          armIdle();
-        } else {
-          void stop(`idle for ${options.idleShutdownMs} ms with no connected window`);
-        }
-      }, options.idleShutdownMs);
-    }
-  };
-
-  const rpc = new RpcServer({
-    host,
-    log,
-    logger: log.logger,
-    logPrompts: options.logPrompts ?? false,
-    hello: () => ({ ...(httpInfo ? { http: httpInfo } : {}), logFile: log.path }),
-    stats,
-    onClientsChanged: () => armIdle(),
-    shutdown: (reason) => void stop(reason),
-    setHttp: (port) => setHttp(port),
-  });
-
-  /** Starts, moves or stops the HTTP API; the lock file always names the current one. */
-  let httpChange: Promise<unknown> = Promise.resolve();
-  const setHttp = (port: number | null): Promise<{ url: string; tokenFile: string } | null> => {
-    const next = httpChange.then(async () => {
-      if (port !== null && http && (port === 0 || new URL(http.url).port === String(port))) {
-        return httpInfo ?? null;
-      }
-      if (http) {
-        await http.close();
-        http = undefined;
-        httpInfo = undefined;
-      }
-      if (port !== null) {
-        const token = readOrCreateToken(paths.tokenFile);
-        const h = options.http;
-        http = await startHttpApi(
-          { port, token, logPrompts: options.logPrompts ?? false, ...(h ? pick(h, ['maxBodyBytes', 'generationTimeoutMs', 'requestTimeoutMs']) : {}) },
-          { host, metrics, logger: log.logger, gauges, onActivity: () => armIdle() },
-        );
-        httpInfo = { url: http.url, tokenFile: paths.tokenFile };
-        logger.info('HTTP API listening', { url: http.url });
-      }
-      updateLock(paths.lockFile, { ...lock, ...(httpInfo ? { http: httpInfo } : {}), logFile: log.path });
-      return httpInfo ?? null;
-    });
-    httpChange = next.catch(() => undefined);
-    return next;
-  };
-
-  const stop = (reason: string): Promise<void> => {
-    stopping ??= (async () => {
-      logger.info('service stopping', { reason });
-      if (idleTimer) clearTimeout(idleTimer);
-      await Promise.all([rpc.close(), http?.close()]);
-      await host.dispose();
-      // The socket goes before the lock: once the lock is free, the next service may create its own.
-      if (process.platform !== 'win32') fs.rmSync(paths.socket, { force: true });
-      releaseLock(paths.lockFile);
-      logger.info('service stopped', { reason });
-      log.close();
-      resolveStopped(reason);
-    })();
-    return stopping;
-  };
-
-  try {
-    if (process.platform !== 'win32') {
-      // We hold the lock, so a socket file left here is from a service that died.
-      fs.rmSync(paths.socket, { force: true });
-    }
-    await rpc.listen(paths.socket);
-    if (process.platform !== 'win32') fs.chmodSync(paths.socket, 0o600);
-    if (options.http) {
-      await setHttp(options.http.port);
-    }
-    updateLock(paths.lockFile, { ...lock, ...(httpInfo ? { http: httpInfo } : {}), logFile: log.path });
-  } catch (err) {
-    logger.error('service failed to start', { error: err });
-    await stop('failed to start');
-    throw err;
   }
-  logger.info('service started', { socket: paths.socket, http: httpInfo?.url, model: options.model.modelDir, idleShutdownMs: options.idleShutdownMs });
-  armIdle();
-  if (options.preload ?? true) {
-    host.engine().catch(() => undefined);
-  }
-  return { kind: 'running', paths, http: httpInfo, logFile: log.path, host, stats, stop, stopped };
 }
 
 function pick<T extends object, K extends keyof T>(obj: T, keys: K[]): Partial<Pick<T, K>> {

@@ -9,12 +9,12 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { ResponseError, SocketMessageReader, SocketMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import { collect, type BackendChunk } from '../../../src/backends/backend';
+import { collect, type GenerationChunk } from '../../../src/backends/backend';
 import { LocalEngineBackend } from '../../../src/backends/localEngine';
-import { ServiceClientBackend, type ServiceClientOptions } from '../../../src/backends/serviceClient';
+import { ServiceClientBackend, type ServiceClientOptions } from '../../../src/backends/serviceBackend';
 import { BackendError } from '../../../src/common/errors';
 import { MemoryLogger } from '../../../src/common/logger';
-import { ServiceErrorCodes, ServiceMethods } from '../../../src/protocol/service';
+import { HelloRequestType, SERVICE_PROTOCOL_VERSION, ServiceErrorCodes, StatsRequestType } from '../../../src/protocol/service';
 import { readLock, processAlive } from '../../../src/service/lock';
 import { killPid, modelDir, repoRoot, serviceArgs, tempDir, waitFor } from '../service/serviceProcess';
 
@@ -74,6 +74,39 @@ describe('service client backend (real service processes)', function () {
     assert.equal(a.info().modelName, 'autoglm-coder');
     assert.equal(await a.countTokens('def add(a, b):'), await b.countTokens('def add(a, b):'));
     assert.deepEqual(await b.health(), { status: 'ok' });
+    const live = await a.liveStats();
+    assert.equal(live.where, `shared service, pid ${a.servicePid}`);
+    assert.deepEqual([live.model, live.device, live.connectedWindows, live.modelLoads, live.queueDepth, live.activeRequests], ['autoglm-coder', 'cpu', 2, 1, 0, 0]);
+    assert.ok((live.residentMemoryBytes ?? 0) > 0);
+    assert.equal(live.logFile, path.join(dir, 'log', 'service.log'));
+  });
+
+  it('restart stops the shared service for every window; the next request starts a fresh one', async () => {
+    const dir = tempDir();
+    const a = client(dir);
+    const b = client(dir);
+    await a.countTokens('x');
+    await b.countTokens('x');
+    const first = remember(a);
+    await a.restart();
+    await waitFor('the service to stop', () => (processAlive(first) ? undefined : true), 15_000);
+    await waitFor('the other window to see it gone', () => (b.connected ? undefined : true), 5000);
+    assert.ok((await b.countTokens('x')) > 0);
+    assert.notEqual(remember(b), first);
+  });
+
+  it("counts tokens in the window with the model's own tokenizer once it has loaded: the same numbers as the service's", async () => {
+    const dir = tempDir();
+    const c = client(dir);
+    const texts = ['def add(a, b):\n    return a + b\n', '<|fim_prefix|>x = <|fim_suffix|>\n<|fim_middle|>', 'größe = "日本語" 🎉'];
+    assert.equal(c.countTokensNow(texts[0]!), undefined, 'nothing before the first connection');
+    const exact = [];
+    for (const text of texts) exact.push(await c.countTokens(text));
+    remember(c);
+    const now = await waitFor('the tokenizer in this window', () => c.countTokensNow(texts[0]!), 20_000);
+    assert.equal(now, exact[0]);
+    assert.deepEqual(texts.map((t) => c.countTokensNow(t)), exact);
+    assert.notDeepEqual(exact, texts.map((t) => Math.ceil(t.length / 3)), 'exact counts, not the estimate');
   });
 
   it('carries a forced prefix to the engine: the answer equals the one the engine gives in this process', async () => {
@@ -100,7 +133,7 @@ describe('service client backend (real service processes)', function () {
     await collect(c.generate({ ...request, maxTokens: 1 }, new AbortController().signal));
     remember(c);
     const ctl = new AbortController();
-    const chunks: BackendChunk[] = [];
+    const chunks: GenerationChunk[] = [];
     for await (const chunk of c.generate({ ...request, maxTokens: 1500 }, ctl.signal)) {
       chunks.push(chunk);
       if (chunks.length === 2) ctl.abort();
@@ -192,10 +225,10 @@ describe('service client backend (real service processes)', function () {
     conn.listen();
     try {
       await assert.rejects(
-        conn.sendRequest(ServiceMethods.hello, { protocolVersion: 999, clientVersion: '9.9.9', clientName: 'old', pid: 1 }),
-        (err: unknown) => err instanceof ResponseError && err.code === ServiceErrorCodes.versionMismatch && /speaks protocol 1; this client 9\.9\.9 speaks 999/.test(err.message),
+        conn.sendRequest(HelloRequestType, { protocolVersion: 999, clientVersion: '9.9.9', clientName: 'old', pid: 1 }),
+        (err: unknown) => err instanceof ResponseError && err.code === ServiceErrorCodes.versionMismatch && err.message.includes(`speaks protocol ${SERVICE_PROTOCOL_VERSION}; this client 9.9.9 speaks 999`),
       );
-      await assert.rejects(conn.sendRequest(ServiceMethods.stats), (err: unknown) => err instanceof ResponseError && err.code === ServiceErrorCodes.notHandshaken);
+      await assert.rejects(conn.sendRequest(StatsRequestType), (err: unknown) => err instanceof ResponseError && err.code === ServiceErrorCodes.notHandshaken);
     } finally {
       conn.dispose();
       socket.destroy();
@@ -209,8 +242,8 @@ describe('service client backend (real service processes)', function () {
     const other = client(dir, { onStateChange: () => changes++ });
     const before = await collect(c.generate(request, new AbortController().signal));
     const pid = remember(c);
-    const info = await c.switchModel({ modelDir, variant: 'fp32', provider: 'cpu', threads: 0 });
-    assert.equal(info.variant, 'fp32');
+    assert.equal(await c.switchModel({ modelDir, variant: 'fp32', provider: 'cpu', threads: 0 }), true);
+    assert.equal((await c.stats()).model.variant, 'fp32');
     await other.countTokens('x');
     const seen = changes;
     await c.switchModel({ modelDir, variant: 'q4', provider: 'cpu', threads: 0 });
@@ -302,7 +335,7 @@ describe('service client backend (real service processes)', function () {
   it("carries the editor's trace id into the service's log, and forwards a window the records of its own requests", async () => {
     const dir = tempDir();
     const logger = new MemoryLogger('debug');
-    const c = client(dir, { logger, forwardLogLevel: 'info' });
+    const c = client(dir, { logger, serviceLogLevel: 'debug', forwardLogLevel: 'debug' });
     const traceId = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
     await collect(c.generate({ ...request, traceId }, new AbortController().signal));
     remember(c);
@@ -310,12 +343,13 @@ describe('service client backend (real service processes)', function () {
     const line = await waitFor('the traced line', () => fs.readFileSync(file, 'utf8').split('\n').find((l) => l.includes(traceId)), 5000);
     const rec = JSON.parse(line);
     assert.equal(rec.msg, 'rpc request');
+    assert.equal(rec.level, 'debug');
     assert.match(rec.spanId, /^[\da-f]{16}$/);
     assert.ok(logger.records.some((r) => r['traceId'] === traceId && r.msg === 'service request'));
     await waitFor('a forwarded record', () => (logger.records.some((r) => r['process'] === 'service' && r['traceId'] === traceId) ? true : undefined), 5000);
     const otherTrace = 'ffffffffffffffffffffffffffffffff';
     const otherLogger = new MemoryLogger('debug');
-    const other = client(dir, { logger: otherLogger, forwardLogLevel: 'info' });
+    const other = client(dir, { logger: otherLogger, forwardLogLevel: 'debug' });
     await collect(other.generate({ ...request, traceId: otherTrace }, new AbortController().signal));
     await waitFor('the other window to see its own record', () => (otherLogger.records.some((r) => r['process'] === 'service' && r['traceId'] === otherTrace) ? true : undefined), 5000);
     assert.ok(!logger.records.some((r) => r['traceId'] === otherTrace), "a window does not receive another window's request records");

@@ -1,13 +1,19 @@
-/** The service's small parts on their own: lock, runtime folder, token, log rotation, metrics, request parsing. */
+/** The service's small parts on their own: lock, runtime folder, token, log rotation, metrics, request parsing, RPC errors, idle shutdown. */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { AutoGlmError, BusyError, ModelLoadError } from '../../../src/common/errors';
+import { MemoryLogger } from '../../../src/common/logger';
+import { ServiceErrorCodes } from '../../../src/protocol/service';
+import { IdleShutdown } from '../../../src/service/idleShutdown';
 import { acquireLock, readLock, releaseLock, type LockContent } from '../../../src/service/lock';
 import { RotatingLogFile, ServiceLog } from '../../../src/service/logFile';
 import { ServiceMetrics } from '../../../src/service/metrics';
 import { ApiError, familyFimPrompt, hostRequest, parseChatCompletion, parseCompletion } from '../../../src/service/openai';
 import { ensureRuntimeDir, readOrCreateToken, servicePaths } from '../../../src/service/paths';
+import { toResponseError } from '../../../src/service/rpcSession';
 import { traceIdFromTraceparent } from '../../../src/service/trace';
 import { tempDir } from './serviceProcess';
 
@@ -132,5 +138,47 @@ describe('service parts', function () {
     assert.equal(traceIdFromTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'), '4bf92f3577b34da6a3ce929d0e0e4736');
     assert.equal(traceIdFromTraceparent('00-00000000000000000000000000000000-00f067aa0ba902b7-01'), undefined);
     assert.equal(traceIdFromTraceparent('garbage'), undefined);
+  });
+
+  it('RPC errors: typed errors cross the wire with their code in data; anything else is internal and logged', () => {
+    const log = new MemoryLogger('debug');
+    const wire = (err: unknown): [number, string, unknown] => {
+      const r = toResponseError(err, log);
+      return [r.code, r.message, r.data];
+    };
+    assert.deepEqual(wire(new BusyError('queue full')), [ServiceErrorCodes.busy, 'queue full', { code: 'busy' }]);
+    assert.deepEqual(wire(new ModelLoadError('/m/config.json', 'is missing')), [ServiceErrorCodes.modelLoad, '/m/config.json: is missing', { code: 'model-load' }]);
+    assert.deepEqual(wire(new AutoGlmError('too long', 'prompt-too-long')), [ServiceErrorCodes.invalidRequest, 'too long', { code: 'prompt-too-long' }]);
+    assert.deepEqual(wire(new AutoGlmError('bye', 'shutting-down')), [ServiceErrorCodes.shuttingDown, 'bye', { code: 'shutting-down' }]);
+    assert.deepEqual(wire(new AutoGlmError('bug', 'internal')), [ServiceErrorCodes.internal, 'bug', { code: 'internal' }]);
+    assert.equal(log.records.length, 0);
+    assert.deepEqual(wire(new TypeError('x is undefined')), [ServiceErrorCodes.internal, 'x is undefined', { code: 'internal' }]);
+    assert.equal(log.records.at(-1)?.msg, 'request failed');
+    assert.equal(log.records.at(-1)?.level, 'error');
+    const passed = new ResponseError(ServiceErrorCodes.notHandshaken, 'hello first');
+    assert.equal(toResponseError(passed, log), passed);
+  });
+
+  it('idle shutdown: after the idle time with no window, put off while HTTP is busy, never once stopping', async () => {
+    const reasons: string[] = [];
+    let busy = true;
+    const idle = new IdleShutdown(40, () => busy, (reason) => reasons.push(reason));
+    const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    idle.arm(1);
+    await wait(80);
+    assert.equal(reasons.length, 0, 'a connected window keeps it');
+    idle.arm(0);
+    await wait(70);
+    assert.equal(reasons.length, 0, 'an HTTP request being answered puts it off');
+    busy = false;
+    await wait(70);
+    assert.deepEqual(reasons, ['idle for 40 ms with no connected window']);
+    idle.dispose();
+    idle.arm(0);
+    await wait(70);
+    assert.equal(reasons.length, 1, 'a stopping service does not start the wait again');
+    new IdleShutdown(0, () => false, (reason) => reasons.push(reason)).arm(0);
+    await wait(20);
+    assert.equal(reasons.length, 1, '0 never stops');
   });
 });
