@@ -30,6 +30,8 @@ describe('chat in a real VS Code', () => {
     assert.ok(deltas.length > 0, 'the answer was streamed to the webview');
     assert.equal(deltas.map((d) => (d.type === 'chat/delta' ? d.text : '')).join(''), answer.content);
     assert.ok(chat.view.state().promptTokens > 0);
+    const states = posts.messages.filter((m) => m.type === 'chat/state').length;
+    assert.equal(states, 2, `one whole-state post when the answer starts and one when it is done (saw ${states})`);
     fs.writeFileSync(savedFile, JSON.stringify({ id: conversation.id, title: conversation.title, answer: answer.content }));
   });
 

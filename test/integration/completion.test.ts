@@ -52,6 +52,26 @@ describe('inline completion in a real VS Code', () => {
     assert.ok(counters.generationsStarted >= 1, `generations started: ${counters.generationsStarted}`);
   });
 
+  it('replaces the pipeline when the engine settings change, and disposes the one it replaced', async () => {
+    const { completion } = await api();
+    const old = completion.pipeline();
+    let disposed = false;
+    const dispose = old.dispose.bind(old);
+    old.dispose = () => {
+      disposed = true;
+      dispose();
+    };
+    const config = vscode.workspace.getConfiguration('autoglm');
+    const before = config.inspect<string>('model.variant')?.globalValue;
+    await config.update('model.variant', 'q4', vscode.ConfigurationTarget.Global);
+    try {
+      await until(() => (completion.pipeline() !== old ? true : undefined), 'a new completion pipeline', 10_000);
+      assert.equal(disposed, true, 'the replaced pipeline was disposed');
+    } finally {
+      await config.update('model.variant', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('turns off and on from the toggle command, and the status bar says so', async () => {
     const { completion } = await api();
     const enabled = () => vscode.workspace.getConfiguration('autoglm').get<boolean>('inlineCompletion.enabled');
