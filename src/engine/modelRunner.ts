@@ -1,5 +1,6 @@
 import { abortError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import type { GenerationTotals } from '../protocol/generation';
 import { DecoderSession } from './decoderSession';
 import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
 import type { PrefixCache } from './prefixCache';
@@ -11,14 +12,9 @@ import type { Sequence } from './sequence';
  * runs decode steps over the left-padded batch, keeps the batch KV between steps, and takes
  * rows in and out when sequences join or leave.
  */
-export interface RunnerCounters {
-  requestsCompleted: number;
-  requestsCancelled: number;
-  requestsFailed: number;
-  promptTokensTotal: number;
-  reusedTokensTotal: number;
-  generatedTokensTotal: number;
+export interface RunnerCounters extends GenerationTotals {
   decodeSteps: number;
+  /** Model runs spent on prompts (several short prompts arriving together share one). */
   prefillRuns: number;
 }
 

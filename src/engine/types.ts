@@ -4,7 +4,7 @@
  */
 
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
-import type { ChatMessage, GenerationOptions, GenerationStats, Priority, StopReason } from '../protocol/generation';
+import type { ChatMessage, GenerationOptions, GenerationStats, GenerationTotals, Priority, StopReason } from '../protocol/generation';
 
 /** The generation contract's own types: the engine takes and returns them unchanged. */
 export type { ChatMessage, Priority, StopReason };
@@ -62,7 +62,7 @@ export interface GenerateDone {
 export type GenerateEvent = GenerateDelta | GenerateDone;
 
 /** The engine's own accounting; tests assert that it returns to zero. */
-export interface EngineStats {
+export interface EngineStats extends GenerationTotals {
   provider: string;
   variant: Exclude<ModelVariant, 'auto'>;
   modelFile: string;
@@ -74,12 +74,6 @@ export interface EngineStats {
   prefixCacheBytes: number;
   prefixCacheEntries: number;
   /** Totals since load. */
-  requestsCompleted: number;
-  requestsCancelled: number;
-  requestsFailed: number;
-  promptTokensTotal: number;
-  reusedTokensTotal: number;
-  generatedTokensTotal: number;
   decodeSteps: number;
   /** Model runs spent on prompts (several short prompts arriving together share one). */
   prefillRuns: number;

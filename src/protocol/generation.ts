@@ -65,6 +65,16 @@ export interface GenerationStats {
   stopReason: StopReason;
 }
 
+/** Totals of an engine since its model loaded, as the engine, the service and its stats report them. */
+export interface GenerationTotals {
+  requestsCompleted: number;
+  requestsCancelled: number;
+  requestsFailed: number;
+  promptTokensTotal: number;
+  reusedTokensTotal: number;
+  generatedTokensTotal: number;
+}
+
 export type GenerationChunk = { type: 'text'; text: string } | { type: 'done'; stats: GenerationStats };
 
 /**

@@ -11,7 +11,7 @@
 
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
-import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats } from './generation';
+import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats, GenerationTotals } from './generation';
 
 /** Bumped on any incompatible change of the messages below; the handshake compares it. */
 export const SERVICE_PROTOCOL_VERSION = 2;
@@ -96,7 +96,7 @@ export interface CountTokensParams {
   text: string;
 }
 
-export interface ServiceStats {
+export interface ServiceStats extends GenerationTotals {
   serviceVersion: string;
   pid: number;
   uptimeMs: number;
@@ -107,12 +107,6 @@ export interface ServiceStats {
   model: ServiceModelInfo;
   queueDepth: number;
   activeRequests: number;
-  requestsCompleted: number;
-  requestsCancelled: number;
-  requestsFailed: number;
-  promptTokensTotal: number;
-  reusedTokensTotal: number;
-  generatedTokensTotal: number;
   /** Reused / prompt tokens since load, 0..1. */
   prefixCacheHitRate: number;
   prefixCacheBytes: number;
