@@ -52,7 +52,7 @@ describe('inline completion in a real VS Code', () => {
     assert.ok(counters.generationsStarted >= 1, `generations started: ${counters.generationsStarted}`);
   });
 
-  it('replaces the pipeline when the engine settings change, and disposes the one it replaced', async () => {
+  it('replaces the pipeline when the backend settings change, and disposes the one it replaced', async () => {
     const { completion } = await api();
     const old = completion.pipeline();
     let disposed = false;
@@ -62,13 +62,14 @@ describe('inline completion in a real VS Code', () => {
       dispose();
     };
     const config = vscode.workspace.getConfiguration('autoglm');
-    const before = config.inspect<string>('model.variant')?.globalValue;
-    await config.update('model.variant', 'q4', vscode.ConfigurationTarget.Global);
+    // A remote setting changes the backends without reloading the shared service's model.
+    const before = config.inspect<number>('remote.timeoutMs')?.globalValue;
+    await config.update('remote.timeoutMs', 12_345, vscode.ConfigurationTarget.Global);
     try {
       await until(() => (completion.pipeline() !== old ? true : undefined), 'a new completion pipeline', 10_000);
       assert.equal(disposed, true, 'the replaced pipeline was disposed');
     } finally {
-      await config.update('model.variant', before, vscode.ConfigurationTarget.Global);
+      await config.update('remote.timeoutMs', before, vscode.ConfigurationTarget.Global);
     }
   });
 
