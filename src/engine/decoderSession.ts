@@ -33,6 +33,28 @@ function tensorMeta(list: readonly Meta[], name: string): Extract<Meta, { isTens
   return m && m.isTensor ? m : undefined;
 }
 
+/** The axis along which each input grows with the sequence: new tokens, total length, cached past. */
+function sequenceAxis(name: string): number | undefined {
+  if (name === 'input_ids' || name === 'attention_mask' || name === 'position_ids') {
+    return 1;
+  }
+  return /^past_key_values\.\d+\.(key|value)$/.test(name) ? 2 : undefined;
+}
+
+/**
+ * The sequence axes the graph fixes to a number, as `name axis i = n`. The session metadata
+ * states only the shapes of the inputs: a fixed axis is a limit the engine can see, while a
+ * position table inside the graph (a learned position embedding, a rotary cos/sin cache) is an
+ * initializer that the metadata does not show; its size is known only by running the graph.
+ */
+function fixedSequenceAxes(inputs: readonly Meta[]): string[] {
+  return inputs.flatMap((m) => {
+    const axis = sequenceAxis(m.name);
+    const size = axis !== undefined && m.isTensor ? m.shape[axis] : undefined;
+    return typeof size === 'number' && size > 0 ? [`${m.name} axis ${axis} = ${size}`] : [];
+  });
+}
+
 /** Reads and checks the session's inputs and outputs against the config. `file` is named in errors. */
 export function inspectIo(file: string, inputs: readonly Meta[], outputs: readonly Meta[], config: ModelConfig): DecoderIo {
   const inputNames = inputs.map((m) => m.name);
@@ -48,6 +70,15 @@ export function inspectIo(file: string, inputs: readonly Meta[], outputs: readon
   }
   if (pastLayers === 0) {
     throw problem('has no past_key_values inputs (an export without KV cache cannot be run)');
+  }
+  const fixed = fixedSequenceAxes(inputs);
+  if (fixed.length > 0) {
+    // The engine feeds prompts of any length and grows the cache one token at a time, so a fixed axis
+    // cannot run at all, whatever its size against config.json's context.
+    throw problem(
+      `fixes sequence axes the engine varies (${fixed.join(', ')}; config.json max_position_embeddings = ${config.maxPositions}); export it with dynamic sequence axes`,
+      'fixed-sequence-length',
+    );
   }
   if (pastLayers !== config.layers) {
     throw problem(`has ${pastLayers} layers of past_key_values but config.json says num_hidden_layers = ${config.layers}`, 'layer-mismatch');

@@ -1,12 +1,14 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from '../common/errors';
+import { readModelText } from './modelFiles';
 import type { ModelVariant } from './types';
 
 /**
  * Reads and checks a model folder in the Hugging Face ONNX layout (config.json,
  * generation_config.json, tokenizer.json, tokenizer_config.json, onnx/*.onnx). Every failure is
- * a ModelLoadError naming the file and the problem.
+ * a ModelLoadError naming the file and the problem; metadata files are read within the size
+ * limits of modelFiles.ts.
  */
 
 /** Decoder architectures whose transformers.js / optimum exports share the I/O layout the engine runs. */
@@ -57,17 +59,12 @@ async function readJson(dir: string, name: string, required: true): Promise<Reco
 async function readJson(dir: string, name: string, required: false): Promise<Record<string, unknown> | undefined>;
 async function readJson(dir: string, name: string, required: boolean): Promise<Record<string, unknown> | undefined> {
   const file = path.join(dir, name);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      if (!required) {
-        return undefined;
-      }
-      throw new ModelLoadError(file, 'file is missing', 'missing-file', { cause: err });
+  const text = await readModelText(file);
+  if (text === undefined) {
+    if (!required) {
+      return undefined;
     }
-    throw new ModelLoadError(file, `cannot be read: ${(err as Error).message}`, 'unreadable-file', { cause: err });
+    throw new ModelLoadError(file, 'file is missing', 'missing-file');
   }
   let value: unknown;
   try {
@@ -81,10 +78,17 @@ async function readJson(dir: string, name: string, required: boolean): Promise<R
   return value as Record<string, unknown>;
 }
 
-function positiveInt(file: string, json: Record<string, unknown>, key: string, fallback?: number): number {
+/**
+ * Largest accepted `max_position_embeddings`: 2^20 tokens. Real models state at most a few
+ * hundred thousand; a larger value is a broken or hostile config that would size buffers by it.
+ */
+export const MAX_CONTEXT_POSITIONS = 1 << 20;
+
+function positiveInt(file: string, json: Record<string, unknown>, key: string, fallback?: number, max = Number.MAX_SAFE_INTEGER): number {
   const value = json[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ModelLoadError(file, `"${key}" must be a positive integer (found ${JSON.stringify(json[key])})`, 'invalid-config');
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `an integer from 1 to ${max}`;
+    throw new ModelLoadError(file, `"${key}" must be ${range} (found ${JSON.stringify(json[key])})`, 'invalid-config');
   }
   return value;
 }
@@ -103,7 +107,7 @@ export function parseConfig(file: string, json: Record<string, unknown>): ModelC
   const kvHeads = positiveInt(file, json, 'num_key_value_heads', heads);
   const headDim = positiveInt(file, json, 'head_dim', Math.floor(hiddenSize / heads));
   const vocabSize = positiveInt(file, json, 'vocab_size');
-  const maxPositions = positiveInt(file, json, 'max_position_embeddings', 2048);
+  const maxPositions = positiveInt(file, json, 'max_position_embeddings', 2048, MAX_CONTEXT_POSITIONS);
   return { modelType, layers, heads, kvHeads, headDim, hiddenSize, vocabSize, maxPositions };
 }
 

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { snippetDefaultPath } from '../chat/snippetPath';
 import type { CodeAction } from '../protocol/webview';
 
 const PROPOSAL_SCHEME = 'autoglm-proposal';
@@ -115,8 +116,8 @@ export class CodeActions implements vscode.Disposable {
 
   private async saveAs(code: string, language: string): Promise<void> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const extension = EXTENSIONS[language.toLowerCase()] ?? (language ? language.toLowerCase() : 'txt');
-    const target = await vscode.window.showSaveDialog({ ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `snippet.${extension}`) } : {}), saveLabel: 'Save code' });
+    const defaultUri = folder ? folder.with({ path: snippetDefaultPath(folder.path, language) }) : undefined;
+    const target = await vscode.window.showSaveDialog({ ...(defaultUri ? { defaultUri } : {}), saveLabel: 'Save code' });
     if (!target) {
       return;
     }
@@ -130,9 +131,3 @@ export class CodeActions implements vscode.Disposable {
     }
   }
 }
-
-const EXTENSIONS: Record<string, string> = {
-  typescript: 'ts', ts: 'ts', tsx: 'tsx', javascript: 'js', js: 'js', jsx: 'jsx', python: 'py', py: 'py', rust: 'rs', go: 'go',
-  java: 'java', csharp: 'cs', 'c#': 'cs', cpp: 'cpp', 'c++': 'cpp', c: 'c', ruby: 'rb', shell: 'sh', bash: 'sh', sh: 'sh',
-  json: 'json', yaml: 'yaml', yml: 'yml', markdown: 'md', md: 'md', html: 'html', css: 'css', sql: 'sql',
-};

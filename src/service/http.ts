@@ -1,5 +1,6 @@
 /**
- * The OpenAI-compatible HTTP API: bound to 127.0.0.1 only, a bearer token on every route but
+ * The OpenAI-compatible HTTP API: bound to 127.0.0.1 only, loopback Host names only (so a web
+ * page that rebinds its DNS name to 127.0.0.1 is refused), a bearer token on every route but
  * /health, JSON or SSE answers, errors in OpenAI's shape. A client that goes away mid-stream
  * cancels its generation.
  */
@@ -8,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../common/logger';
 import type { EngineHost } from './engineHost';
 import { answerGeneration, type AnswerContext } from './httpAnswer';
-import { allow, checkBearer, header, readJson, sendError, sendJson, sseError } from './httpIo';
+import { allow, checkBearer, checkHost, decodeSegment, header, readJson, requestUrl, sendError, sendJson, sseError } from './httpIo';
 import type { Gauges, ServiceMetrics } from './metrics';
 import { ApiError, familyFimPrompt, hostRequest, parseChatCompletion, parseCompletion, type CompletionParams } from './openai';
 import { newSpanId, newTraceId, sanitizeTraceId, traceIdFromTraceparent } from './trace';
@@ -142,8 +143,7 @@ function listen(server: http.Server, port: number): Promise<void> {
 /** One request: its trace id, its log line and metric when it finishes, and the OpenAI error shape for an ApiError. */
 async function handle(api: ApiState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const started = performance.now();
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  const route = routeOf(url.pathname);
+  let route: RouteName | 'other' = 'other';
   const traceId = traceIdFromTraceparent(header(req, 'traceparent')) ?? sanitizeTraceId(header(req, 'x-request-id')) ?? newTraceId();
   const log = api.deps.logger.child({ traceId, spanId: newSpanId(), component: 'http' });
   res.setHeader('x-request-id', traceId);
@@ -152,6 +152,9 @@ async function handle(api: ApiState, req: http.IncomingMessage, res: http.Server
     log.info('http request', { method: req.method, route, status: res.statusCode, ms: Math.round(performance.now() - started) });
   });
   try {
+    checkHost(req);
+    const url = requestUrl(req);
+    route = routeOf(url.pathname);
     await dispatch(api, route, { req, res, url, log });
   } catch (err) {
     if (!(err instanceof ApiError)) {
@@ -165,7 +168,7 @@ async function handle(api: ApiState, req: http.IncomingMessage, res: http.Server
   }
 }
 
-/** Unknown routes first (without a token), then the token, then the method, then the route's handler. */
+/** The Host and target are checked by the caller; then unknown routes (without a token), then the token, then the method, then the route's handler. */
 async function dispatch(api: ApiState, route: RouteName | 'other', ex: Exchange): Promise<void> {
   if (route === 'other') {
     throw notFound(ex.url.pathname);
@@ -190,7 +193,7 @@ function metrics(api: ApiState, ex: Exchange): void {
 }
 
 function model(api: ApiState, ex: Exchange): void {
-  checkModel(api.deps.host, decodeURIComponent(ex.url.pathname.slice('/v1/models/'.length)));
+  checkModel(api.deps.host, decodeSegment(ex.url.pathname.slice('/v1/models/'.length)));
   sendJson(ex.res, 200, modelObject(api));
 }
 

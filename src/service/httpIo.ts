@@ -15,6 +15,57 @@ export function allow(req: http.IncomingMessage, methods: readonly string[]): vo
   }
 }
 
+/** Host names that mean this machine's loopback; a browser page on any other name (DNS rebinding) is refused. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether `authority` (a Host header or an absolute target's host) is a loopback name, bare or with `port`. */
+export function isLoopbackAuthority(authority: string, port: number | undefined): boolean {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(authority.toLowerCase());
+  if (!m || !LOOPBACK_HOSTS.has(m[1]!)) {
+    return false;
+  }
+  return m[2] === undefined || Number(m[2]) === port;
+}
+
+const misdirected = (what: string): ApiError =>
+  new ApiError(421, `${what} is not a loopback name; this server answers only Host 127.0.0.1, localhost or [::1] (with or without its port).`, 'invalid_request_error', 'invalid_host');
+
+/** Throws the 421 unless the Host header names the loopback, bare or at the port this connection reached. */
+export function checkHost(req: http.IncomingMessage): void {
+  const host = header(req, 'host');
+  if (host === undefined || !isLoopbackAuthority(host, req.socket.localPort)) {
+    throw misdirected(host === undefined ? 'A request without a Host header' : `The Host '${host.slice(0, 100)}'`);
+  }
+}
+
+const badTarget = (detail: string): ApiError => invalid(`The request target is not a valid URL path: ${detail}`, null, 'invalid_url');
+
+/**
+ * The request target as a URL: a malformed one (bad authority, bad port) is the client's 400, and
+ * one that names another host itself (`http://evil/...`, `//evil/...`) is refused like its Host.
+ */
+export function requestUrl(req: http.IncomingMessage): URL {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  } catch (err) {
+    throw badTarget(errorMessage(err));
+  }
+  if (!isLoopbackAuthority(url.host, req.socket.localPort)) {
+    throw misdirected(`The request target's host '${url.host.slice(0, 100)}'`);
+  }
+  return url;
+}
+
+/** A percent-decoded path segment; a broken escape is the client's 400. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (err) {
+    throw badTarget(errorMessage(err));
+  }
+}
+
 /** Throws the 401 for a missing or wrong `Authorization: Bearer` header; compares in constant time. */
 export function checkBearer(req: http.IncomingMessage, expected: Buffer): void {
   const value = req.headers.authorization;

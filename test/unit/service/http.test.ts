@@ -77,6 +77,16 @@ describe('service HTTP API (real process, bundled model)', function () {
     assert.equal((await request(`${svc.url}/metrics`)).status, 401);
   });
 
+  it('refuses a DNS-rebinding Host before the token, even on /health', async () => {
+    for (const route of ['/health', '/metrics', '/v1/models']) {
+      const r = await request(`${svc.url}${route}`, { token: svc.token, headers: { host: 'evil.example' } });
+      assert.equal(r.status, 421, route);
+      assert.equal(JSON.parse(r.body).error.code, 'invalid_host');
+    }
+    const port = new URL(svc.url).port;
+    assert.equal((await request(`${svc.url}/health`, { headers: { host: `127.0.0.1:${port}` } })).status, 200);
+  });
+
   it('keeps the token, lock and runtime folder private to the user', () => {
     if (process.platform === 'win32') return;
     assert.equal(fs.statSync(svc.runtimeDir).mode & 0o777, 0o700);
