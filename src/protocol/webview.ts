@@ -41,7 +41,7 @@ export interface SlashCommandView {
   name: string;
   title: string;
   description: string;
-  /** Where the template comes from: built-in, user or workspace pack. */
+  /** The pack the template comes from, as a reader names it: `built-in pack`, `user pack my-prompts`. */
   source: string;
 }
 
