@@ -44,7 +44,7 @@ export interface SendInput {
 
 export interface WindowInfo {
   promptTokens: number;
-  /** The backend estimated the counts (it has no tokenizer of the model). */
+  /** The counts are estimates: the backend has no tokenizer of the model, or it was not at hand yet (a restored conversation). */
   estimated: boolean;
   droppedTurnIds: string[];
 }
