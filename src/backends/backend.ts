@@ -20,6 +20,8 @@ export interface BackendInfo {
   contextLength?: number;
   /** The backend honours `forcedPrefix` (a local engine with a byte-level tokenizer). */
   forcedPrefix?: boolean;
+  /** The ONNX variant that runs once loaded (e.g. 'q4'), which `auto` settings leave open. */
+  variant?: string;
   /** Where it runs: 'cpu', 'cuda', 'webgpu', or the server's URL. */
   device: string;
   loaded: boolean;
@@ -74,6 +76,12 @@ export interface LocalBackend extends Backend {
   /** Turns the HTTP API on at `port` (0: any free port) or off; undefined where there is none. */
   setHttp(port: number | null): Promise<SetHttpResult | undefined>;
   liveStats(): Promise<EngineLiveStats>;
+  /**
+   * Learns what an engine that already runs elsewhere holds (the shared service another window
+   * started), so that `info()` says it; never starts one. Resolves when `info()` is as current as
+   * it can be without loading anything.
+   */
+  attachIfRunning(): Promise<void>;
   /** Stops the engine's process if it has its own, so that the next request starts a fresh one. */
   restart(): Promise<void>;
 }

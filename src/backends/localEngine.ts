@@ -78,7 +78,7 @@ export class LocalEngineBackend implements LocalBackend {
     return {
       kind: 'local',
       modelName: m?.name ?? path.basename(this.options.modelDir),
-      ...(m ? { modelType: m.config.modelType, contextLength: m.contextLength } : {}),
+      ...(m ? { modelType: m.config.modelType, contextLength: m.contextLength, variant: m.variant } : {}),
       ...(engine ? { forcedPrefix: engine.supportsForcedPrefix } : {}),
       device: m ? m.provider : 'not loaded',
       loaded: m !== undefined,
@@ -135,6 +135,9 @@ export class LocalEngineBackend implements LocalBackend {
    * process to restart, and dropping the model would only make the next request wait for a load.
    */
   async restart(): Promise<void> {}
+
+  /** Resolves at once: an engine in this window's process is known to `info()` already. */
+  async attachIfRunning(): Promise<void> {}
 
   dispose(): void {
     this.disposed = true;

@@ -32,7 +32,7 @@ import type { BackendInfo, EngineLiveStats, LocalBackend } from './backend';
 import { CrashPolicy } from './crashPolicy';
 import { ModelTokenizer } from './modelTokenizer';
 import { HandshakeError, ServiceConnection, type ConnectionEnd, type ServiceConnectionOptions } from './serviceConnection';
-import { ServiceLauncher, type ServiceLaunchOptions } from './serviceLauncher';
+import { connectSocket, ServiceLauncher, type ServiceLaunchOptions } from './serviceLauncher';
 
 export interface ServiceClientOptions extends ServiceLaunchOptions, Omit<ServiceConnectionOptions, 'socketPath'> {
   /** Lock, socket and token folder; default `$XDG_RUNTIME_DIR/autoglm` or `<tmp>/autoglm-<uid>`. */
@@ -58,6 +58,8 @@ export class ServiceClientBackend implements LocalBackend {
   private readonly tokenizer: ModelTokenizer;
   private readonly logger: Logger;
   private connecting: Promise<Session> | undefined;
+  /** A look at a service that runs already; a request waits for it rather than starting one beside it. */
+  private attaching: Promise<void> | undefined;
   private current: Session | undefined;
   private modelInfo: ServiceModelInfo | undefined;
   private disposed = false;
@@ -96,6 +98,7 @@ export class ServiceClientBackend implements LocalBackend {
       ...(m?.modelType !== undefined ? { modelType: m.modelType } : {}),
       ...(m?.contextLength !== undefined ? { contextLength: m.contextLength } : {}),
       ...(m?.forcedPrefix !== undefined ? { forcedPrefix: m.forcedPrefix } : {}),
+      ...(m?.loaded && m.variant !== undefined ? { variant: m.variant } : {}),
       device: gaveUp ? 'service stopped' : m?.loaded ? (m.provider ?? 'unknown') : 'not loaded',
       loaded: !gaveUp && (m?.loaded ?? false),
     };
@@ -146,6 +149,31 @@ export class ServiceClientBackend implements LocalBackend {
       residentMemoryBytes: s.residentMemoryBytes,
       logFile: s.logFile,
     };
+  }
+
+  /**
+   * Connects to a service that runs already, so that `info()` says what it holds (after a window
+   * reload the model is often loaded); never starts one, since showing the status must not load a
+   * model. A service of another version, or one that does not answer, is left to the next request.
+   */
+  attachIfRunning(): Promise<void> {
+    if (this.current || this.connecting || this.disposed || this.crashes.gaveUp) return Promise.resolve();
+    this.attaching ??= this.attachToRunning().finally(() => {
+      this.attaching = undefined;
+    });
+    return this.attaching;
+  }
+
+  private async attachToRunning(): Promise<void> {
+    const socket = await connectSocket(this.paths.socket).catch(() => undefined);
+    if (!socket) return;
+    const connection = this.connect(socket);
+    const hello = await connection.handshake().catch(() => undefined);
+    if (hello && hello.serviceVersion === VERSION && !this.disposed && !this.current) {
+      await this.adopt({ connection, hello });
+      return;
+    }
+    connection.close();
   }
 
   /** Loads another model in the running service (every window switches with it). */
@@ -222,7 +250,7 @@ export class ServiceClientBackend implements LocalBackend {
     if (this.disposed) return Promise.reject(new BackendError('The service client was disposed', 'disposed'));
     if (this.current) return Promise.resolve(this.current);
     if (this.crashes.gaveUp) return Promise.reject(this.crashes.gaveUp);
-    this.connecting ??= this.open().finally(() => {
+    this.connecting ??= (this.attaching ?? Promise.resolve()).then(() => this.current ?? this.open()).finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;

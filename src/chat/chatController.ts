@@ -44,7 +44,7 @@ export interface SendInput {
 
 export interface WindowInfo {
   promptTokens: number;
-  /** The backend estimated the counts (it has no tokenizer of the model). */
+  /** The counts are estimates: the backend has no tokenizer of the model, or it was not at hand yet (a restored conversation). */
   estimated: boolean;
   droppedTurnIds: string[];
 }
@@ -69,6 +69,7 @@ export class ChatController {
     // An answer that was streaming when the window closed or crashed stays, marked as partial.
     this.conversations = loaded.conversations;
     this.currentId = this.list()[0]?.id;
+    await this.countShown();
     if (loaded.problem) {
       this.options.logger.warn('Chat history was reset', { problem: loaded.problem });
     }
@@ -97,11 +98,43 @@ export class ChatController {
     this.emit({ type: 'state' });
   }
 
-  select(id: string): void {
+  async select(id: string): Promise<void> {
     if (this.conversations.some((c) => c.id === id)) {
       this.currentId = id;
-      this.lastWindow = NO_WINDOW;
+      await this.countShown();
       this.emit({ type: 'state' });
+    }
+  }
+
+  /**
+   * The prompt size of the conversation shown (its last request), so that a restored one does not
+   * read 0. Counted without asking the backend, which may not run yet: with the model's tokenizer
+   * when it is at hand, else estimated.
+   */
+  private async countShown(): Promise<void> {
+    const turns = this.current()?.turns ?? [];
+    const lastUser = turns.map((t) => t.role).lastIndexOf('user');
+    this.lastWindow = NO_WINDOW;
+    if (lastUser < 0) {
+      return;
+    }
+    try {
+      const backend = await this.options.backend();
+      let estimated = backend.info().kind === 'remote';
+      const window = buildContextWindow({
+        system: this.options.systemPrompt(),
+        turns: turns.slice(0, lastUser + 1),
+        contextTokens: this.options.contextTokens(),
+        answerTokens: this.options.answerTokens,
+        countTokens: (text) => {
+          const exact = backend.countTokensNow(text);
+          estimated ||= exact === undefined;
+          return exact ?? estimateTokens(text);
+        },
+      });
+      this.lastWindow = { promptTokens: window.promptTokens, estimated, droppedTurnIds: window.droppedTurnIds };
+    } catch (err) {
+      this.options.logger.debug('The restored conversation was not counted', { error: err });
     }
   }
 
@@ -112,6 +145,7 @@ export class ChatController {
     this.conversations = this.conversations.filter((c) => c.id !== id);
     if (this.currentId === id) {
       this.currentId = this.list()[0]?.id;
+      await this.countShown();
     }
     await this.persist();
     this.emit({ type: 'state' });

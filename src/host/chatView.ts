@@ -229,8 +229,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         controller.newConversation();
         return;
       case 'chat/select':
-        controller.select(msg.id);
-        return;
+        return controller.select(msg.id);
       case 'chat/delete':
         return controller.delete(msg.id);
       case 'chat/regenerate':

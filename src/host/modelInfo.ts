@@ -22,12 +22,26 @@ function describeEngine(config: AutoGlmConfig, extensionPath: string, loaded: bo
 
 /**
  * What runs where for the user: the settings, corrected by what the backend reports: a remote
- * server names its own model, and a loaded local engine the device it really runs on.
+ * server names its own model, and a loaded local engine (this window's, or the shared service
+ * another window started) the variant and the device it really runs.
  */
 export function describeBackend(config: AutoGlmConfig, extensionPath: string, info: BackendInfo): EngineStatusView {
   const settings = describeEngine(config, extensionPath, info.loaded);
   if (info.kind === 'remote') {
     return { ...settings, modelName: info.modelName, modelPath: info.device, bundled: false, executionProvider: 'remote server' };
   }
-  return info.loaded ? { ...settings, executionProvider: `${settings.executionProvider} → ${info.device}` } : settings;
+  if (!info.loaded) {
+    return settings;
+  }
+  const asked = settings.executionProvider;
+  return {
+    ...settings,
+    variant: info.variant ?? settings.variant,
+    executionProvider: asked === info.device ? asked : `${asked} → ${info.device}`,
+  };
+}
+
+/** One sentence for the Engine Status message. */
+export function statusDetail(s: EngineStatusView): string {
+  return `Model ${s.modelName}${s.bundled ? ' (bundled)' : ''} at ${s.modelPath}; variant ${s.variant}; execution provider ${s.executionProvider}; ${s.loaded ? 'loaded' : 'not loaded yet'}.`;
 }

@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { ContextItem } from '../chat/types';
 import { silentLogger, type Logger } from '../common/logger';
 import type { TokenCounting } from '../common/tokens';
-import { describeSource, type LoadedTemplate, type TemplateCatalog } from '../templates';
+import type { LoadedTemplate, TemplateCatalog } from '../templates';
+import { packLabel } from '../templates/packLabel';
 import { freeTextVariable, type EditorSources } from '../templates/variables';
 import type { SlashCommandView } from '../protocol/webview';
 import type { SlashCommandSource } from './chatView';
@@ -38,7 +39,7 @@ export class TemplateSlashCommands implements SlashCommandSource {
     return (this.catalog()?.entries ?? [])
       .map((e) => e.template)
       .filter((t) => t.meta.slash !== undefined && (t.meta.kind === 'chat' || t.meta.kind === 'command'))
-      .map((t) => ({ name: t.meta.slash!, title: t.meta.title, description: t.meta.description, source: describeSource(t) }))
+      .map((t) => ({ name: t.meta.slash!, title: t.meta.title, description: t.meta.description, source: packLabel(t.pack) }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 

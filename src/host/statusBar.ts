@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { EngineStatusView } from '../protocol/webview';
+import { statusAccessibleLabel, statusTooltipMarkdown, type CompletionState } from './statusText';
 
-export type CompletionState = 'ready' | 'generating' | 'off' | 'snoozed' | 'error';
+export type { CompletionState } from './statusText';
 
 const ICONS: Record<CompletionState, string> = {
   ready: '$(hubot)',
@@ -49,21 +50,9 @@ export class EngineStatusBar implements vscode.Disposable {
     }
     this.item.text = `${ICONS[this.state]} ${e.modelName}`;
     this.item.backgroundColor = this.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
-    const stateLine = {
-      ready: 'Inline completions are on.',
-      generating: 'Generating a completion...',
-      off: 'Inline completions are off.',
-      snoozed: `Inline completions are snoozed${this.detail ? ` until ${this.detail}` : ''}.`,
-      error: `Last request failed: ${this.detail}`,
-    }[this.state];
-    this.item.tooltip = new vscode.MarkdownString(
-      [
-        `**Open AutoGLM**: ${stateLine}`,
-        `Model: \`${e.modelName}\`${e.bundled ? ' (bundled)' : ''}, ${e.loaded ? 'loaded' : 'loads on first request'}`,
-        `Variant: ${e.variant}, execution provider: ${e.executionProvider}`,
-        'Click for options.',
-      ].join('\n\n'),
-    );
+    this.item.tooltip = new vscode.MarkdownString(statusTooltipMarkdown(e, this.state, this.detail));
+    // Screen readers read the label, not the tooltip: plain words, no Markdown syntax.
+    this.item.accessibilityInformation = { label: statusAccessibleLabel(e, this.state, this.detail), role: 'button' };
     this.item.show();
   }
 

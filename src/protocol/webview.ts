@@ -41,7 +41,7 @@ export interface SlashCommandView {
   name: string;
   title: string;
   description: string;
-  /** Where the template comes from: built-in, user or workspace pack. */
+  /** The pack the template comes from, as a reader names it: `built-in pack`, `user pack my-prompts`. */
   source: string;
 }
 
@@ -52,7 +52,7 @@ export interface ChatStateView {
   streamingTurnId: string | undefined;
   /** Tokens of the last prompt sent, and the model's context window. */
   promptTokens: number;
-  /** `promptTokens` is an estimate: the backend has no tokenizer of the model (a remote server). */
+  /** `promptTokens` is an estimate: the backend has no tokenizer of the model (a remote server), or it was not loaded yet. */
   promptTokensEstimated: boolean;
   contextTokens: number;
   /** Earlier turns left out of the last prompt because of the context window. */

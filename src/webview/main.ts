@@ -9,7 +9,7 @@ import {
   type WebviewToHost,
 } from '../protocol/webview';
 import { renderMarkdown } from './markdown';
-import { matchSlash } from './slash';
+import { matchSlash, slashHint } from './slash';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -172,7 +172,7 @@ function showSuggestions(): void {
     ...list.map((c, i) => {
       const item = el('li', { className: i === selectedSuggestion ? 'selected' : '', attrs: { role: 'option', 'aria-selected': String(i === selectedSuggestion), 'data-name': c.name } }, [
         el('span', { className: 'name', text: `/${c.name}` }),
-        el('span', { className: 'description', text: `${c.description} (${c.source})` }),
+        el('span', { className: 'description', text: slashHint(c) }),
       ]);
       item.addEventListener('mousedown', (e) => {
         e.preventDefault();

@@ -42,6 +42,15 @@ describe('extension in a real VS Code', () => {
     fs.writeFileSync(path.join(out, 'activation.json'), JSON.stringify({ activationMs: api.activationMs, vscode: vscode.version }, null, 2));
   });
 
+  it('after a window reload, learns the model and variant the running service holds without starting anything @after-reload', async () => {
+    const { api } = await activated();
+    const local = api.backends.localBackend();
+    await local.attachIfRunning();
+    const info = local.info();
+    assert.equal(info.loaded, true, 'the service from before the reload still holds the model');
+    assert.match(info.variant ?? '', /^(fp32|fp16|q4|int8)$/, 'the variant that runs, not the setting auto');
+  });
+
   it('registers every command its manifest contributes', async () => {
     const { ext } = await activated();
     const manifest = ext.packageJSON as Manifest;

@@ -101,7 +101,8 @@ describe('chat in a real VS Code', () => {
     const summary = chat.controller().list().find((c) => c.id === saved.id);
     assert.ok(summary, 'the conversation is listed after the reload');
     assert.equal(summary.title, saved.title);
-    chat.controller().select(saved.id);
+    await chat.controller().select(saved.id);
     assert.equal(chat.controller().current()!.turns[1]!.content, saved.answer);
+    assert.ok(chat.controller().window.promptTokens > 0, 'the token counter of the restored conversation is not 0');
   });
 });

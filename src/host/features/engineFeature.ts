@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { BackendInfo } from '../../backends/backend';
+import { delay } from '../../common/async';
 import { Disposable } from '../../common/disposable';
 import type { Logger } from '../../common/logger';
 import type { TokenCounting } from '../../common/tokens';
@@ -8,9 +9,12 @@ import type { EngineStatusView } from '../../protocol/webview';
 import { Backends } from '../backends';
 import { registerCommands, type Command } from '../commands';
 import type { AutoGlmConfig, LiveConfiguration } from '../configuration';
-import { describeBackend } from '../modelInfo';
+import { describeBackend, statusDetail } from '../modelInfo';
 import { serviceCommands } from '../serviceCommands';
 import { EngineStatusBar } from '../statusBar';
+
+/** Longest wait for a look at a running service before the status is shown as far as it is known. */
+const ATTACH_WAIT_MS = 2000;
 
 export interface EngineFeatureDeps {
   context: vscode.ExtensionContext;
@@ -51,6 +55,21 @@ export class EngineFeature extends Disposable {
     return describeBackend(this.deps.settings.current, this.deps.context.extensionPath, this.chatInfo());
   }
 
+  /**
+   * The status after a look at a local engine that already runs (the shared service keeps its
+   * model across window reloads); nothing is started or loaded for it.
+   */
+  async currentStatus(): Promise<EngineStatusView> {
+    if (this.chatInfo().kind === 'local') {
+      const attach = this.backends
+        .localBackend()
+        .attachIfRunning()
+        .catch((err: unknown) => this.deps.logger.debug('Could not look at the running engine service', { error: err }));
+      await Promise.race([attach, delay(ATTACH_WAIT_MS)]);
+    }
+    return this.status();
+  }
+
   private refreshStatus(): void {
     const status = this.status();
     this.statusBar.update(status);
@@ -67,9 +86,7 @@ export class EngineFeature extends Disposable {
     return {
       id: 'autoglm.showStatus',
       execute: async () => {
-        const s = this.status();
-        const detail = `Model ${s.modelName}${s.bundled ? ' (bundled)' : ''} at ${s.modelPath}; variant ${s.variant}; execution provider ${s.executionProvider}; ${s.loaded ? 'loaded' : 'not loaded yet'}.`;
-        const pick = await vscode.window.showInformationMessage(`Open AutoGLM ${VERSION}: ${detail}`, 'Open Log', 'Settings');
+        const pick = await vscode.window.showInformationMessage(`Open AutoGLM ${VERSION}: ${statusDetail(await this.currentStatus())}`, 'Open Log', 'Settings');
         if (pick === 'Open Log') {
           this.deps.showLog();
         } else if (pick === 'Settings') {

@@ -36,6 +36,7 @@ describe('local engine backend (bundled model)', function () {
     assert.equal(backend.countTokensNow('const x = 1;'), a);
     assert.equal(loads, 1);
     assert.deepEqual([backend.info().loaded, backend.info().device, backend.info().modelType], [true, 'cpu', 'qwen2']);
+    assert.match(backend.info().variant ?? '', /^(fp32|fp16|q4|int8)$/, 'the variant that runs, not the setting');
   });
 
   it('streams a greedy completion whose text equals the stats and repeats exactly', async () => {

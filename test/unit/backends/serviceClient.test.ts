@@ -95,6 +95,25 @@ describe('service client backend (real service processes)', function () {
     assert.notEqual(remember(b), first);
   });
 
+  it('attachIfRunning never starts a service; after a window reload it learns the loaded model and its variant from the running one', async () => {
+    const dir = tempDir();
+    const early = client(dir);
+    await early.attachIfRunning();
+    assert.equal(early.connected, false);
+    assert.equal(readLock(early.paths.lockFile), undefined, 'no service was started');
+    const first = client(dir);
+    await collect(first.generate(request, new AbortController().signal));
+    remember(first);
+    const reloaded = client(dir);
+    assert.equal(reloaded.info().loaded, false, 'nothing known before looking');
+    await reloaded.attachIfRunning();
+    assert.equal(reloaded.servicePid, first.servicePid);
+    assert.equal(reloaded.info().loaded, true);
+    assert.equal(reloaded.info().device, 'cpu');
+    assert.match(reloaded.info().variant ?? '', /^(fp32|fp16|q4|int8)$/);
+    assert.equal(reloaded.info().variant, first.info().variant);
+  });
+
   it("counts tokens in the window with the model's own tokenizer once it has loaded: the same numbers as the service's", async () => {
     const dir = tempDir();
     const c = client(dir);

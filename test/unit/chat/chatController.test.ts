@@ -111,7 +111,7 @@ describe('chat controller', () => {
     assert.equal(controller.current(), undefined);
     await controller.send({ content: 'second' });
     assert.deepEqual(controller.list().map((c) => c.title), ['second', 'first']);
-    controller.select(firstId);
+    await controller.select(firstId);
     assert.equal(controller.current()!.title, 'first');
     await controller.delete(firstId);
     assert.deepEqual(controller.list().map((c) => c.title), ['second']);
@@ -168,6 +168,40 @@ describe('chat controller', () => {
     await controller.send({ content: 'again' });
     assert.equal(controller.window.estimated, true);
     assert.ok(controller.window.promptTokens > 0);
+  });
+
+  it('counts the prompt of a restored conversation: after a reload and after switching conversations, not 0', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-chat-'));
+    const file = path.join(dir, 'chat.json');
+    const first = setup(['the answer'], 1, file);
+    await first.controller.init();
+    await first.controller.send({ content: 'first question' });
+    first.controller.newConversation();
+    await first.controller.send({ content: 'second question, a longer one' });
+    const reloaded = setup(['unused'], 1, file);
+    await reloaded.controller.init();
+    const restored = reloaded.controller.window.promptTokens;
+    assert.ok(restored > 0, `restored prompt tokens: ${restored}`);
+    assert.equal(reloaded.controller.window.estimated, true, 'counted without the model tokenizer, so marked as an estimate');
+    assert.equal(reloaded.backend.counted.length, 0, 'nothing asked of the backend, which may not run yet');
+    const other = reloaded.controller.list().find((c) => c.title === 'first question')!;
+    await reloaded.controller.select(other.id);
+    assert.ok(reloaded.controller.window.promptTokens > 0);
+    assert.notEqual(reloaded.controller.window.promptTokens, restored, 'the count of the conversation switched to');
+    assert.equal(reloaded.events.at(-1)?.type, 'state', 'the view hears of the new count');
+  });
+
+  it('counts a restored conversation with the model tokenizer when it is at hand', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autoglm-chat-'));
+    const file = path.join(dir, 'chat.json');
+    const first = setup(['ok'], 1, file);
+    await first.controller.init();
+    await first.controller.send({ content: 'question' });
+    const reloaded = setup(['unused'], 1, file);
+    reloaded.backend.countTokensNow = () => 7;
+    await reloaded.controller.init();
+    assert.equal(reloaded.controller.window.estimated, false);
+    assert.ok(reloaded.controller.window.promptTokens >= 7 * 2, 'system prompt and question at 7 tokens each');
   });
 
   it('on dispose stops the answer in flight, saves the history and emits nothing more', async () => {

@@ -69,6 +69,17 @@ describe('package.json manifest', () => {
     }
   });
 
+  it('keeps machine scope for paths on the machine the extension runs on, and says where a remote window sets them', () => {
+    const properties = Object.entries(pkg.contributes.configuration.properties as Record<string, Setting & { scope?: string }>);
+    const machineScoped = properties.filter(([, s]) => s.scope === 'machine' || s.scope === 'machine-overridable').map(([key]) => key);
+    // Anything else must show under Settings > User in a remote or browser window.
+    assert.deepEqual(machineScoped.sort(), ['autoglm.model.path', 'autoglm.templates.userPacks']);
+    for (const key of machineScoped) {
+      const s = pkg.contributes.configuration.properties[key] as Setting;
+      assert.match(s.markdownDescription ?? s.description ?? '', /Settings > Remote/, `${key} says where to find it in a remote window`);
+    }
+  });
+
   it('pins every dependency to an exact version', () => {
     for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies })) {
       assert.match(String(version), /^\d+\.\d+\.\d+$/, name);

@@ -1,0 +1,25 @@
+import * as assert from 'node:assert/strict';
+import { statusAccessibleLabel, statusTooltipMarkdown } from '../../../src/host/statusText';
+import type { EngineStatusView } from '../../../src/protocol/webview';
+
+const engine: EngineStatusView = { modelName: 'autoglm-coder', modelPath: '/ext/models/autoglm-coder', bundled: true, variant: 'q4', executionProvider: 'auto → cpu', loaded: true };
+
+describe('status bar texts', () => {
+  it('gives screen readers plain text: no Markdown syntax, the state, the model and what runs', () => {
+    const label = statusAccessibleLabel(engine, 'ready', '');
+    assert.doesNotMatch(label, /[*`_#[\]]|\$\(/);
+    assert.equal(label, 'Open AutoGLM: Inline completions are on. Model autoglm-coder (bundled), loaded. Variant q4, execution provider auto → cpu.');
+  });
+
+  it('says why in the label when completions are snoozed or failed', () => {
+    assert.match(statusAccessibleLabel(engine, 'snoozed', '14:05'), /^Open AutoGLM: Inline completions are snoozed until 14:05\. /);
+    assert.match(statusAccessibleLabel({ ...engine, loaded: false }, 'error', 'model folder is broken'), /Last request failed: model folder is broken\. Model autoglm-coder \(bundled\), loads on first request\./);
+  });
+
+  it('keeps the Markdown for the tooltip, distinct from the label', () => {
+    const tooltip = statusTooltipMarkdown(engine, 'ready', '');
+    assert.match(tooltip, /^\*\*Open AutoGLM\*\*: Inline completions are on\./);
+    assert.match(tooltip, /Model: `autoglm-coder` \(bundled\), loaded/);
+    assert.notEqual(tooltip, statusAccessibleLabel(engine, 'ready', ''));
+  });
+});
