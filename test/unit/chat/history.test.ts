@@ -129,4 +129,16 @@ describe('chat history store', () => {
     assert.deepEqual(fs.readdirSync(file), ['keep.txt']);
     assert.equal(fs.readFileSync(path.join(file, 'keep.txt'), 'utf8'), 'mine');
   });
+
+  it('breaks a lock left behind by a crashed window', async () => {
+    const file = path.join(dir, 'chat.json');
+    fs.writeFileSync(`${file}.lock`, '99999');
+    const old = new Date(Date.now() - 120_000);
+    fs.utimesSync(`${file}.lock`, old, old);
+    const store = new HistoryStore(file);
+    await store.load();
+    await store.save([conv('after-crash')]);
+    assert.deepEqual((await new HistoryStore(file).load()).conversations.map((c) => c.id), ['after-crash']);
+    assert.equal(fs.existsSync(`${file}.lock`), false);
+  });
 });
