@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { AutoGlmError } from '../common/errors';
 import type { RenderJob, RenderReply, WorkerData } from './chatTemplateProtocol';
 
 export interface SandboxLimits {
@@ -42,6 +43,9 @@ function startWorker(data: Omit<WorkerData, 'port'> & { port: MessagePort }, hea
     return new Worker(built, options);
   }
   const source = path.join(__dirname, 'chatTemplateWorker.ts');
+  if (!existsSync(source)) {
+    throw new AutoGlmError(`The chat template worker is missing: neither ${built} nor ${source} exists`, 'chat-template-worker');
+  }
   const loader = `require(require.resolve('tsx/cjs', { paths: [${JSON.stringify(__dirname)}] })); require(${JSON.stringify(source)});`;
   return new Worker(loader, { ...options, eval: true });
 }
