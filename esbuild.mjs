@@ -25,6 +25,8 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { service: 'src/service/main.ts' }, outdir: 'dist' },
+  // Chat templates render in this worker (src/engine/templateSandbox.ts looks for it beside the bundle).
+  { ...node, entryPoints: { chatTemplateWorker: 'src/engine/chatTemplateWorker.ts' }, outdir: 'dist' },
   {
     ...shared,
     platform: 'browser',

@@ -8,7 +8,7 @@ import { errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { estimateTokens } from '../common/tokens';
 import { buildContextWindow, turnText } from './contextWindow';
-import type { HistoryStore } from './history';
+import { streamingSaveIntervalMs, type HistoryStore } from './history';
 import { TokenCountCache } from './tokenCounts';
 import { summarize, type ChatTurn, type ContextItem, type Conversation, type ConversationSummary } from './types';
 
@@ -28,8 +28,13 @@ export interface ChatControllerOptions {
   /** Most tokens of one answer. */
   answerTokens: number;
   temperature: number;
-  /** How often a streaming answer is saved, so a crash keeps what was said (ms). */
+  /**
+   * How often a streaming answer is saved at most, so a crash keeps what was said (ms). A big
+   * history waits longer (see `streamingSaveIntervalMs`); the end of an answer always saves.
+   */
   persistEveryMs: number;
+  /** The clock of those saves; `Date.now` unless a test drives it. */
+  now?: () => number;
   onEvent(event: ChatEvent): void;
 }
 
@@ -71,7 +76,7 @@ export class ChatController {
     this.currentId = this.list()[0]?.id;
     await this.countShown();
     if (loaded.problem) {
-      this.options.logger.warn('Chat history was reset', { problem: loaded.problem });
+      this.options.logger.warn('Chat history had a problem', { problem: loaded.problem });
     }
     return loaded.problem;
   }
@@ -263,7 +268,7 @@ export class ChatController {
       const window = await this.window_(backend, history);
       this.lastWindow = { promptTokens: window.promptTokens, estimated: window.estimated, droppedTurnIds: window.droppedTurnIds };
       log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length });
-      let lastSave = Date.now();
+      let lastSave = this.now();
       const stream: AsyncIterable<GenerationChunk> = backend.chat(
         { messages: window.messages, maxTokens: this.options.answerTokens, temperature: this.options.temperature, priority: 'chat', traceId: turn.id },
         abort.signal,
@@ -279,9 +284,9 @@ export class ChatController {
         }
         turn.content += chunk.text;
         this.emit({ type: 'delta', conversationId: conversation.id, turnId: turn.id, text: chunk.text });
-        if (Date.now() - lastSave >= this.options.persistEveryMs) {
-          lastSave = Date.now();
+        if (this.now() - lastSave >= streamingSaveIntervalMs(this.options.persistEveryMs, this.options.store.bytes)) {
           await this.persist();
+          lastSave = this.now();
         }
       }
       if (abort.signal.aborted) {
@@ -329,6 +334,10 @@ export class ChatController {
     if (!this.disposed) {
       this.options.onEvent(event);
     }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private persist(): Promise<void> {

@@ -70,6 +70,7 @@ export class ChatFeature extends Disposable {
 
   private createController(): ChatController {
     const { context, settings, logger, engine } = this.deps;
+    // Windows without a folder share the global file: HistoryStore merges their saves by conversation.
     const historyDir = (context.storageUri ?? context.globalStorageUri).fsPath;
     return new ChatController({
       backend: async () => engine.backends.forRole('chat'),

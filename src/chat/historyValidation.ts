@@ -1,0 +1,99 @@
+/**
+ * Checks every field of a history file read from disk. The chat view trusts these types, so one
+ * wrong-typed field would break it for good: a malformed turn or conversation is dropped (and
+ * counted) while the rest is kept.
+ */
+import type { ChatTurn, ContextItem, ContextKind, Conversation, TurnStats } from './types';
+
+export interface ValidatedHistory {
+  conversations: Conversation[];
+  droppedTurns: number;
+  droppedConversations: number;
+}
+
+const CONTEXT_KINDS: readonly ContextKind[] = ['selection', 'file', 'diagnostics', 'mention'];
+
+type Fields = Record<string, unknown>;
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function optional(value: unknown, check: (v: unknown) => boolean): boolean {
+  return value === undefined || check(value);
+}
+
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isBoolean = (v: unknown): boolean => typeof v === 'boolean';
+
+function isContextItem(value: unknown): value is ContextItem {
+  return (
+    isObject(value) &&
+    isString(value['id']) &&
+    CONTEXT_KINDS.includes(value['kind'] as ContextKind) &&
+    isString(value['label']) &&
+    optional(value['path'], isString) &&
+    optional(value['languageId'], isString) &&
+    isString(value['text'])
+  );
+}
+
+function isStats(value: unknown): value is TurnStats {
+  return (
+    isObject(value) &&
+    isFiniteNumber(value['promptTokens']) &&
+    isFiniteNumber(value['generatedTokens']) &&
+    isFiniteNumber(value['timeToFirstTokenMs']) &&
+    isFiniteNumber(value['tokensPerSecond']) &&
+    isString(value['stopReason'])
+  );
+}
+
+export function isTurn(value: unknown): value is ChatTurn {
+  return (
+    isObject(value) &&
+    isString(value['id']) &&
+    (value['role'] === 'user' || value['role'] === 'assistant') &&
+    isString(value['content']) &&
+    isFiniteNumber(value['createdAt']) &&
+    optional(value['context'], (c) => Array.isArray(c) && c.every(isContextItem)) &&
+    optional(value['prompt'], isString) &&
+    optional(value['templateId'], isString) &&
+    optional(value['partial'], isBoolean) &&
+    optional(value['stopped'], isBoolean) &&
+    optional(value['error'], isString) &&
+    optional(value['stats'], isStats)
+  );
+}
+
+function isConversationShell(value: unknown): value is Fields & { turns: unknown[] } {
+  return (
+    isObject(value) &&
+    isString(value['id']) &&
+    isString(value['title']) &&
+    isFiniteNumber(value['createdAt']) &&
+    isFiniteNumber(value['updatedAt']) &&
+    Array.isArray(value['turns'])
+  );
+}
+
+/** Keeps the valid conversations, each with its valid turns. */
+export function validateConversations(values: readonly unknown[]): ValidatedHistory {
+  const conversations: Conversation[] = [];
+  let droppedTurns = 0;
+  let droppedConversations = 0;
+  for (const value of values) {
+    if (!isConversationShell(value)) {
+      droppedConversations++;
+      continue;
+    }
+    const turns = value.turns.filter(isTurn);
+    droppedTurns += value.turns.length - turns.length;
+    conversations.push({ ...(value as unknown as Conversation), turns });
+  }
+  return { conversations, droppedTurns, droppedConversations };
+}
