@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { connectSocket, ServiceLauncher } from '../../../src/backends/serviceLauncher';
@@ -14,6 +15,7 @@ import { ServiceConnection } from '../../../src/backends/serviceConnection';
 import { MemoryLogger } from '../../../src/common/logger';
 import { acquireLock, readLock, releaseLock, type LockContent } from '../../../src/service/lock';
 import { ensureRuntimeDir, servicePaths } from '../../../src/service/paths';
+import { removeOwnSocket, socketIdentity } from '../../../src/service/socketFile';
 import { repoRoot, tempDir, waitFor } from './serviceProcess';
 
 const CONTENDERS = 6;
@@ -103,6 +105,29 @@ describe('service lock under contention', function () {
       assert.equal((await owner.next()).kind, 'stopped');
       assert.equal(fs.existsSync(paths.socket), false, 'the winner removed its own socket');
       assert.equal(fs.existsSync(paths.lockFile), false, 'and released its lock');
+    }
+    assert.deepEqual(fs.readdirSync(runtimeDir).filter((f) => /\.(claim|tmp)$/.test(f)), [], 'no claim or temp file is left behind');
+  });
+
+  it('a service removes only the socket it bound, not one bound at the same name since', async function () {
+    if (process.platform === 'win32') this.skip();
+    const socketPath = path.join(tempDir(), 'service.sock');
+    const listen = (): Promise<net.Server> => new Promise((resolve) => {
+      const server = net.createServer();
+      server.listen(socketPath, () => resolve(server));
+    });
+    const first = await listen();
+    const bound = socketIdentity(socketPath);
+    fs.rmSync(socketPath);
+    const second = await listen();
+    try {
+      removeOwnSocket(socketPath, bound);
+      assert.equal(fs.existsSync(socketPath), true, "the other service's socket is kept");
+      removeOwnSocket(socketPath, socketIdentity(socketPath));
+      assert.equal(fs.existsSync(socketPath), false);
+    } finally {
+      first.close();
+      second.close();
     }
   });
 
