@@ -4,6 +4,10 @@
  * that kills a service which has requests in flight but stopped answering, and the service's log
  * records forwarded to this side's logger. What a lost connection means (a crash to count, a
  * stop that was asked for) is its owner's business, told through `ConnectionEvents.closed`.
+ *
+ * Node cannot ask a unix socket for its peer's credentials (SO_PEERCRED), so the service's user is
+ * checked through the pid it names in its hello, where the platform tells it (Linux: /proc). That
+ * pid is the service's own word; the private runtime folder is what keeps other users out.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type * as net from 'node:net';
@@ -40,6 +44,7 @@ import {
   type ServiceModelInfo,
   type StreamResult,
 } from '../protocol/service';
+import { processUids } from '../service/procfs';
 
 /** Codes of requests that failed because the connection ended, not because the service said no. */
 const CONNECTION_ENDED: ReadonlySet<number> = new Set([ErrorCodes.PendingResponseRejected, ErrorCodes.ConnectionInactive]);
@@ -139,8 +144,9 @@ export class ServiceConnection {
 
   /** Says who this side is and which protocol it speaks; the answer describes the service. */
   async handshake(): Promise<HelloResult> {
+    let hello: HelloResult;
     try {
-      this.hello = await this.rpc.sendRequest(HelloRequestType, {
+      hello = await this.rpc.sendRequest(HelloRequestType, {
         protocolVersion: SERVICE_PROTOCOL_VERSION,
         clientVersion: VERSION,
         clientName: this.options.clientName ?? `editor ${process.pid}`,
@@ -153,8 +159,22 @@ export class ServiceConnection {
       }
       throw new HandshakeError(`The Open AutoGLM service at ${this.options.socketPath} did not complete the handshake: ${errorMessage(err)}`, false);
     }
-    this.watch(this.hello.pid);
-    return this.hello;
+    this.refuseOtherUser(hello.pid);
+    this.hello = hello;
+    this.watch(hello.pid);
+    return hello;
+  }
+
+  /** Refuses a service whose process belongs to another user (where the platform tells, Linux). */
+  private refuseOtherUser(pid: number): void {
+    const uids = processUids(pid);
+    const me = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (!uids || me === undefined || (uids.real === me && uids.effective === me)) return;
+    throw new BackendError(
+      `The Open AutoGLM service at ${this.options.socketPath} runs as another user (pid ${pid}, uid ${uids.effective}); refusing to use it. ` +
+        'Remove its runtime folder, or set XDG_RUNTIME_DIR (or --runtime-dir) to a folder of your own.',
+      'service-owner',
+    );
   }
 
   request<P, R, E>(type: RequestType<P, R, E>, params: P): Promise<R> {

@@ -1,18 +1,19 @@
 /**
  * Finds the user's service over its socket, or starts one (detached, so that it outlives this
  * window) and waits until it accepts connections. A start that fails is reported with the last
- * lines the service wrote to its stderr file.
+ * lines the service wrote to its stderr file. Nothing is connected to before the runtime folder
+ * is proven private and the socket ours: another local user could otherwise serve it.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { delay } from '../common/async';
-import { BackendError, errorMessage } from '../common/errors';
+import { AutoGlmError, BackendError, errorMessage } from '../common/errors';
 import type { Logger, LogLevel } from '../common/logger';
 import { SERVICE_EXIT_ALREADY_RUNNING, type ModelSpec } from '../protocol/service';
-import { processAlive, readLock } from '../service/lock';
-import { ensureRuntimeDir, type ServicePaths } from '../service/paths';
+import { holderAlive, readLock } from '../service/lock';
+import { assertOwnSocket, ensureRuntimeDir, type ServicePaths } from '../service/paths';
 
 export interface ServiceLaunchOptions {
   /** Node runtime for the service: the extension passes `process.execPath` (ELECTRON_RUN_AS_NODE is set for it). */
@@ -68,12 +69,13 @@ export class ServiceLauncher {
 
   /** A socket to the running service, starting one when none answers. */
   async connectOrStart(): Promise<net.Socket> {
+    ensureRuntimeDir(this.paths.runtimeDir);
     try {
-      return await connectSocket(this.paths.socket);
-    } catch {
+      return await this.connect();
+    } catch (err) {
+      if (isRefusal(err)) throw err;
       // Not running (or a stale socket): start one below.
     }
-    ensureRuntimeDir(this.paths.runtimeDir);
     return this.waitForStarted(this.start());
   }
 
@@ -103,8 +105,9 @@ export class ServiceLauncher {
     for (let attempt = 0; ; attempt++) {
       await delay(Math.min(25 * 2 ** attempt, 250));
       try {
-        return await connectSocket(this.paths.socket);
+        return await this.connect();
       } catch (err) {
+        if (isRefusal(err)) throw err;
         if (started.code !== undefined && started.code !== SERVICE_EXIT_ALREADY_RUNNING) {
           throw new BackendError(`The Open AutoGLM service exited while starting (${started.code === null ? 'killed' : `exit code ${started.code}`}): ${this.startErrors()}`, 'service-start');
         }
@@ -131,7 +134,13 @@ export class ServiceLauncher {
 
   private lockHeld(): boolean {
     const holder = readLock(this.paths.lockFile);
-    return holder !== undefined && processAlive(holder.pid);
+    return holder !== undefined && holderAlive(holder);
+  }
+
+  /** Connects once the socket is proven ours (the folder was checked by `connectOrStart`). */
+  private connect(): Promise<net.Socket> {
+    assertOwnSocket(this.paths.socket);
+    return connectSocket(this.paths.socket);
   }
 
   private stderrFile(): string {
@@ -187,6 +196,11 @@ export function serviceCommandLine(o: Omit<ServiceLaunchOptions, 'nodePath' | 'l
     ...(o.httpPort !== undefined ? ['--port', String(o.httpPort)] : []),
     ...(o.logPrompts ? ['--log-prompts'] : []),
   ];
+}
+
+/** A runtime folder or socket that another user could control: starting a service would not help. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof AutoGlmError && err.code === 'runtime-dir';
 }
 
 export function connectSocket(socketPath: string): Promise<net.Socket> {

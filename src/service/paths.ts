@@ -42,46 +42,122 @@ export function servicePaths(runtimeDir: string): ServicePaths {
   return { runtimeDir, socket, lockFile: path.join(runtimeDir, 'service.lock'), tokenFile: path.join(runtimeDir, 'token') };
 }
 
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+const DIRECTORY = fs.constants.O_DIRECTORY ?? 0;
+const STICKY = 0o1000;
+const TOKEN_MAX_BYTES = 4096;
+const TOKEN_SHAPE = /^[\x21-\x7e]{32,1024}$/;
+const REMEDY = 'remove it, or set XDG_RUNTIME_DIR (or --runtime-dir) to a folder of your own';
+
+function uid(): number | undefined {
+  return typeof process.getuid === 'function' ? process.getuid() : undefined;
+}
+
 /**
- * Creates the runtime folder with mode 0700, or checks an existing one: it must belong to this
- * user and be closed to others, or another local user could take over the socket.
+ * Creates the runtime folder with mode 0700, or proves an existing one private (see
+ * `assertPrivateDir`): otherwise another local user could serve the socket or plant the token.
  */
 export function ensureRuntimeDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (process.platform === 'win32') {
-    return;
+  assertPrivateDir(dir);
+}
+
+/**
+ * Refuses a runtime folder that another user could control: a symbolic link, not a directory, a
+ * folder of another user, or one in a parent where others could rename it away (writable by
+ * others without the sticky bit). Our own folder that others may enter is tightened to 0700,
+ * through the opened folder itself, never through a path that could have been swapped.
+ */
+export function assertPrivateDir(dir: string): void {
+  if (process.platform === 'win32') return;
+  assertSafeParent(dir);
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | DIRECTORY | NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ELOOP' && code !== 'ENOTDIR') throw err;
+    const st = fs.lstatSync(dir);
+    throw refusal(dir, `${st.isSymbolicLink() ? 'is a symbolic link' : 'is not a directory'} (owner uid ${st.uid})`);
   }
-  const st = fs.lstatSync(dir);
-  if (!st.isDirectory()) {
-    throw new AutoGlmError(`${dir}: the service's runtime folder is not a directory`, 'runtime-dir');
-  }
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new AutoGlmError(`${dir}: the service's runtime folder belongs to another user (uid ${st.uid})`, 'runtime-dir');
-  }
-  if ((st.mode & 0o077) !== 0) {
-    fs.chmodSync(dir, 0o700);
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.uid !== uid()) throw refusal(dir, `belongs to another user (uid ${st.uid})`);
+    if ((st.mode & 0o077) !== 0) fs.fchmodSync(fd, 0o700);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
-/** The per-user HTTP bearer token, created once (0600) and reused by every later service. */
-export function readOrCreateToken(tokenFile: string): string {
-  try {
-    const existing = fs.readFileSync(tokenFile, 'utf8').trim();
-    if (existing.length >= 32) {
-      if (process.platform !== 'win32') {
-        fs.chmodSync(tokenFile, 0o600);
-      }
-      return existing;
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw err;
-    }
+function assertSafeParent(dir: string): void {
+  const parent = path.dirname(dir);
+  const st = fs.statSync(parent);
+  if (st.uid !== uid() && st.uid !== 0) throw refusal(dir, `is in ${parent}, which belongs to another user (uid ${st.uid})`);
+  if ((st.mode & 0o022) !== 0 && (st.mode & STICKY) === 0) {
+    throw refusal(dir, `is in ${parent}, which others may write to and which lacks the sticky bit, so anyone could replace the folder`);
   }
+}
+
+/** Refuses a socket that another user owns, or a link; a missing one or a leftover file is for connecting to fail on. */
+export function assertOwnSocket(socket: string): void {
+  if (process.platform === 'win32') return;
+  const st = fs.lstatSync(socket, { throwIfNoEntry: false });
+  if (!st) return;
+  if (st.isSymbolicLink()) throw refusal(socket, `is a symbolic link (owner uid ${st.uid})`, 'socket');
+  if (st.uid !== uid()) throw refusal(socket, `belongs to another user (uid ${st.uid})`, 'socket');
+}
+
+function refusal(file: string, problem: string, what = 'runtime folder'): AutoGlmError {
+  return new AutoGlmError(`${file}: the Open AutoGLM service's ${what} ${problem}; refusing to use it: ${REMEDY}`, 'runtime-dir');
+}
+
+/**
+ * The per-user HTTP bearer token, created once (0600) and reused by every later service. Only a
+ * private folder is used. A `token` that is not what we write (a link, not a regular file of
+ * ours, not 0600, too large, not token-shaped) is replaced by a fresh token: the old name is
+ * renamed over, so a link is dropped and its target is never read, chmod-ed or written.
+ */
+export function readOrCreateToken(tokenFile: string): string {
+  assertPrivateDir(path.dirname(tokenFile));
+  return readToken(tokenFile) ?? writeToken(tokenFile);
+}
+
+function readToken(tokenFile: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(tokenFile, fs.constants.O_RDONLY | NOFOLLOW | NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return undefined;
+    throw err;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const mine = process.platform === 'win32' || (st.uid === uid() && (st.mode & 0o777) === 0o600);
+    if (!st.isFile() || !mine || st.size > TOKEN_MAX_BYTES) return undefined;
+    const text = fs.readFileSync(fd, 'utf8').trim();
+    return TOKEN_SHAPE.test(text) ? text : undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeToken(tokenFile: string): string {
   const token = `agl-${randomBytes(32).toString('hex')}`;
-  const tmp = `${tokenFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
-  fs.renameSync(tmp, tokenFile);
+  const tmp = `${tokenFile}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, `${token}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, tokenFile);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw new AutoGlmError(`${tokenFile}: cannot put a fresh HTTP token there (${(err as Error).message}); remove it`, 'runtime-dir', { cause: err });
+  }
   return token;
 }
 

@@ -11,11 +11,13 @@ import { SERVICE_PROTOCOL_VERSION, type ModelSpec, type ServiceStats } from '../
 import { EngineHost } from './engineHost';
 import { HttpSwitch, type HttpEndpoint } from './httpSwitch';
 import { IdleShutdown } from './idleShutdown';
-import { acquireLock, releaseLock, updateLock, type LockContent } from './lock';
+import { acquireLock, newInstance, releaseLock, updateLock, type LockContent } from './lock';
 import { RotatingLogFile, ServiceLog } from './logFile';
 import { ServiceMetrics, type Gauges } from './metrics';
 import { defaultLogDir, defaultRuntimeDir, ensureRuntimeDir, servicePaths, type ServicePaths } from './paths';
+import { commandLineOf } from './procfs';
 import { RpcServer } from './rpcServer';
+import { removeOwnSocket, removeStaleSocket, socketIdentity, type SocketIdentity } from './socketFile';
 
 export interface ServiceOptions {
   /** Folder for lock, socket and token; default `$XDG_RUNTIME_DIR/autoglm` or `<tmp>/autoglm-<uid>`. */
@@ -63,7 +65,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const paths = servicePaths(defaultRuntimeDir(options.runtimeDir));
   ensureRuntimeDir(paths.runtimeDir);
   const lock = lockContent(paths);
-  const got = acquireLock(paths.lockFile, lock);
+  const got = await acquireLock(paths.lockFile, lock);
   if (!got.acquired) {
     return { kind: 'already-running', paths, holder: got.holder };
   }
@@ -72,8 +74,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   return service.running();
 }
 
-function lockContent(paths: ServicePaths): LockContent {
-  return { pid: process.pid, version: VERSION, protocolVersion: SERVICE_PROTOCOL_VERSION, socket: paths.socket, startedAt: new Date().toISOString() };
+type OwnLock = LockContent & { instance: string };
+
+/** Our lock: the command line lets another process tell this service from a later owner of its pid. */
+function lockContent(paths: ServicePaths): OwnLock {
+  const cmdline = commandLineOf('self');
+  return {
+    pid: process.pid,
+    instance: newInstance(),
+    ...(cmdline ? { cmdline } : {}),
+    version: VERSION,
+    protocolVersion: SERVICE_PROTOCOL_VERSION,
+    socket: paths.socket,
+    startedAt: new Date().toISOString(),
+  };
 }
 
 function openLog(options: ServiceOptions): ServiceLog {
@@ -92,13 +106,15 @@ class Service {
   private readonly idle: IdleShutdown;
   private readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  /** The socket file this service bound; only that one is removed at the end. */
+  private socketId: SocketIdentity | undefined;
   private resolveStopped: (reason: string) => void = () => undefined;
   private readonly stopped = new Promise<string>((resolve) => (this.resolveStopped = resolve));
 
   constructor(
     private readonly options: ServiceOptions,
     private readonly paths: ServicePaths,
-    private readonly lock: LockContent,
+    private readonly lock: OwnLock,
   ) {
     this.log = openLog(options);
     this.logger = this.log.logger.child({ component: 'service', pid: process.pid });
@@ -162,13 +178,16 @@ class Service {
     };
   }
 
+  /**
+   * Binds the socket. On Windows it is a named pipe, per user by name only: Node creates it with
+   * the default security descriptor (it sets no ACL), so its privacy rests on Windows' defaults.
+   */
   private async listen(): Promise<void> {
-    if (process.platform !== 'win32') {
-      // We hold the lock, so a socket file left here is from a service that died.
-      fs.rmSync(this.paths.socket, { force: true });
-    }
+    // We hold the lock, so a socket file left here is from a service that died.
+    removeStaleSocket(this.paths.socket);
     await this.rpc.listen(this.paths.socket);
     if (process.platform !== 'win32') fs.chmodSync(this.paths.socket, 0o600);
+    this.socketId = socketIdentity(this.paths.socket);
   }
 
   /** The lock file names the socket, the HTTP API that is on and the log file. */
@@ -192,8 +211,8 @@ class Service {
     await Promise.all([this.rpc.close(), this.http.close()]);
     await this.host.dispose();
     // The socket goes before the lock: once the lock is free, the next service may create its own.
-    if (process.platform !== 'win32') fs.rmSync(this.paths.socket, { force: true });
-    releaseLock(this.paths.lockFile);
+    removeOwnSocket(this.paths.socket, this.socketId);
+    releaseLock(this.paths.lockFile, this.lock.instance);
     this.logger.info('service stopped', { reason });
     this.log.close();
     this.resolveStopped(reason);

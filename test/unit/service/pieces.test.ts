@@ -17,7 +17,7 @@ import { toResponseError } from '../../../src/service/rpcSession';
 import { traceIdFromTraceparent } from '../../../src/service/trace';
 import { tempDir } from './serviceProcess';
 
-const lockOf = (pid: number): LockContent => ({ pid, version: 't', protocolVersion: 1, socket: 's', startedAt: new Date().toISOString() });
+const lockOf = (pid: number): LockContent & { instance: string } => ({ pid, instance: `lock-${pid}`, version: 't', protocolVersion: 1, socket: 's', startedAt: new Date().toISOString() });
 
 describe('service parts', function () {
   this.timeout(20_000);
@@ -28,20 +28,20 @@ describe('service parts', function () {
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'ignore' });
     try {
       fs.writeFileSync(file, JSON.stringify(lockOf(other.pid!)));
-      const held = acquireLock(file, lockOf(process.pid));
+      const held = await acquireLock(file, lockOf(process.pid));
       assert.equal(held.acquired, false);
       assert.equal(!held.acquired && held.holder?.pid, other.pid);
-      releaseLock(file);
+      releaseLock(file, lockOf(process.pid).instance);
       assert.equal(readLock(file)?.pid, other.pid, 'release leaves a lock that is not ours');
     } finally {
       other.kill('SIGKILL');
       await new Promise((r) => other.once('exit', r));
     }
-    const taken = acquireLock(file, lockOf(process.pid));
+    const taken = await acquireLock(file, lockOf(process.pid));
     assert.equal(taken.acquired, true);
     assert.equal(readLock(file)?.pid, process.pid);
     if (process.platform !== 'win32') assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    releaseLock(file);
+    releaseLock(file, lockOf(process.pid).instance);
     assert.equal(fs.existsSync(file), false);
   });
 
