@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { promises as fs } from 'node:fs';
+import { readExistingToken } from '../service/paths';
 import { errorMessage } from '../common/errors';
 import type { EngineLiveStats } from '../backends/backend';
 import { REMOTE_API_KEY_SECRET, type Backends } from './backends';
@@ -54,7 +54,12 @@ async function copyToken(backends: Backends): Promise<boolean> {
     void vscode.window.showWarningMessage('The local API is off. Turn on autoglm.server.enabled (with autoglm.engine.mode "service"); it starts with the next request.');
     return false;
   }
-  await vscode.env.clipboard.writeText((await fs.readFile(file, 'utf8')).trim());
+  const token = readExistingToken(file);
+  if (!token) {
+    void vscode.window.showErrorMessage(`Open AutoGLM: ${file} holds no valid token (the service replaces it on its next start).`);
+    return false;
+  }
+  await vscode.env.clipboard.writeText(token);
   void vscode.window.showInformationMessage(`Copied the bearer token of ${backends.httpUrl() ?? 'the local API'} (stored in ${file}).`);
   return true;
 }

@@ -123,6 +123,12 @@ export function readOrCreateToken(tokenFile: string): string {
   return readToken(tokenFile) ?? writeToken(tokenFile);
 }
 
+/** The token of a private runtime folder without following links, or undefined when there is no valid one. */
+export function readExistingToken(tokenFile: string): string | undefined {
+  assertPrivateDir(path.dirname(tokenFile));
+  return readToken(tokenFile);
+}
+
 function readToken(tokenFile: string): string | undefined {
   let fd: number;
   try {
