@@ -354,7 +354,7 @@ function compileTemplate(t: ParsedTemplate, info: PackInfo, runtime: PackRuntime
     compiled = runtime.compile(t.body);
   } catch (err) {
     const line = (err as { lineNumber?: unknown }).lineNumber;
-    problems.add({ file: t.file, line: typeof line === 'number' ? t.lineOffset + line : t.lineOffset + 1, severity: 'error', code: 'compile', message: `template does not compile: ${firstLine(err)}` });
+    problems.add({ file: t.file, line: typeof line === 'number' ? t.lineOffset + line : t.lineOffset + 1, severity: 'error', code: err instanceof RangeError ? 'too-complex' : 'compile', message: `template does not compile: ${firstLine(err)}` });
     problems.fail(t.file, t.meta.id);
     return undefined;
   }
