@@ -1,3 +1,4 @@
+import { MAX_ANALYSIS_NODES, MAX_NESTING, nestingProblem } from './complexity';
 import { FORBIDDEN_SEGMENTS, suggest } from './frontMatter';
 import { HELPER_NAMES, HELPER_SPECS } from './helpers';
 import type { TemplateDiagnostic } from './types';
@@ -47,13 +48,32 @@ export interface AnalyzeResult {
   readonly diagnostics: TemplateDiagnostic[];
   /** Declared variables the template (with its partials) refers to. */
   readonly used: Set<string>;
+  /** Nodes the template expands to, every inclusion counted, and those actually walked (fewer when partials are reused). */
+  readonly work: { readonly expanded: number; readonly walked: number };
 }
 
 export function analyzeTemplate(input: AnalyzeInput): AnalyzeResult {
-  const shared: Shared = { diagnostics: [], errors: 0, seen: new Set(), used: new Set(), input };
+  const shared: Shared = { diagnostics: [], errors: 0, seen: new Set(), used: new Set(), input, expanded: 0, walked: 0, exhausted: false, expansions: new Map(), collectors: [] };
   const walker = new Walker(shared, input.file, input.lineOffset, input.partialName ? [input.partialName] : []);
-  walker.program(input.program, { frames: [input.declared], blockParams: [] });
-  return { diagnostics: shared.diagnostics, used: shared.used };
+  try {
+    walker.program(input.program, { frames: [input.declared], blockParams: [] });
+  } catch (err) {
+    // The nesting limits keep the walk shallow; should the stack still run out, only this template fails.
+    if (!(err instanceof RangeError)) {
+      throw err;
+    }
+    shared.diagnostics.push({ file: input.file, line: input.lineOffset + 1, severity: 'error', code: 'too-complex', message: `template is too complex to check: ${err.message}` });
+  }
+  return { diagnostics: shared.diagnostics, used: shared.used, work: { expanded: shared.expanded, walked: shared.walked } };
+}
+
+/** What an inclusion of a partial without errors found, kept so that the next identical inclusion is not walked again. */
+interface Expansion {
+  /** Levels of partials it opens, itself included. */
+  readonly height: number;
+  /** Nodes it expands to. */
+  readonly size: number;
+  readonly used: ReadonlySet<string>;
 }
 
 interface Shared {
@@ -63,9 +83,28 @@ interface Shared {
   readonly seen: Set<string>;
   readonly used: Set<string>;
   readonly input: AnalyzeInput;
+  /** Nodes counted against MAX_ANALYSIS_NODES, reused expansions included. */
+  expanded: number;
+  walked: number;
+  /** Set once the count passes the limit; then nothing more is walked. */
+  exhausted: boolean;
+  /** By partial name and the variables its context holds. */
+  readonly expansions: Map<string, Expansion>;
+  /** The variables used inside each inclusion being walked, innermost last. */
+  readonly collectors: Set<string>[];
+}
+
+/** The context a partial sees decides what it reports, so it is part of the key under which its expansion is kept. */
+function expansionKey(name: string, frame: Frame): string {
+  return `${name}\u0000${frame === null ? '*' : [...frame].sort().join(',')}`;
 }
 
 class Walker {
+  /** Blocks and sub-expressions open around the node being walked. */
+  private nesting = 0;
+  /** Levels of partials the walk has opened below this walker. */
+  height = 0;
+
   constructor(
     private readonly shared: Shared,
     private readonly file: string,
@@ -94,7 +133,48 @@ class Walker {
     }
   }
 
+  /** Counts `nodes` against the limit; false (reported once, on the template) when the limit is passed. */
+  private charge(nodes: number): boolean {
+    const shared = this.shared;
+    if (shared.exhausted) {
+      return false;
+    }
+    shared.expanded += nodes;
+    if (shared.expanded <= MAX_ANALYSIS_NODES) {
+      return true;
+    }
+    shared.exhausted = true;
+    shared.errors++;
+    const label = shared.input.templateLabel ?? (shared.input.partialName !== undefined ? `partial '${shared.input.partialName}'` : 'the template');
+    shared.diagnostics.push({
+      file: shared.input.file,
+      line: shared.input.lineOffset + 1,
+      severity: 'error',
+      code: 'too-complex',
+      message: `${label} is too complex to check: with its partials it expands to more than ${MAX_ANALYSIS_NODES} Handlebars nodes; include fewer partials or split it`,
+    });
+    return false;
+  }
+
+  /** Walks one nested block or sub-expression, refusing to go deeper than MAX_NESTING. */
+  private nested(node: hbs.AST.Node, walk: () => void): void {
+    if (this.nesting >= MAX_NESTING) {
+      this.error(node, 'too-deep', `blocks and sub-expressions are nested more than ${MAX_NESTING} deep here; flatten the template`);
+      return;
+    }
+    this.nesting++;
+    try {
+      walk();
+    } finally {
+      this.nesting--;
+    }
+  }
+
   private statement(node: hbs.AST.Statement, scope: Scope): void {
+    this.shared.walked++;
+    if (!this.charge(1)) {
+      return;
+    }
     switch (node.type) {
       case 'ContentStatement':
       case 'CommentStatement':
@@ -112,28 +192,30 @@ class Walker {
         this.call(m.path as hbs.AST.PathExpression, m.params, m.hash, scope, false);
         return;
       }
-      case 'BlockStatement': {
-        const b = node as hbs.AST.BlockStatement;
-        const helper = this.call(b.path, b.params, b.hash, scope, true);
-        const changes = helper !== undefined && CONTEXT_CHANGING.has(helper);
-        const inner: Scope = {
-          frames: changes ? [...scope.frames, null] : scope.frames,
-          blockParams: [...scope.blockParams, ...(b.program?.blockParams ?? [])],
-        };
-        if (b.program) {
-          this.program(b.program, inner);
-        }
-        if (b.inverse) {
-          this.program(b.inverse, scope);
-        }
+      case 'BlockStatement':
+        this.nested(node, () => this.block(node as hbs.AST.BlockStatement, scope));
         return;
-      }
       case 'PartialStatement':
       case 'PartialBlockStatement':
         this.partial(node as hbs.AST.PartialStatement | hbs.AST.PartialBlockStatement, scope);
         return;
       default:
         this.error(node, 'bad-expression', `unsupported Handlebars construct ${node.type}`);
+    }
+  }
+
+  private block(b: hbs.AST.BlockStatement, scope: Scope): void {
+    const helper = this.call(b.path, b.params, b.hash, scope, true);
+    const changes = helper !== undefined && CONTEXT_CHANGING.has(helper);
+    const inner: Scope = {
+      frames: changes ? [...scope.frames, null] : scope.frames,
+      blockParams: [...scope.blockParams, ...(b.program?.blockParams ?? [])],
+    };
+    if (b.program) {
+      this.program(b.program, inner);
+    }
+    if (b.inverse) {
+      this.program(b.inverse, scope);
     }
   }
 
@@ -193,21 +275,28 @@ class Walker {
   }
 
   private expression(node: hbs.AST.Expression, scope: Scope): void {
+    this.shared.walked++;
+    if (!this.charge(1)) {
+      return;
+    }
     if (node.type === 'SubExpression') {
-      const sub = node as hbs.AST.SubExpression;
-      if (sub.path.type !== 'PathExpression') {
-        this.error(node, 'bad-expression', 'a sub-expression must start with a helper name');
-        return;
-      }
-      const isHelper = !sub.path.data && sub.path.depth === 0 && sub.path.parts.length === 1 && HELPER_NAMES.has(sub.path.parts[0]!);
-      if (!isHelper && sub.params.length === 0 && (sub.hash?.pairs.length ?? 0) === 0) {
-        this.error(node, 'unknown-helper', `'(${sub.path.original})' does not call a known helper`);
-        return;
-      }
-      this.call(sub.path, sub.params, sub.hash, scope, false);
+      this.nested(node, () => this.subExpression(node as hbs.AST.SubExpression, scope));
     } else if (node.type === 'PathExpression') {
       this.path(node as hbs.AST.PathExpression, scope, true);
     }
+  }
+
+  private subExpression(sub: hbs.AST.SubExpression, scope: Scope): void {
+    if (sub.path.type !== 'PathExpression') {
+      this.error(sub, 'bad-expression', 'a sub-expression must start with a helper name');
+      return;
+    }
+    const isHelper = !sub.path.data && sub.path.depth === 0 && sub.path.parts.length === 1 && HELPER_NAMES.has(sub.path.parts[0]!);
+    if (!isHelper && sub.params.length === 0 && (sub.hash?.pairs.length ?? 0) === 0) {
+      this.error(sub, 'unknown-helper', `'(${sub.path.original})' does not call a known helper`);
+      return;
+    }
+    this.call(sub.path, sub.params, sub.hash, scope, false);
   }
 
   private path(path: hbs.AST.PathExpression, scope: Scope, checkVariable: boolean): void {
@@ -250,6 +339,9 @@ class Walker {
     const declared = this.shared.input.declared;
     if (declared?.has(name)) {
       this.shared.used.add(name);
+      for (const collector of this.shared.collectors) {
+        collector.add(name);
+      }
     }
     if (frame.has(name)) {
       return;
@@ -327,23 +419,72 @@ class Walker {
       this.error(node, 'broken-partial', `partial '${name}' has errors (see partials/${name}.hbs)`);
       return;
     }
-    if (node.type === 'PartialStatement' && usesPartialBlock(partial.program)) {
+    if (node.type === 'PartialStatement' && usesPartialBlockOnce(partial.program)) {
       this.error(node, 'partial-needs-block', `partial '${name}' wraps content: call it as a block, {{#> ${name}}}...{{/${name}}}`);
       return;
     }
     const current = scope.frames[scope.frames.length - 1] ?? null;
     const frame: Frame = params.length > 0 || current === null ? null : new Set([...current, ...pairs.map((p) => p.key)]);
-    const walker = new Walker(this.shared, partial.file, partial.lineOffset, [...this.partialStack, name]);
-    const before = this.shared.errors;
-    const firstNew = this.shared.diagnostics.length;
-    walker.program(partial.program, { frames: [frame], blockParams: [] });
-    if (this.shared.errors > before) {
-      // Name the root cause, not the chain of inclusions that led to it.
-      const cause = this.shared.diagnostics.slice(firstNew).find((d) => d.code !== 'partial-error');
-      const where = cause ? `partials/${cause.file.split(/[\\/]/).pop() ?? ''}:${cause.line}` : '';
-      this.error(node, 'partial-error', `partial '${name}' fails when included here${cause ? ` (${where}: ${cause.message})` : ''}`);
+    if (!this.reuse(expansionKey(name, frame))) {
+      this.expand(node, partial, partial.program, frame);
     }
   }
+
+  /**
+   * Counts an inclusion already walked without errors in the same context instead of walking it
+   * again; a partial included many times is analysed once. Not when it would now nest too deep.
+   */
+  private reuse(key: string): boolean {
+    const known = this.shared.expansions.get(key);
+    if (!known || this.partialStack.length + known.height > this.shared.input.maxPartialDepth) {
+      return false;
+    }
+    for (const name of known.used) {
+      this.shared.used.add(name);
+      for (const collector of this.shared.collectors) {
+        collector.add(name);
+      }
+    }
+    this.height = Math.max(this.height, known.height);
+    this.charge(known.size);
+    return true;
+  }
+
+  private expand(node: hbs.AST.PartialStatement | hbs.AST.PartialBlockStatement, partial: PartialSource, program: hbs.AST.Program, frame: Frame): void {
+    const shared = this.shared;
+    const walker = new Walker(shared, partial.file, partial.lineOffset, [...this.partialStack, partial.name]);
+    const before = shared.errors;
+    const firstNew = shared.diagnostics.length;
+    const sizeBefore = shared.expanded;
+    const used = new Set<string>();
+    shared.collectors.push(used);
+    try {
+      walker.program(program, { frames: [frame], blockParams: [] });
+    } finally {
+      shared.collectors.pop();
+    }
+    this.height = Math.max(this.height, walker.height + 1);
+    if (shared.errors === before) {
+      shared.expansions.set(expansionKey(partial.name, frame), { height: walker.height + 1, size: shared.expanded - sizeBefore, used });
+      return;
+    }
+    // Name the root cause, not the chain of inclusions that led to it.
+    const cause = shared.diagnostics.slice(firstNew).find((d) => d.code !== 'partial-error');
+    const where = cause ? `partials/${cause.file.split(/[\\/]/).pop() ?? ''}:${cause.line}` : '';
+    this.error(node, 'partial-error', `partial '${partial.name}' fails when included here${cause ? ` (${where}: ${cause.message})` : ''}`);
+  }
+}
+
+const partialBlockUse = new WeakMap<hbs.AST.Program, boolean>();
+
+/** usesPartialBlock, looked up once per parsed partial rather than at every inclusion. */
+function usesPartialBlockOnce(program: hbs.AST.Program): boolean {
+  let uses = partialBlockUse.get(program);
+  if (uses === undefined) {
+    uses = usesPartialBlock(program);
+    partialBlockUse.set(program, uses);
+  }
+  return uses;
 }
 
 /** Whether a partial renders `{{> @partial-block}}` anywhere, so that calling it without a block fails. */
@@ -371,8 +512,15 @@ function findUnclosedBlock(source: string): { name: string; line: number } | und
   const withoutComments = source.replace(/\{\{!--[\s\S]*?--\}\}|\{\{![\s\S]*?\}\}/g, (c) => c.replace(/[^\n]/g, ' '));
   const stack: { name: string; line: number }[] = [];
   const re = /\{\{~?\s*([#^/])\s*([>*]?)\s*([^\s}~)]+)/g;
+  let line = 1;
+  let counted = 0;
   for (const m of withoutComments.matchAll(re)) {
-    const line = withoutComments.slice(0, m.index).split('\n').length;
+    // Counted from the previous match on, so that a long template is scanned once.
+    for (; counted < m.index; counted++) {
+      if (withoutComments.charCodeAt(counted) === 10) {
+        line++;
+      }
+    }
     const name = m[3]!;
     if (m[1] === '/') {
       const at = stack.map((s) => s.name).lastIndexOf(name);
@@ -391,9 +539,16 @@ export type ParseOutcome = { program: hbs.AST.Program; diagnostic?: undefined } 
 
 /** Parses Handlebars source and turns a syntax error into a diagnostic on the right file line. */
 export function parseSource(parse: (source: string) => hbs.AST.Program, source: string, file: string, lineOffset: number): ParseOutcome {
+  const deep = nestingProblem(source);
+  if (deep) {
+    return { diagnostic: { file, line: lineOffset + deep.line, severity: 'error', code: 'too-deep', message: deep.message } };
+  }
   try {
     return { program: parse(source) };
   } catch (err) {
+    if (err instanceof RangeError) {
+      return { diagnostic: { file, line: lineOffset + 1, severity: 'error', code: 'too-complex', message: `template is too complex to parse: ${err.message}` } };
+    }
     const text = err instanceof Error ? err.message : String(err);
     const lines = text.split('\n');
     const reported = (err as { lineNumber?: unknown }).lineNumber;

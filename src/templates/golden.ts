@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { errorMessage } from '../common/errors';
-import { TESTS_DIR, normalizeText, type LoadedPack } from './pack';
+import { TESTS_DIR, fileDiagnostic, normalizeText, type LoadedPack, type LoadedTemplate } from './pack';
+import { MAX_EXPECTED_BYTES, MAX_TEST_FILE_BYTES, readPackFile, realPackRoot, writeFileSafely } from './packFiles';
 import { lineDiff } from './textDiff';
 import type { TemplateDiagnostic } from './types';
 
@@ -78,82 +79,120 @@ export interface GoldenOptions {
   readonly update?: boolean;
 }
 
+interface CaseRun {
+  readonly dir: string;
+  readonly realRoot: string;
+  readonly update: boolean;
+}
+
+type CaseBase = Pick<GoldenCaseResult, 'file' | 'line' | 'template' | 'name'>;
+
+/** Renders a case; the error message when it throws. */
+function renderCase(template: LoadedTemplate, variables: Record<string, unknown>): { actual?: string; error?: string } {
+  try {
+    return { actual: template.render(variables).text };
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+function expectErrorResult(base: CaseBase, expectError: string, error: string | undefined): GoldenCaseResult {
+  const ok = error !== undefined && error.includes(expectError);
+  if (ok) {
+    return { ...base, ok };
+  }
+  return { ...base, ok, message: error === undefined ? `expected an error containing '${expectError}', but it rendered` : `expected an error containing '${expectError}', got: ${error}` };
+}
+
+/** Compares with an expected file of the pack, which is read (and written with --update) only when it is a plain file inside the pack. */
+async function expectedFileResult(base: CaseBase, expectedFile: string, actual: string, run: CaseRun): Promise<GoldenCaseResult> {
+  const expectedPath = path.join(run.dir, expectedFile);
+  const read = await readPackFile(run.realRoot, expectedPath, MAX_EXPECTED_BYTES);
+  if (read.problem && read.problem.code !== 'missing') {
+    return { ...base, ok: false, message: `expected file ${expectedFile} is refused: ${read.problem.message}` };
+  }
+  const expected = read.text !== undefined ? normalizeText(read.text) : undefined;
+  if (expected === actual) {
+    return { ...base, ok: true };
+  }
+  if (run.update) {
+    const refused = await writeFileSafely(expectedPath, actual, run.realRoot);
+    return refused ? { ...base, ok: false, message: `expected file ${expectedFile} is not updated: ${refused.message}` } : { ...base, ok: true, updated: true };
+  }
+  if (expected === undefined) {
+    return { ...base, ok: false, message: `expected file ${expectedFile} is missing; run with --update to create it` };
+  }
+  return { ...base, ok: false, message: 'rendered output differs from the expected output', diff: lineDiff(expected, actual) };
+}
+
+async function caseResult(base: CaseBase, parsed: GoldenCase, template: LoadedTemplate, run: CaseRun): Promise<GoldenCaseResult> {
+  const { actual, error } = renderCase(template, parsed.variables);
+  if (parsed.expectError !== undefined) {
+    return expectErrorResult(base, parsed.expectError, error);
+  }
+  if (actual === undefined) {
+    return { ...base, ok: false, message: `render failed: ${error ?? 'unknown error'}` };
+  }
+  if (parsed.expectedFile !== undefined) {
+    return expectedFileResult(base, parsed.expectedFile, actual, run);
+  }
+  return parsed.expected === actual ? { ...base, ok: true } : { ...base, ok: false, message: 'rendered output differs from the expected output', diff: lineDiff(parsed.expected ?? '', actual) };
+}
+
+/** A golden test file, parsed; a diagnostic when it cannot be read or is malformed. */
+async function readTestFile(file: string, realRoot: string): Promise<{ text: string; id: string; cases: unknown[] } | TemplateDiagnostic> {
+  const read = await readPackFile(realRoot, file, MAX_TEST_FILE_BYTES);
+  if (read.problem) {
+    return fileDiagnostic(file, read.problem);
+  }
+  const text = normalizeText(read.text);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return { file, line: 1, severity: 'error', code: 'bad-test', message: `golden test file is not valid JSON: ${errorMessage(err)}` };
+  }
+  if (!isRecord(data) || typeof data['template'] !== 'string' || !Array.isArray(data['cases'])) {
+    return { file, line: 1, severity: 'error', code: 'bad-test', message: 'a golden test file is { "template": "<id>", "cases": [ ... ] }' };
+  }
+  return { text, id: data['template'], cases: data['cases'] };
+}
+
+async function testFileNames(dir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+}
+
 export async function runGoldenTests(pack: LoadedPack, options: GoldenOptions = {}): Promise<GoldenReport> {
-  const dir = path.join(pack.dir, TESTS_DIR);
+  const run: CaseRun = { dir: path.join(pack.dir, TESTS_DIR), realRoot: await realPackRoot(pack.dir), update: options.update ?? false };
   const results: GoldenCaseResult[] = [];
   const diagnostics: TemplateDiagnostic[] = [];
   const covered = new Set<string>();
-  let names: string[] = [];
-  try {
-    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
-  } catch {
-    names = [];
-  }
-  for (const name of names) {
-    const file = path.join(dir, name);
-    const text = normalizeText(await fs.readFile(file, 'utf8'));
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      diagnostics.push({ file, line: 1, severity: 'error', code: 'bad-test', message: `golden test file is not valid JSON: ${errorMessage(err)}` });
+  for (const name of await testFileNames(run.dir)) {
+    const file = path.join(run.dir, name);
+    const test = await readTestFile(file, run.realRoot);
+    if ('code' in test) {
+      diagnostics.push(test);
       continue;
     }
-    if (!isRecord(data) || typeof data['template'] !== 'string' || !Array.isArray(data['cases'])) {
-      diagnostics.push({ file, line: 1, severity: 'error', code: 'bad-test', message: 'a golden test file is { "template": "<id>", "cases": [ ... ] }' });
-      continue;
-    }
-    const id = data['template'];
-    covered.add(id);
-    const template = pack.templates.find((t) => t.meta.id === id);
-    for (const raw of data['cases']) {
+    covered.add(test.id);
+    const template = pack.templates.find((t) => t.meta.id === test.id);
+    for (const raw of test.cases) {
       const parsed = parseCase(raw);
       if (typeof parsed === 'string') {
         diagnostics.push({ file, line: 1, severity: 'error', code: 'bad-test', message: parsed });
         continue;
       }
-      const line = caseLine(text, parsed.name);
-      const base = { file, line, template: id, name: parsed.name };
+      const base: CaseBase = { file, line: caseLine(test.text, parsed.name), template: test.id, name: parsed.name };
       if (!template) {
-        const failed = pack.failed.some((f) => f.id === id);
-        results.push({ ...base, ok: false, message: failed ? `template '${id}' did not load (see lint)` : `no template '${id}' in this pack` });
+        const failed = pack.failed.some((f) => f.id === test.id);
+        results.push({ ...base, ok: false, message: failed ? `template '${test.id}' did not load (see lint)` : `no template '${test.id}' in this pack` });
         continue;
       }
-      let actual: string | undefined;
-      let error: string | undefined;
-      try {
-        actual = template.render(parsed.variables).text;
-      } catch (err) {
-        error = errorMessage(err);
-      }
-      if (parsed.expectError !== undefined) {
-        const ok = error !== undefined && error.includes(parsed.expectError);
-        results.push({ ...base, ok, ...(ok ? {} : { message: error === undefined ? `expected an error containing '${parsed.expectError}', but it rendered` : `expected an error containing '${parsed.expectError}', got: ${error}` }) });
-        continue;
-      }
-      if (actual === undefined) {
-        results.push({ ...base, ok: false, message: `render failed: ${error ?? 'unknown error'}` });
-        continue;
-      }
-      let expected = parsed.expected;
-      const expectedPath = parsed.expectedFile !== undefined ? path.join(dir, parsed.expectedFile) : undefined;
-      if (expectedPath) {
-        try {
-          expected = normalizeText(await fs.readFile(expectedPath, 'utf8'));
-        } catch {
-          expected = undefined;
-        }
-      }
-      if (expected === actual) {
-        results.push({ ...base, ok: true });
-      } else if (options.update && expectedPath) {
-        await fs.writeFile(expectedPath, actual, 'utf8');
-        results.push({ ...base, ok: true, updated: true });
-      } else if (expected === undefined) {
-        results.push({ ...base, ok: false, message: `expected file ${parsed.expectedFile} is missing; run with --update to create it` });
-      } else {
-        results.push({ ...base, ok: false, message: 'rendered output differs from the expected output', diff: lineDiff(expected, actual) });
-      }
+      results.push(await caseResult(base, parsed, template, run));
     }
   }
   const untested = pack.templates.map((t) => t.meta.id).filter((id) => !covered.has(id));

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
 import type { LoadedPack } from './pack';
+import { MAX_LOCK_BYTES, readLocalFile, writeFileSafely } from './packFiles';
 import type { TemplateDiagnostic } from './types';
 
 /**
@@ -52,13 +53,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Reads a lock file; `lock` is undefined when there is none (then nothing is checked). */
 export async function readLock(file: string): Promise<{ lock?: LockFile; diagnostics: TemplateDiagnostic[] }> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
+  const read = await readLocalFile(file, MAX_LOCK_BYTES);
+  if (read.problem?.code === 'missing') {
     return { diagnostics: [] };
   }
   const bad = (message: string): { diagnostics: TemplateDiagnostic[] } => ({ diagnostics: [{ file, line: 1, severity: 'error', code: 'bad-lock', message }] });
+  if (read.problem) {
+    return bad(`lock file is refused: ${read.problem.message}`);
+  }
+  const text = read.text;
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -81,7 +84,7 @@ export async function readLock(file: string): Promise<{ lock?: LockFile; diagnos
   return { lock: data as unknown as LockFile, diagnostics: [] };
 }
 
-/** Writes the lock entry of `pack`, keeping the entries of other packs; returns the new content. */
+/** Writes the lock entry of `pack` (never through a link at `file`), keeping the entries of other packs; returns the new content. */
 export async function writeLock(file: string, pack: LoadedPack): Promise<LockFile> {
   const existing = (await readLock(file)).lock;
   const name = pack.info?.name ?? path.basename(pack.dir);
@@ -89,7 +92,10 @@ export async function writeLock(file: string, pack: LoadedPack): Promise<LockFil
   const sorted = Object.fromEntries(Object.keys(packs).sort().map((k) => [k, packs[k]!]));
   const lock: LockFile = { lockfileVersion: LOCK_FILE_VERSION, packs: sorted };
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await fs.writeFile(file, `${JSON.stringify(lock, null, 2)}\n`, 'utf8');
+  const refused = await writeFileSafely(file, `${JSON.stringify(lock, null, 2)}\n`);
+  if (refused) {
+    throw new Error(`${file}: lock file not written: ${refused.message}`);
+  }
   return lock;
 }
 

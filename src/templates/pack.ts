@@ -5,6 +5,7 @@ import { VERSION } from '../common/version';
 import { analyzeTemplate, parseSource, PARTIAL_NAME, type PartialSource } from './analyze';
 import { parseFrontMatter, splitFrontMatter } from './frontMatter';
 import { MANIFEST_FILE, parseManifest } from './manifest';
+import { MAX_MANIFEST_BYTES, readPackFile, realPackRoot, type FileProblem } from './packFiles';
 import { PackRuntime } from './runtime';
 import { resolveVariables } from './variables';
 import {
@@ -85,45 +86,25 @@ interface FoundFile {
   readonly text: string;
 }
 
-/** Reads files of a pack, refusing links that leave it and files over the size limit. */
+/** Reads files of a pack, refusing links that leave it, special files and files over the size limit. */
 class PackReader {
   readonly diagnostics: TemplateDiagnostic[] = [];
-  private realRoot = '';
 
   constructor(
-    private readonly root: string,
+    private readonly realRoot: string,
     private readonly limits: LoadLimits,
   ) {}
 
-  async init(): Promise<void> {
-    this.realRoot = await fs.realpath(this.root);
-  }
-
-  private inside(real: string): boolean {
-    const rel = path.relative(this.realRoot, real);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-  }
-
   async read(file: string): Promise<FoundFile | undefined> {
-    try {
-      const real = await fs.realpath(file);
-      if (!this.inside(real)) {
-        this.diagnostics.push({ file, line: 1, severity: 'error', code: 'outside-pack', message: 'this file is a link to a file outside the pack; packs may only use their own files' });
-        return undefined;
-      }
-      const stat = await fs.stat(real);
-      if (stat.size > this.limits.maxFileBytes) {
-        this.diagnostics.push({ file, line: 1, severity: 'error', code: 'file-too-large', message: `file is ${stat.size} bytes, over the limit of ${this.limits.maxFileBytes}` });
-        return undefined;
-      }
-      return { file, text: normalizeText(await fs.readFile(real, 'utf8')) };
-    } catch (err) {
-      this.diagnostics.push({ file, line: 1, severity: 'error', code: 'unreadable', message: `cannot read file: ${err instanceof Error ? err.message : String(err)}` });
+    const outcome = await readPackFile(this.realRoot, file, this.limits.maxFileBytes);
+    if (outcome.problem) {
+      this.diagnostics.push(fileDiagnostic(file, outcome.problem));
       return undefined;
     }
+    return { file, text: normalizeText(outcome.text) };
   }
 
-  /** .hbs files under `dir`, sorted; at the pack root, partials/, tests/ and dot folders are skipped. */
+  /** .hbs entries under `dir` that are not folders, sorted; at the pack root, partials/, tests/ and dot folders are skipped. */
   async list(dir: string, atRoot: boolean, out: string[] = []): Promise<string[]> {
     let entries: Dirent[];
     try {
@@ -141,7 +122,8 @@ class PackReader {
         if (!(atRoot && (entry.name === PARTIALS_DIR || entry.name === TESTS_DIR))) {
           await this.list(full, false, out);
         }
-      } else if ((entry.isFile() || entry.isSymbolicLink()) && entry.name.endsWith(TEMPLATE_EXT)) {
+      } else if (entry.name.endsWith(TEMPLATE_EXT)) {
+        // Links and special files too, so that reading them reports why they are refused.
         out.push(full);
       }
     }
@@ -190,20 +172,26 @@ interface PackPartials {
   readonly infos: PartialInfo[];
 }
 
+/** A refused or unreadable file as a diagnostic on its first line. */
+export function fileDiagnostic(file: string, problem: FileProblem): TemplateDiagnostic {
+  return { file, line: 1, severity: 'error', code: problem.code === 'missing' ? 'unreadable' : problem.code, message: problem.message };
+}
+
 function firstLine(err: unknown): string {
   return err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
 }
 
 /** pack.json, checked against the running version; no manifest means nothing of the pack loads. */
-async function readManifest(root: string, hostVersion: string): Promise<{ manifest?: PackManifest; diagnostics: TemplateDiagnostic[] }> {
+async function readManifest(root: string, realRoot: string, hostVersion: string): Promise<{ manifest?: PackManifest; diagnostics: TemplateDiagnostic[] }> {
   const manifestFile = path.join(root, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = normalizeText(await fs.readFile(manifestFile, 'utf8'));
-  } catch {
+  const outcome = await readPackFile(realRoot, manifestFile, MAX_MANIFEST_BYTES);
+  if (outcome.problem?.code === 'missing') {
     return { manifest: undefined, diagnostics: [{ file: manifestFile, line: 1, severity: 'error', code: 'missing-manifest', message: `not a prompt pack: ${MANIFEST_FILE} is missing` }] };
   }
-  return parseManifest(manifestFile, text, hostVersion);
+  if (outcome.problem) {
+    return { manifest: undefined, diagnostics: [fileDiagnostic(manifestFile, outcome.problem)] };
+  }
+  return parseManifest(manifestFile, normalizeText(outcome.text), hostVersion);
 }
 
 async function readPartials(reader: PackReader, root: string, runtime: PackRuntime, problems: LoadProblems): Promise<PackPartials> {
@@ -366,7 +354,7 @@ function compileTemplate(t: ParsedTemplate, info: PackInfo, runtime: PackRuntime
     compiled = runtime.compile(t.body);
   } catch (err) {
     const line = (err as { lineNumber?: unknown }).lineNumber;
-    problems.add({ file: t.file, line: typeof line === 'number' ? t.lineOffset + line : t.lineOffset + 1, severity: 'error', code: 'compile', message: `template does not compile: ${firstLine(err)}` });
+    problems.add({ file: t.file, line: typeof line === 'number' ? t.lineOffset + line : t.lineOffset + 1, severity: 'error', code: err instanceof RangeError ? 'too-complex' : 'compile', message: `template does not compile: ${firstLine(err)}` });
     problems.fail(t.file, t.meta.id);
     return undefined;
   }
@@ -410,13 +398,13 @@ function registerPartials(runtime: PackRuntime, partials: PackPartials, broken: 
 export async function loadPack(dir: string, source: PackSource, options: LoadPackOptions = {}): Promise<LoadedPack> {
   const limits: LoadLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const root = path.resolve(dir);
-  const { manifest, diagnostics } = await readManifest(root, options.hostVersion ?? VERSION);
+  const realRoot = await realPackRoot(root);
+  const { manifest, diagnostics } = await readManifest(root, realRoot, options.hostVersion ?? VERSION);
   if (!manifest) {
     return { dir: root, source, info: undefined, templates: [], partials: [], diagnostics, failed: [] };
   }
   const info: PackInfo = { ...manifest, dir: root, source };
-  const reader = new PackReader(root, limits);
-  await reader.init();
+  const reader = new PackReader(realRoot, limits);
   const problems = new LoadProblems(diagnostics);
   const runtime = new PackRuntime(limits.maxPartialDepth);
   const partials = await readPartials(reader, root, runtime, problems);
