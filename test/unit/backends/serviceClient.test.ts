@@ -209,6 +209,8 @@ describe('service client backend (real service processes)', function () {
     // A service bundle that reports another version, as after an update of the extension.
     const bundle = path.join(repoRoot, 'out', `test-service-${process.pid}`, 'service.js');
     buildSync({ entryPoints: [path.join(repoRoot, 'src', 'service', 'main.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['onnxruntime-node'], define: { __AUTOGLM_VERSION__: '"9.9.9"' }, outfile: bundle, logLevel: 'silent' });
+    // Chat templates render in a worker that the service looks for beside its bundle.
+    buildSync({ entryPoints: [path.join(repoRoot, 'src', 'engine', 'chatTemplateWorker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: path.join(path.dirname(bundle), 'chatTemplateWorker.js'), logLevel: 'silent' });
     try {
       const dir = tempDir();
       const old = client(dir, { serviceArgs: [bundle] });
