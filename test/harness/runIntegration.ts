@@ -3,6 +3,7 @@
  * With VSCODE_EXECUTABLE set (a desktop VS Code), through @vscode/test-electron; otherwise inside
  * code-server, whose web client reads the extension-test options from the workbench URL, driven
  * by Debian's Chromium. Writes test-results/integration.json; exits non-zero on any failure.
+ * AUTOGLM_TEST_FILES (a regular expression on test file names) runs only the files it matches.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,7 +41,7 @@ async function viaElectron(executable: string, workspace: string): Promise<numbe
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: TESTS_ENTRY,
       launchArgs: [workspace, '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-workspace-trust'],
-      extensionTestsEnv: { AUTOGLM_RESULT_DIR: RESULTS_DIR },
+      extensionTestsEnv: { AUTOGLM_RESULT_DIR: RESULTS_DIR, ...(process.env.AUTOGLM_TEST_FILES ? { AUTOGLM_TEST_FILES: process.env.AUTOGLM_TEST_FILES } : {}) },
     });
     return 0;
   } catch (err) {

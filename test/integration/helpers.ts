@@ -32,3 +32,41 @@ export function recordPosts(view: ChatViewProvider): { readonly messages: HostTo
   const subscription = view.onDidPost((m) => messages.push(m));
   return { messages, dispose: () => subscription.dispose() };
 }
+
+/**
+ * Sets `values` (keys under `section`) in the user settings; the returned function puts back what
+ * the user settings held before, so that later suites see their own configuration.
+ */
+export async function useSettings(section: string, values: Record<string, unknown>): Promise<() => Promise<void>> {
+  const config = vscode.workspace.getConfiguration(section);
+  const previous = Object.keys(values).map((key) => [key, config.inspect(key)?.globalValue] as const);
+  const restore = async (): Promise<void> => {
+    for (const [key, value] of previous) {
+      await config.update(key, value, vscode.ConfigurationTarget.Global);
+    }
+  };
+  try {
+    for (const [key, value] of Object.entries(values)) {
+      await config.update(key, value, vscode.ConfigurationTarget.Global);
+    }
+  } catch (err) {
+    await restore();
+    throw err;
+  }
+  return restore;
+}
+
+/** A new untitled document shown in an editor with `indent`-space indentation, the cursor at its end. */
+export async function editorAtEnd(content: string, languageId: string, indent = 2): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument({ language: languageId, content });
+  const editor = await vscode.window.showTextDocument(doc);
+  editor.options = { insertSpaces: true, tabSize: indent, indentSize: indent };
+  const end = doc.positionAt(doc.getText().length);
+  editor.selection = new vscode.Selection(end, end);
+  return editor;
+}
+
+/** `text` with a completion's range replaced by its text: what accepting it should leave. */
+export function applyCompletion(text: string, completion: { text: string; range: { start: number; end: number } }): string {
+  return text.slice(0, completion.range.start) + completion.text + text.slice(completion.range.end);
+}

@@ -1,6 +1,8 @@
 /**
  * Entry point VS Code loads as `extensionTestsPath`: runs every `*.test.js` beside it with mocha
  * inside the real extension host, writes the counts for the summary, and rejects on failure.
+ * AUTOGLM_TEST_FILES, a regular expression, narrows the run to the test files whose name it
+ * matches (e.g. `completionGuards`), for working on one suite without running them all.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +21,8 @@ export async function run(): Promise<void> {
   if (!afterReload) {
     mocha.invert();
   }
-  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) {
+  const only = process.env.AUTOGLM_TEST_FILES ? new RegExp(process.env.AUTOGLM_TEST_FILES) : undefined;
+  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js') && (only === undefined || only.test(f))).sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   const failures: { title: string; message: string }[] = [];
