@@ -14,8 +14,11 @@ const DROPPED_GRACE_MS = 3_000;
 const ACCEPT_WAIT_MS = 2_000;
 const ACCEPT_ATTEMPTS = 5;
 
+/** Types `text` a character at a time, as keys are pressed: only then does the editor auto-close brackets. */
 async function type(text: string): Promise<void> {
-  await vscode.commands.executeCommand('type', { text });
+  for (const ch of text) {
+    await vscode.commands.executeCommand('type', { text: ch });
+  }
 }
 
 /** The completion last shown for `doc` as it is now, if any. */
@@ -46,6 +49,7 @@ async function acceptAsTab(doc: vscode.TextDocument, before: string): Promise<vo
 describe('ghost text from a scripted model, accepted in a real VS Code, keeps the code intact', () => {
   let server: ScriptedModelServer | undefined;
   let restoreSettings: (() => Promise<void>) | undefined;
+  let restoreEditor: (() => Promise<void>) | undefined;
 
   /** The server, started by `before`. */
   const model = (): ScriptedModelServer => {
@@ -86,6 +90,8 @@ describe('ghost text from a scripted model, accepted in a real VS Code, keeps th
   before(async () => {
     const started = await ScriptedModelServer.start(MODEL);
     server = started;
+    // The suggest widget would accept its item on `(` or `.` while the test types: these tests are about ghost text only.
+    restoreEditor = await useSettings('editor', { quickSuggestions: { other: 'off', comments: 'off', strings: 'off' }, suggestOnTriggerCharacters: false });
     restoreSettings = await useSettings('autoglm', { 'backend.completion': 'remote', 'remote.baseUrl': started.baseUrl, 'remote.model': MODEL });
     const { backends } = await api();
     await until(
@@ -100,6 +106,7 @@ describe('ghost text from a scripted model, accepted in a real VS Code, keeps th
 
   after(async () => {
     await restoreSettings?.();
+    await restoreEditor?.();
     await server?.close();
   });
 
