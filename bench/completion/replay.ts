@@ -30,6 +30,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Backend, type GenerationChunk, type BackendInfo, type GenerationRequest, type GenerationStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
+import { AcceptanceTally, firstLineRight } from './acceptance';
 import { BUILTIN_FIM_TEMPLATES, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, type CompletionSnapshot, type PipelineCounters, type TokenCounter } from '../../src/completion';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -60,7 +61,28 @@ interface Variant {
   fullPrompt?: boolean;
 }
 
-const DEFAULT_FILES = ['node_modules/lru-cache/dist/esm/index.js', 'node_modules/semver/classes/range.js', 'node_modules/yaml/dist/compose/compose-node.js'];
+/**
+ * Hand-written sources of packages that are not in the bundled model's training corpus
+ * (models/autoglm-coder/provenance.json; `main` checks it), installed with code-server by
+ * `npm start` / `npm test`: eventemitter3 (MIT), compression (MIT), nopt (ISC).
+ */
+const CODE_SERVER_MODULES = 'tools/vscode/code-server/node_modules';
+const DEFAULT_FILES = [`${CODE_SERVER_MODULES}/eventemitter3/index.js`, `${CODE_SERVER_MODULES}/compression/index.js`, `${CODE_SERVER_MODULES}/nopt/lib/nopt.js`];
+
+/** The npm package a file under node_modules belongs to, e.g. `@scope/name` or `name`. */
+function packageOf(file: string): string | undefined {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/[^]*$/.exec(file.replace(/\\/g, '/'));
+  return match?.[1];
+}
+
+/** Files whose package the bundled model was trained on: a replay on them measures memory, not completion. */
+function inCorpus(files: readonly string[]): string[] {
+  const provenance = JSON.parse(readFileSync(path.join(root, 'models', 'autoglm-coder', 'provenance.json'), 'utf8')) as { packages: Record<string, unknown> };
+  return files.filter((f) => {
+    const pkg = packageOf(f);
+    return pkg !== undefined && Object.hasOwn(provenance.packages, pkg);
+  });
+}
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, repeat: 1 };
@@ -199,7 +221,7 @@ interface RequestRecord {
   debounceMs: number;
   promptTokens: number;
   reusedTokens: number;
-  /** The shown text is what the user went on to type (at least its first line). */
+  /** The shown text's first line with something on it is what the user went on to type. */
   correct?: boolean;
 }
 
@@ -207,6 +229,8 @@ interface RunResult {
   records: RequestRecord[];
   counters: PipelineCounters;
   keystrokes: number;
+  typedChars: number;
+  acceptance: AcceptanceTally;
 }
 
 async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant): Promise<RunResult> {
@@ -234,8 +258,12 @@ async function replay(files: { name: string; source: string; region: { start: nu
     },
   });
   const records: RequestRecord[] = [];
+  const acceptance = new AcceptanceTally();
   let total = 0;
+  let typedChars = 0;
   for (const file of files) {
+    acceptance.nextFile();
+    typedChars += file.region.end - file.region.start;
     const random = prng(seed);
     const region = file.source.slice(file.region.start, file.region.end);
     const before = file.source.slice(0, file.region.start);
@@ -276,6 +304,8 @@ async function replay(files: { name: string; source: string; region: { start: nu
       const outcome = result?.stats.source ?? (after_.cancelled > before_.cancelled ? 'cancelled' : after_.empty > before_.empty || after_.servedFromCache > before_.servedFromCache ? 'empty' : 'skipped');
       const stats = result !== undefined ? backendStats.get(result.stats.traceId) : undefined;
       const upcoming = file.source.slice(offset, offset + 400);
+      const ghost = result === undefined ? undefined : result.range.start < offset ? result.text.slice(offset - result.range.start) : result.text;
+      if (ghost !== undefined) acceptance.shown(offset, ghost, upcoming);
       records.push({
         file: file.name,
         keystroke: k,
@@ -284,12 +314,12 @@ async function replay(files: { name: string; source: string; region: { start: nu
         debounceMs: result?.stats.debounceMs ?? 0,
         promptTokens: stats?.promptTokens ?? result?.stats.promptTokens ?? 0,
         reusedTokens: stats?.reusedTokens ?? result?.stats.reusedTokens ?? 0,
-        ...(result !== undefined ? { correct: upcoming.startsWith(result.text.split('\n')[0]!) } : {}),
+        ...(ghost !== undefined ? { correct: firstLineRight(ghost, upcoming) } : {}),
       });
     }
   }
   pipeline.dispose();
-  return { records, counters: pipeline.stats(), keystrokes: total };
+  return { records, counters: pipeline.stats(), keystrokes: total, typedChars, acceptance };
 }
 
 function percentile(values: number[], p: number): number {
@@ -326,6 +356,10 @@ function summarize(run: RunResult) {
     reusedTokensMean: round(generated.reduce((s, r) => s + r.reusedTokens, 0) / Math.max(1, generated.length)),
     servedWithoutGenerationShare: round(reused / Math.max(1, run.keystrokes)),
     shownCorrectShare: round(shown.filter((r) => r.correct === true).length / Math.max(1, shown.length)),
+    /** Characters a user would have accepted (Tab on a right first line, else word by word), per 100 typed. */
+    acceptedPer100Typed: round((100 * run.acceptance.accepted) / Math.max(1, run.typedChars)),
+    /** Suggestions shown whose first line is wrong, per 100 keystrokes: what a user reads and rejects. */
+    wrongShownPer100Keystrokes: round((100 * run.acceptance.wrongShown) / Math.max(1, run.keystrokes)),
   };
 }
 
@@ -370,6 +404,10 @@ async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCo
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  const memorised = inCorpus(args.files);
+  if (memorised.length > 0) {
+    console.error(`warning: the bundled model was trained on the packages of ${memorised.join(', ')}; their numbers are flattered by memorisation`);
+  }
   const files = args.files.map((name) => {
     const source = readFileSync(path.resolve(root, name), 'utf8').replace(/\r\n/g, '\n');
     return { name, source, region: pickRegion(source, args.chars) };
@@ -435,7 +473,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: os.cpus().length,
     loadAverage1m: { before: round(loadBefore[0]!), after: round(os.loadavg()[0]!) },
-    files: files.map((f) => ({ name: f.name, typedChars: f.region.end - f.region.start })),
+    files: files.map((f) => ({ name: f.name, typedChars: f.region.end - f.region.start, inTrainingCorpus: memorised.includes(f.name) })),
     settings: { seed: args.seed, repeat: args.repeat, charsPerFile: args.chars, msPerChar: '80-150', fakeTokenMs: args.fakeTokenMs, debounce: DEFAULT_COMPLETION_SETTINGS.debounceMs, promptTokens: DEFAULT_COMPLETION_SETTINGS.promptTokens },
     pipeline,
     peerWithoutReuse: peer,
