@@ -4,6 +4,7 @@ import { abortError, isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
 import { estimateTokens, type TokenCounter } from '../common/tokens';
 import { CompletionCache } from './completionCache';
+import { type GuardSelection } from './guards';
 import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
@@ -45,14 +46,21 @@ export interface CompletionPipelineOptions {
   reuse?: boolean;
   /** Completion cache entries. Default: 500. */
   cacheEntries?: number;
+  /**
+   * Guards that check each finished completion against the document (see `GUARDS` in
+   * `guards/index.ts` for the list and its order). Default: 'all'; fewer only to measure one.
+   */
+  guards?: GuardSelection;
   /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
   onBackendStats?: (traceId: string, stats: GenerationStats) => void;
 }
 
 /** Most tokens for a single-line completion; a line longer than this is not a good suggestion. */
 const SINGLE_LINE_MAX_TOKENS = 64;
-/** Head of the suffix the stop filters and bracket balance look at, in characters. */
+/** Head of the suffix the stop filters and guards look at, in characters. */
 const SUFFIX_HEAD_CHARS = 2_000;
+/** Tail of the prefix the guards look at (the bracket guard reads back to a top-level line), in characters. */
+const PREFIX_TAIL_CHARS = 4_000;
 
 /** The document as the completion sees it: with the selected IntelliSense item already inserted. */
 interface View {
@@ -65,7 +73,7 @@ interface View {
 
 /**
  * snapshot -> prefilter -> typed-ahead reuse -> cache -> debounce -> context -> FIM prompt ->
- * backend stream -> line filters -> postprocess -> result. Reuse and cache come before the
+ * backend stream -> line filters -> postprocess (guards) -> result. Reuse and cache come before the
  * debounce: an answer that costs nothing should not wait.
  */
 export class CompletionPipeline {
@@ -313,7 +321,16 @@ export class CompletionPipeline {
         lines = takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, settings.maxLines));
       }
       const collected = await collectLines(lines);
-      const text = postprocess(collected, { suffix: suffixHead, eol: snapshot.eol, insertSpaces: snapshot.indentation.insertSpaces, tabSize: snapshot.indentation.tabSize });
+      const text = postprocess(collected, {
+        suffix: suffixHead,
+        prefix: view.text.slice(Math.max(0, view.offset - PREFIX_TAIL_CHARS), view.offset),
+        languageId: snapshot.languageId,
+        eol: snapshot.eol,
+        insertSpaces: snapshot.indentation.insertSpaces,
+        tabSize: snapshot.indentation.tabSize,
+        guards: this.options.guards ?? 'all',
+        logger: this.logger.child({ traceId }),
+      });
       return { text, promptTokens: stats?.promptTokens ?? estimated, reusedTokens: stats?.reusedTokens ?? 0 };
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -23,7 +23,7 @@ export async function* stopAtDedent(lines: AsyncIterable<string>, minIndent: num
 }
 
 /** Lines too short or too plain to call a repetition (`}`, `end`, `];`). */
-function isTrivial(line: string): boolean {
+export function isTrivialLine(line: string): boolean {
   const t = line.trim();
   return t.length < 4 || !/[\p{L}\p{N}]/u.test(t);
 }
@@ -37,7 +37,7 @@ export async function* stopAtRepeatedLines(lines: AsyncIterable<string>): AsyncG
   let previous: string | undefined;
   for await (const line of lines) {
     const key = line.trim();
-    if (!isTrivial(line)) {
+    if (!isTrivialLine(line)) {
       const times = seen.get(key) ?? 0;
       if (key === previous || times >= 2) {
         return;
@@ -60,7 +60,7 @@ export async function* stopAtSuffix(lines: AsyncIterable<string>, suffix: string
   const target = firstLineAfterCursorLine(suffix);
   let first = true;
   for await (const line of lines) {
-    if (!first && target !== undefined && (isTrivial(target) ? line.trimEnd() === target.trimEnd() : line.trim() === target.trim())) {
+    if (!first && target !== undefined && (isTrivialLine(target) ? line.trimEnd() === target.trimEnd() : line.trim() === target.trim())) {
       return;
     }
     first = false;
