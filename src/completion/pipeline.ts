@@ -17,7 +17,7 @@ import { collectLines, splitIntoLines, takeLines, textDeltas } from './lineStrea
 import { copyCounters, emptyCounters, type PipelineCounters } from './pipelineStats';
 import { postprocess } from './postprocess';
 import { prefilter } from './prefilter';
-import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from './stopFilters';
+import { stopAtDedent, stopAtRepeatedLines, stopAtRepetitionInLine, stopAtSuffix } from './stopFilters';
 import { cursorLine, indentWidth, isBlank } from './text';
 import { anchorOf, TypedAhead } from './typedAhead';
 import { type CompletionResult, type CompletionSettings, type CompletionSnapshot, type CompletionSource, type OffsetRange } from './types';
@@ -311,7 +311,13 @@ export class CompletionPipeline {
         generation.signal,
       );
       const suffixHead = view.text.slice(view.offset, view.offset + SUFFIX_HEAD_CHARS);
-      let lines = splitIntoLines(textDeltas(tapText(chunks, onText), onStats, () => generation.abort()));
+      const guards = this.options.guards ?? 'all';
+      const log = this.logger.child({ traceId });
+      let texts = textDeltas(tapText(chunks, onText), onStats, () => generation.abort());
+      if (guards === 'all' || guards.includes('repetition')) {
+        texts = stopAtRepetitionInLine(texts, () => log.debug('guard cut', { guard: 'repetition', reason: 'a word or phrase repeated in a row', stage: 'stream' }));
+      }
+      let lines = splitIntoLines(texts);
       if (mode === 'single') {
         lines = takeLines(lines, 1);
       } else {
@@ -328,8 +334,8 @@ export class CompletionPipeline {
         eol: snapshot.eol,
         insertSpaces: snapshot.indentation.insertSpaces,
         tabSize: snapshot.indentation.tabSize,
-        guards: this.options.guards ?? 'all',
-        logger: this.logger.child({ traceId }),
+        guards,
+        logger: log,
       });
       return { text, promptTokens: stats?.promptTokens ?? estimated, reusedTokens: stats?.reusedTokens ?? 0 };
     } finally {

@@ -1,3 +1,4 @@
+import { repetitionCut } from './guards/repetition';
 import { indentWidth, isBlank } from './text';
 
 const CLOSER_START = /^\s*[)\]}]/;
@@ -71,4 +72,33 @@ export async function* stopAtSuffix(lines: AsyncIterable<string>, suffix: string
 function firstLineAfterCursorLine(suffix: string): string | undefined {
   const lines = suffix.split(/\r?\n/);
   return lines.slice(1).find((l) => !isBlank(l));
+}
+
+/**
+ * Text deltas up to where a line starts looping on a word or phrase (`data, data, data, ...`):
+ * the repetition guard's cut, made while streaming so that the generation stops there instead of
+ * spending its remaining tokens on the loop. The line in progress is held back (the line splitter
+ * after this waits for whole lines anyway), so that the cut can fall in text already received.
+ * `onCut` is called when it cuts.
+ */
+export async function* stopAtRepetitionInLine(texts: AsyncIterable<string>, onCut?: () => void): AsyncGenerator<string> {
+  let pending = '';
+  for await (const text of texts) {
+    pending += text;
+    const nl = pending.lastIndexOf('\n');
+    // A word at the very end may still grow (`ab ab ab ab` + `c`): it is judged once it is complete.
+    const cut = repetitionCut(pending.slice(nl + 1).replace(/[\p{L}\p{N}_$]+$/u, ''));
+    if (cut !== undefined) {
+      onCut?.();
+      yield pending.slice(0, nl + 1 + cut);
+      return;
+    }
+    if (nl >= 0) {
+      yield pending.slice(0, nl + 1);
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending !== '') {
+    yield pending;
+  }
 }

@@ -8,9 +8,11 @@ const UNPAIRED = new Set(['shellscript', 'makefile', 'markdown', 'plaintext', 'b
 /** A line at column 0 that is not a closer starts a top-level construct: the window's edge. */
 const TOP_LEVEL = /^[^\s)\]}]/;
 
-function codeSyntax(languageId: string): CodeSyntax {
+/** Comments and quotes of the language, for the bracket scan. */
+export function codeSyntax(languageId: string): CodeSyntax {
   const syntax = commentSyntax(languageId);
-  const quotes = languageId === 'rust' ? ['"'] : languageId === 'json' ? ['"'] : ['"', "'", '`'];
+  // Rust's `'a` lifetimes and JSON's lack of other quotes would open strings that never end.
+  const quotes = languageId === 'rust' || languageId === 'json' ? ['"'] : ['"', "'", '`'];
   return { quotes, ...(syntax.line !== undefined ? { lineComment: syntax.line } : {}), ...(syntax.block !== undefined ? { blockComment: syntax.block } : {}) };
 }
 

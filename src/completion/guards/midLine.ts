@@ -1,6 +1,7 @@
-import { unmatchedClosers } from '../bracketBalance';
+import { bracketDebt, type CodeSyntax, unmatchedClosers } from '../bracketBalance';
 import { isBlank } from '../text';
-import { afterCursor, type Guard, keep } from './guard';
+import { codeSyntax } from './bracketStructure';
+import { afterCursor, beforeCursor, type Guard, keep } from './guard';
 
 const CLOSER = /[)\]}]/;
 
@@ -16,27 +17,31 @@ function firstLineOnly(text: string): string {
 
 /**
  * When the rest of the line starts with a closer the editor auto-closed (`listFiles(║))`), the
- * completion ends where it closes that bracket itself: the editor's closer closes it instead,
- * and whatever the completion wrote after its own closer has no place before the editor's.
+ * completion ends where it closes that bracket itself, if that leaves the cursor line with fewer
+ * unmatched brackets: the editor's closer closes it instead. `if (a && (b║)` + `) && c` is kept,
+ * since there the editor's `)` closes the outer bracket.
  */
-function endAtAutoClosed(text: string, after: string): string {
+function endAtAutoClosed(text: string, before: string, after: string, syntax: CodeSyntax): string {
   const closer = after.trimStart()[0];
   if (closer === undefined || !CLOSER.test(closer) || text.includes('\n')) {
     return text;
   }
   const at = unmatchedClosers(text).find((i) => text[i] === closer);
-  // A closer after a comment marker may be inside the comment; the bracket guard reads those properly.
-  return at === undefined || /\/[/*]/.test(text.slice(0, at)) ? text : text.slice(0, at).trimEnd();
+  if (at === undefined) {
+    return text;
+  }
+  const cut = text.slice(0, at).trimEnd();
+  return bracketDebt([before, cut, after], syntax) < bracketDebt([before, text, after], syntax) ? cut : text;
 }
 
 /** A mid-line completion is kept to its line and balanced against the brackets right of the cursor. */
-export const keepMidLineToOneLine: Guard = ({ text, suffix }) => {
+export const keepMidLineToOneLine: Guard = ({ text, prefix, suffix, languageId }) => {
   const after = afterCursor(suffix);
   if (isBlank(after)) {
     return keep(text);
   }
   const oneLine = firstLineOnly(text);
-  const closed = endAtAutoClosed(oneLine, after);
+  const closed = endAtAutoClosed(oneLine, beforeCursor(prefix), after, codeSyntax(languageId));
   if (closed === text) {
     return keep(text);
   }

@@ -4,6 +4,7 @@ import { isBlank } from '../text';
 import { afterCursor, beforeCursor, type Guard, type GuardInput, nextNonBlankLine } from './guard';
 
 const compact = (s: string): string => s.replace(/\s+/g, '');
+const CLOSER = /[)\]}]/;
 
 /** `if (║) {` + `ready) {`: the end that repeats the rest of the cursor line goes. */
 function trimRestOfLine(text: string, suffix: string): string | undefined {
@@ -28,7 +29,8 @@ function trimOuterClosers(text: string, prefix: string, suffix: string): string 
   }
   const before = beforeCursor(prefix);
   const trimmed = text.trimEnd();
-  const outer = new Set(unmatchedClosers(before + trimmed).map((at) => at - before.length));
+  const joined = before + trimmed;
+  const outer = new Set(unmatchedClosers(joined).filter((at) => CLOSER.test(joined[at]!)).map((at) => at - before.length));
   let at = trimmed.length;
   while (at > 0 && (outer.has(at - 1) || /\s/.test(trimmed[at - 1]!))) {
     at--;

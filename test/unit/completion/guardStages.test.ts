@@ -55,6 +55,11 @@ describe('completion/guards one by one', () => {
     assert.equal(output(keepMidLineToOneLine, at('f(║)\n', 'a)\nb')), 'a');
   });
 
+  it("mid-line: ends at the editor's closer only where that closer then closes the completion", () => {
+    assert.equal(output(keepMidLineToOneLine, at('if (a && (b║)', ') && c')), ') && c');
+    assert.equal(output(keepMidLineToOneLine, at('f(║);', '")", 1 /* ) */')), '")", 1 /* ) */');
+  });
+
   it('operator: needs the same operator on both sides', () => {
     assert.equal(output(trimTypedOperator, at('x = ║', '== y')), '== y');
     assert.equal(output(trimTypedOperator, at('this.║', '.items')), 'items');

@@ -40,6 +40,14 @@ describe('completion/guards in the pipeline', () => {
       assert.ok(guardRecords.some((r) => r.guard === 'repetition'));
     });
 
+    it('stops the generation at the loop instead of running out its tokens', async () => {
+      const backend = new ScriptedBackend(() => ['[', ...Array.from({ length: 60 }, () => 'data, '), '];']);
+      const pipeline = new CompletionPipeline({ backend, settings: settings(), sleep: noSleep });
+      const result = await pipeline.provide(snapshot('const args = ║'), new AbortController().signal);
+      assert.equal(result?.text, '[data, data, data');
+      assert.ok(backend.yielded[0]! < 10, `the backend yielded ${backend.yielded[0]} chunks`);
+    });
+
     it('cuts a repeated phrase in a comment', async () => {
       const { text } = await ghost('// Move the cursor to ║\nfunction move() {}', [`${'the end of '.repeat(40)}\n`]);
       assert.equal(text, 'the end of the end of the end of');
