@@ -4,7 +4,7 @@ import { abortError, isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
 import { estimateTokens, type TokenCounter } from '../common/tokens';
 import { CompletionCache } from './completionCache';
-import { type GuardSelection } from './guards';
+import { type GuardSelection, isGuardOn } from './guards';
 import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
@@ -313,20 +313,8 @@ export class CompletionPipeline {
       const suffixHead = view.text.slice(view.offset, view.offset + SUFFIX_HEAD_CHARS);
       const guards = this.options.guards ?? 'all';
       const log = this.logger.child({ traceId });
-      let texts = textDeltas(tapText(chunks, onText), onStats, () => generation.abort());
-      if (guards === 'all' || guards.includes('repetition')) {
-        texts = stopAtRepetitionInLine(texts, () => log.debug('guard cut', { guard: 'repetition', reason: 'a word or phrase repeated in a row', stage: 'stream' }));
-      }
-      let lines = splitIntoLines(texts);
-      if (mode === 'single') {
-        lines = takeLines(lines, 1);
-      } else {
-        const before = cursorLine(view.text, view.offset).before;
-        const tabSize = snapshot.indentation.tabSize;
-        const minIndent = isBlank(before) ? indentWidth(before, tabSize) : indentWidth(before, tabSize) + 1;
-        lines = takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, settings.maxLines));
-      }
-      const collected = await collectLines(lines);
+      const texts = textDeltas(tapText(chunks, onText), onStats, () => generation.abort());
+      const collected = await collectLines(streamStages(texts, { mode, view, suffixHead, tabSize: snapshot.indentation.tabSize, maxLines: settings.maxLines, guards, log }));
       const text = postprocess(collected, {
         suffix: suffixHead,
         prefix: view.text.slice(Math.max(0, view.offset - PREFIX_TAIL_CHARS), view.offset),
@@ -361,6 +349,32 @@ export class CompletionPipeline {
 export function promptBudget(setting: number, maxTokens: number, template: FimTemplate, contextLength: number | undefined): number {
   const window = Math.min(contextLength ?? Infinity, template.trainedContext ?? Infinity);
   return Math.max(Math.min(setting, window - maxTokens), Math.min(setting, 64));
+}
+
+interface StreamContext {
+  mode: LineMode;
+  view: View;
+  suffixHead: string;
+  tabSize: number;
+  maxLines: number;
+  guards: GuardSelection;
+  log: Logger;
+}
+
+/**
+ * The stream stages in order: stop a line that loops on a word -> lines -> one line, or (several
+ * lines) stop at the dedent, at repeated lines, at the suffix -> at most `maxLines`. Each stage
+ * that ends the stream early also ends the generation.
+ */
+function streamStages(texts: AsyncIterable<string>, { mode, view, suffixHead, tabSize, maxLines, guards, log }: StreamContext): AsyncIterable<string> {
+  const looped = isGuardOn(guards, 'repetition') ? stopAtRepetitionInLine(texts, () => log.debug('guard cut', { guard: 'repetition', reason: 'a word or phrase repeated in a row', stage: 'stream' })) : texts;
+  const lines = splitIntoLines(looped);
+  if (mode === 'single') {
+    return takeLines(lines, 1);
+  }
+  const before = cursorLine(view.text, view.offset).before;
+  const minIndent = isBlank(before) ? indentWidth(before, tabSize) : indentWidth(before, tabSize) + 1;
+  return takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, maxLines));
 }
 
 /** The chunks unchanged; each text delta is also passed to `onText` as it arrives. */

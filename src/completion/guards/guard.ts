@@ -27,6 +27,10 @@ export type GuardName = (typeof GUARD_NAMES)[number];
 /** The guards to run: all of them, or only those named (to measure each one's effect). */
 export type GuardSelection = readonly GuardName[] | 'all';
 
+export function isGuardOn(selection: GuardSelection, name: GuardName): boolean {
+  return selection === 'all' || selection.includes(name);
+}
+
 /** The cursor line's text before the cursor. */
 export function beforeCursor(prefix: string): string {
   return prefix.slice(prefix.lastIndexOf('\n') + 1);

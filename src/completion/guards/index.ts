@@ -1,14 +1,14 @@
 import { type Logger } from '../../common/logger';
 import { balanceAgainstSuffix } from '../bracketBalance';
 import { keepBracketStructure } from './bracketStructure';
-import { type Guard, type GuardInput, type GuardName, type GuardSelection } from './guard';
+import { type Guard, type GuardInput, type GuardName, type GuardSelection, isGuardOn } from './guard';
 import { rebaseIndentation } from './indentation';
 import { keepMidLineToOneLine } from './midLine';
 import { trimTypedOperator } from './operator';
 import { cutRepetition } from './repetition';
 import { trimSuffixDuplicate } from './suffixDuplicate';
 
-export { GUARD_NAMES, type Guard, type GuardInput, type GuardName, type GuardResult, type GuardSelection } from './guard';
+export { GUARD_NAMES, isGuardOn, type Guard, type GuardInput, type GuardName, type GuardResult, type GuardSelection } from './guard';
 
 const closers: Guard = ({ text, suffix }) => {
   const balanced = balanceAgainstSuffix(text, suffix);
@@ -34,7 +34,7 @@ export const GUARDS: readonly { name: GuardName; run: Guard }[] = [
 export function runGuards(input: GuardInput, selection: GuardSelection, log: Logger): string | undefined {
   let text = input.text;
   for (const { name, run } of GUARDS) {
-    if (selection !== 'all' && !selection.includes(name)) {
+    if (!isGuardOn(selection, name)) {
       continue;
     }
     const result = run({ ...input, text });
