@@ -87,12 +87,13 @@ export interface CodeSyntax {
   quotes: readonly string[];
 }
 
-type ScanMode = { kind: 'code' } | { kind: 'quote'; ch: string } | { kind: 'line-comment' } | { kind: 'block-comment' };
+type ScanMode = { kind: 'code' } | { kind: 'quote'; ch: string; part: number } | { kind: 'line-comment' } | { kind: 'block-comment' };
 
 /**
  * Unmatched brackets when `parts` are read as one text: closers that close nothing or the wrong
- * kind, plus openers left open. Openers that part `ownPart` leaves open count as closed at its
- * end: unfinished code in a completion is for the user to go on with, not a broken structure.
+ * kind, plus openers left open. Openers and a string that part `ownPart` leaves open count as
+ * closed at its end: unfinished code in a completion is for the user to go on with, not a broken
+ * structure (and an apostrophe in JSX text must not hide the suffix's brackets).
  */
 export function bracketDebt(parts: readonly string[], syntax: CodeSyntax, ownPart = -1): number {
   const stack: { closer: string; part: number }[] = [];
@@ -120,7 +121,7 @@ export function bracketDebt(parts: readonly string[], syntax: CodeSyntax, ownPar
         i += syntax.blockComment[0].length - 1;
         mode = { kind: 'block-comment' };
       } else if (syntax.quotes.includes(ch)) {
-        mode = { kind: 'quote', ch };
+        mode = { kind: 'quote', ch, part };
       } else if (OPENERS[ch] !== undefined) {
         stack.push({ closer: OPENERS[ch], part });
       } else if (CLOSERS.has(ch)) {
@@ -133,6 +134,9 @@ export function bracketDebt(parts: readonly string[], syntax: CodeSyntax, ownPar
     }
     while (part === ownPart && stack.length > 0 && stack[stack.length - 1]!.part === part) {
       stack.pop();
+    }
+    if (part === ownPart && mode.kind === 'quote' && mode.part === part) {
+      mode = { kind: 'code' };
     }
   });
   return unmatched + stack.length;

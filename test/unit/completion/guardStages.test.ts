@@ -88,6 +88,8 @@ describe('completion/guards one by one', () => {
     assert.equal(bracketDebt(['f( /* ', ' ) */ )'], C_LIKE), 0);
     assert.equal(bracketDebt(['f(', 'a]', ')'], C_LIKE), 1);
     assert.equal(bracketDebt(['{', 'if (a) {', ''], C_LIKE, 1), 1);
+    assert.equal(bracketDebt(['items.map((x) => (', "<p>It's", '))'], C_LIKE, 1), 0);
+    assert.equal(bracketDebt(['items.map((x) => (', "<p>It's", '))'], C_LIKE), 2);
   });
 
   it('runs only the selected guards and logs each cut with its name', () => {
