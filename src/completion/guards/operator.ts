@@ -1,15 +1,17 @@
 import { beforeCursor, type Guard, keep } from './guard';
 
-/** Longest first, so that `=>` is not read as `=`. */
+/**
+ * Longest first, so that `=>` is not read as `=`. `(` is not among them: `((` and `( (` open
+ * nested expressions; an extra one is left to the bracket guards.
+ */
 const OPERATORS = ['===', '!==', '...', '=>', '->', '==', '!=', '<=', '>=', '&&', '||', '??', '+=', '-=', '*=', '/=', ':=', '::', '..', '=', ',', '.', ':'];
 
 /**
  * Operators that written twice in a row make no token in common languages (`,,` `=>=>`).
- * `==`, `::`, `..` and `;;` are left alone: `a =` + `= b` may well mean `a == b`.
+ * `=`, `:` and `..` are left alone: `a =` + `= b` may well mean `a == b`, `:` + `:` is `::`.
  */
 const NEVER_DOUBLED = new Set(['===', '!==', '...', '=>', '->', '==', '!=', '<=', '>=', '&&', '||', '??', '+=', '-=', '*=', '/=', ':=', ',', '.']);
 
-/** `(` is not among them: `((` and `( (` open nested expressions; an extra one is left to the bracket guards. */
 function operatorAtEnd(text: string): string | undefined {
   return OPERATORS.find((op) => text.endsWith(op));
 }
