@@ -78,3 +78,66 @@ export function balanceAgainstSuffix(completion: string, suffix: string): string
   }
   return completion;
 }
+
+/** What the bracket scan must skip: comments and string literals of the document's language. */
+export interface CodeSyntax {
+  lineComment?: string;
+  blockComment?: readonly [open: string, close: string];
+  /** Quote characters; all but the backtick end at the line break. */
+  quotes: readonly string[];
+}
+
+type ScanMode = { kind: 'code' } | { kind: 'quote'; ch: string; part: number } | { kind: 'line-comment' } | { kind: 'block-comment' };
+
+/**
+ * Unmatched brackets when `parts` are read as one text: closers that close nothing or the wrong
+ * kind, plus openers left open. Openers and a string that part `ownPart` leaves open count as
+ * closed at its end: unfinished code in a completion is for the user to go on with, not a broken
+ * structure (and an apostrophe in JSX text must not hide the suffix's brackets).
+ */
+export function bracketDebt(parts: readonly string[], syntax: CodeSyntax, ownPart = -1): number {
+  const stack: { closer: string; part: number }[] = [];
+  let unmatched = 0;
+  let mode: ScanMode = { kind: 'code' };
+  parts.forEach((text, part) => {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (mode.kind === 'quote') {
+        if (ch === '\\') {
+          i++;
+        } else if (ch === mode.ch || (ch === '\n' && mode.ch !== '`')) {
+          mode = { kind: 'code' };
+        }
+      } else if (mode.kind === 'line-comment') {
+        mode = ch === '\n' ? { kind: 'code' } : mode;
+      } else if (mode.kind === 'block-comment') {
+        if (text.startsWith(syntax.blockComment![1], i)) {
+          i += syntax.blockComment![1].length - 1;
+          mode = { kind: 'code' };
+        }
+      } else if (syntax.lineComment !== undefined && text.startsWith(syntax.lineComment, i)) {
+        mode = { kind: 'line-comment' };
+      } else if (syntax.blockComment !== undefined && text.startsWith(syntax.blockComment[0], i)) {
+        i += syntax.blockComment[0].length - 1;
+        mode = { kind: 'block-comment' };
+      } else if (syntax.quotes.includes(ch)) {
+        mode = { kind: 'quote', ch, part };
+      } else if (OPENERS[ch] !== undefined) {
+        stack.push({ closer: OPENERS[ch], part });
+      } else if (CLOSERS.has(ch)) {
+        if (stack.length > 0 && stack[stack.length - 1]!.closer === ch) {
+          stack.pop();
+        } else {
+          unmatched++;
+        }
+      }
+    }
+    while (part === ownPart && stack.length > 0 && stack[stack.length - 1]!.part === part) {
+      stack.pop();
+    }
+    if (part === ownPart && mode.kind === 'quote' && mode.part === part) {
+      mode = { kind: 'code' };
+    }
+  });
+  return unmatched + stack.length;
+}

@@ -1,6 +1,7 @@
 /** The inline-completion pipeline's public surface, for the host and the benchmark. */
 export { CompletionPipeline, promptBudget, type CompletionPipelineOptions, type Sleep } from './pipeline';
 export { healText } from './healing';
+export { GUARD_NAMES, GUARDS, type Guard, type GuardInput, type GuardName, type GuardResult, type GuardSelection } from './guards';
 export { type PipelineCounters } from './pipelineStats';
 export { prefilter, SKIP_REASONS, type SkipReason } from './prefilter';
 export { detectFimFamily, resolveFimTemplate } from './fimFamily';

@@ -8,6 +8,7 @@ import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
 import { type FimTemplate } from './fimTemplates';
+import { type GuardSelection, isGuardOn } from './guards';
 import { healText } from './healing';
 import { InFlightGeneration, unlessAborted } from './inFlight';
 import { LatestRequest } from './latestRequest';
@@ -16,7 +17,7 @@ import { collectLines, splitIntoLines, takeLines, textDeltas } from './lineStrea
 import { copyCounters, emptyCounters, type PipelineCounters } from './pipelineStats';
 import { postprocess } from './postprocess';
 import { prefilter } from './prefilter';
-import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from './stopFilters';
+import { stopAtDedent, stopAtRepeatedLines, stopAtRepetitionInLine, stopAtSuffix } from './stopFilters';
 import { cursorLine, indentWidth, isBlank } from './text';
 import { anchorOf, TypedAhead } from './typedAhead';
 import { type CompletionResult, type CompletionSettings, type CompletionSnapshot, type CompletionSource, type OffsetRange } from './types';
@@ -45,14 +46,21 @@ export interface CompletionPipelineOptions {
   reuse?: boolean;
   /** Completion cache entries. Default: 500. */
   cacheEntries?: number;
+  /**
+   * Guards that check each finished completion against the document (see `GUARDS` in
+   * `guards/index.ts` for the list and its order). Default: 'all'; fewer only to measure one.
+   */
+  guards?: GuardSelection;
   /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
   onBackendStats?: (traceId: string, stats: GenerationStats) => void;
 }
 
 /** Most tokens for a single-line completion; a line longer than this is not a good suggestion. */
 const SINGLE_LINE_MAX_TOKENS = 64;
-/** Head of the suffix the stop filters and bracket balance look at, in characters. */
+/** Head of the suffix the stop filters and guards look at, in characters. */
 const SUFFIX_HEAD_CHARS = 2_000;
+/** Tail of the prefix the guards look at (the bracket guard reads back to a top-level line), in characters. */
+const PREFIX_TAIL_CHARS = 4_000;
 
 /** The document as the completion sees it: with the selected IntelliSense item already inserted. */
 interface View {
@@ -65,7 +73,7 @@ interface View {
 
 /**
  * snapshot -> prefilter -> typed-ahead reuse -> cache -> debounce -> context -> FIM prompt ->
- * backend stream -> line filters -> postprocess -> result. Reuse and cache come before the
+ * backend stream -> line filters -> postprocess (guards) -> result. Reuse and cache come before the
  * debounce: an answer that costs nothing should not wait.
  */
 export class CompletionPipeline {
@@ -303,17 +311,20 @@ export class CompletionPipeline {
         generation.signal,
       );
       const suffixHead = view.text.slice(view.offset, view.offset + SUFFIX_HEAD_CHARS);
-      let lines = splitIntoLines(textDeltas(tapText(chunks, onText), onStats, () => generation.abort()));
-      if (mode === 'single') {
-        lines = takeLines(lines, 1);
-      } else {
-        const before = cursorLine(view.text, view.offset).before;
-        const tabSize = snapshot.indentation.tabSize;
-        const minIndent = isBlank(before) ? indentWidth(before, tabSize) : indentWidth(before, tabSize) + 1;
-        lines = takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, settings.maxLines));
-      }
-      const collected = await collectLines(lines);
-      const text = postprocess(collected, { suffix: suffixHead, eol: snapshot.eol, insertSpaces: snapshot.indentation.insertSpaces, tabSize: snapshot.indentation.tabSize });
+      const guards = this.options.guards ?? 'all';
+      const log = this.logger.child({ traceId });
+      const texts = textDeltas(tapText(chunks, onText), onStats, () => generation.abort());
+      const collected = await collectLines(streamStages(texts, { mode, view, suffixHead, tabSize: snapshot.indentation.tabSize, maxLines: settings.maxLines, guards, log }));
+      const text = postprocess(collected, {
+        suffix: suffixHead,
+        prefix: view.text.slice(Math.max(0, view.offset - PREFIX_TAIL_CHARS), view.offset),
+        languageId: snapshot.languageId,
+        eol: snapshot.eol,
+        insertSpaces: snapshot.indentation.insertSpaces,
+        tabSize: snapshot.indentation.tabSize,
+        guards,
+        logger: log,
+      });
       return { text, promptTokens: stats?.promptTokens ?? estimated, reusedTokens: stats?.reusedTokens ?? 0 };
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -338,6 +349,32 @@ export class CompletionPipeline {
 export function promptBudget(setting: number, maxTokens: number, template: FimTemplate, contextLength: number | undefined): number {
   const window = Math.min(contextLength ?? Infinity, template.trainedContext ?? Infinity);
   return Math.max(Math.min(setting, window - maxTokens), Math.min(setting, 64));
+}
+
+interface StreamContext {
+  mode: LineMode;
+  view: View;
+  suffixHead: string;
+  tabSize: number;
+  maxLines: number;
+  guards: GuardSelection;
+  log: Logger;
+}
+
+/**
+ * The stream stages in order: stop a line that loops on a word -> lines -> one line, or (several
+ * lines) stop at the dedent, at repeated lines, at the suffix -> at most `maxLines`. Each stage
+ * that ends the stream early also ends the generation.
+ */
+function streamStages(texts: AsyncIterable<string>, { mode, view, suffixHead, tabSize, maxLines, guards, log }: StreamContext): AsyncIterable<string> {
+  const looped = isGuardOn(guards, 'repetition') ? stopAtRepetitionInLine(texts, () => log.debug('guard cut', { guard: 'repetition', reason: 'a word or phrase repeated in a row', stage: 'stream' })) : texts;
+  const lines = splitIntoLines(looped);
+  if (mode === 'single') {
+    return takeLines(lines, 1);
+  }
+  const before = cursorLine(view.text, view.offset).before;
+  const minIndent = isBlank(before) ? indentWidth(before, tabSize) : indentWidth(before, tabSize) + 1;
+  return takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, maxLines));
 }
 
 /** The chunks unchanged; each text delta is also passed to `onText` as it arrives. */

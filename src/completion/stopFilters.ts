@@ -1,3 +1,4 @@
+import { repetitionCut } from './guards/repetition';
 import { indentWidth, isBlank } from './text';
 
 const CLOSER_START = /^\s*[)\]}]/;
@@ -23,7 +24,7 @@ export async function* stopAtDedent(lines: AsyncIterable<string>, minIndent: num
 }
 
 /** Lines too short or too plain to call a repetition (`}`, `end`, `];`). */
-function isTrivial(line: string): boolean {
+export function isTrivialLine(line: string): boolean {
   const t = line.trim();
   return t.length < 4 || !/[\p{L}\p{N}]/u.test(t);
 }
@@ -37,7 +38,7 @@ export async function* stopAtRepeatedLines(lines: AsyncIterable<string>): AsyncG
   let previous: string | undefined;
   for await (const line of lines) {
     const key = line.trim();
-    if (!isTrivial(line)) {
+    if (!isTrivialLine(line)) {
       const times = seen.get(key) ?? 0;
       if (key === previous || times >= 2) {
         return;
@@ -60,7 +61,7 @@ export async function* stopAtSuffix(lines: AsyncIterable<string>, suffix: string
   const target = firstLineAfterCursorLine(suffix);
   let first = true;
   for await (const line of lines) {
-    if (!first && target !== undefined && (isTrivial(target) ? line.trimEnd() === target.trimEnd() : line.trim() === target.trim())) {
+    if (!first && target !== undefined && (isTrivialLine(target) ? line.trimEnd() === target.trimEnd() : line.trim() === target.trim())) {
       return;
     }
     first = false;
@@ -71,4 +72,33 @@ export async function* stopAtSuffix(lines: AsyncIterable<string>, suffix: string
 function firstLineAfterCursorLine(suffix: string): string | undefined {
   const lines = suffix.split(/\r?\n/);
   return lines.slice(1).find((l) => !isBlank(l));
+}
+
+/**
+ * Text deltas up to where a line starts looping on a word or phrase (`data, data, data, ...`):
+ * the repetition guard's cut, made while streaming so that the generation stops there instead of
+ * spending its remaining tokens on the loop. The line in progress is held back (the line splitter
+ * after this waits for whole lines anyway), so that the cut can fall in text already received.
+ * `onCut` is called when it cuts.
+ */
+export async function* stopAtRepetitionInLine(texts: AsyncIterable<string>, onCut?: () => void): AsyncGenerator<string> {
+  let pending = '';
+  for await (const text of texts) {
+    pending += text;
+    const nl = pending.lastIndexOf('\n');
+    // A word at the very end may still grow (`ab ab ab ab` + `c`): it is judged once it is complete.
+    const cut = repetitionCut(pending.slice(nl + 1).replace(/[\p{L}\p{N}_$]+$/u, ''));
+    if (cut !== undefined) {
+      onCut?.();
+      yield pending.slice(0, nl + 1 + cut);
+      return;
+    }
+    if (nl >= 0) {
+      yield pending.slice(0, nl + 1);
+      pending = pending.slice(nl + 1);
+    }
+  }
+  if (pending !== '') {
+    yield pending;
+  }
 }

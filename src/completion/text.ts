@@ -38,6 +38,11 @@ export function indentWidth(line: string, tabSize: number): number {
   return col;
 }
 
+/** Indentation of `columns` columns in the document's style: spaces, or tabs padded with spaces. */
+export function indentString(columns: number, insertSpaces: boolean, tabSize: number): string {
+  return insertSpaces ? ' '.repeat(columns) : '\t'.repeat(Math.floor(columns / tabSize)) + ' '.repeat(columns % tabSize);
+}
+
 export function isBlank(line: string): boolean {
   return line.trim() === '';
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { splitIntoLines, takeLines, textDeltas } from '../../../src/completion/lineStream';
-import { stopAtDedent, stopAtRepeatedLines, stopAtSuffix } from '../../../src/completion/stopFilters';
+import { stopAtDedent, stopAtRepeatedLines, stopAtRepetitionInLine, stopAtSuffix } from '../../../src/completion/stopFilters';
 import { type GenerationStats } from '../../../src/backends/backend';
 import { drain, fromArray, STATS } from './fixtures';
 
@@ -50,6 +50,24 @@ describe('completion/stream filters', () => {
     const suffix = '\n}';
     const lines = ['', '    if (a) {', '    }', '    done();', '}'];
     assert.deepEqual(await drain(stopAtSuffix(fromArray(lines), suffix)), ['', '    if (a) {', '    }', '    done();']);
+  });
+
+  it('stops the stream where a line starts looping on a word list', async () => {
+    let pulled = 0;
+    async function* deltas() {
+      yield 'const a = 1;\nf(';
+      for (let i = 0; i < 60; i++) {
+        pulled++;
+        yield 'data, ';
+      }
+    }
+    assert.equal((await drain(stopAtRepetitionInLine(deltas()))).join(''), 'const a = 1;\nf(data, data, data');
+    assert.ok(pulled < 10, `pulled ${pulled} deltas`);
+  });
+
+  it('waits for the last word to end before calling it a repetition', async () => {
+    assert.equal((await drain(stopAtRepetitionInLine(fromArray(['ab ab ab ab', 'c\n'])))).join(''), 'ab ab ab abc\n');
+    assert.equal((await drain(stopAtRepetitionInLine(fromArray(['go go', ' go go go ', 'go'])))).join(''), 'go go go');
   });
 
   it('stops the generation and still reports its stats when the consumer leaves early', async () => {
