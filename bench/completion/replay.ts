@@ -4,7 +4,7 @@
  *   npx tsx bench/completion/replay.ts [--backend fake|engine] [--chars 1200] [--seed 7]
  *                                      [--files a.js,b.js] [--fake-token-ms 0] [--out file.json]
  *                                      [--compare-template qwen2.5-coder] [--compare-healing]
- *                                      [--compare-full-prompt] [--repeat 1]
+ *                                      [--compare-full-prompt] [--compare-guards] [--repeat 1]
  *
  * Replays the typing of real source files not written by this project (installed npm packages) at
  * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
@@ -17,7 +17,9 @@
  * and typed-ahead reuse turned off, so that what reuse saves is measured in the same run.
  * `--compare-template T` adds a run with another FIM template, `--compare-healing` one without
  * token healing, and `--compare-full-prompt` one whose prompt budget is the setting's 1,024 tokens
- * instead of being cut to the 512-token windows the bundled model was trained on. `--repeat N`
+ * instead of being cut to the 512-token windows the bundled model was trained on.
+ * `--compare-guards` adds the pipeline before the ghost-text guards (only the closer balance it
+ * always had) and one run with each guard off on its own (ablation). `--repeat N`
  * runs each variant N times, in rounds, and reports the run with the median share of keystrokes
  * served without generation together with every run's share and latencies.
  *
@@ -31,7 +33,7 @@ import * as path from 'node:path';
 import { type Backend, type GenerationChunk, type BackendInfo, type GenerationRequest, type GenerationStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
 import { AcceptanceTally, firstLineRight } from './acceptance';
-import { BUILTIN_FIM_TEMPLATES, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, type CompletionSnapshot, type PipelineCounters, type TokenCounter } from '../../src/completion';
+import { BUILTIN_FIM_TEMPLATES, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -48,6 +50,8 @@ interface Args {
   compareHealing: boolean;
   /** A run whose prompt budget is not cut to the family's trained windows. */
   compareFullPrompt: boolean;
+  /** Runs without the guards, and with each guard off on its own. */
+  compareGuards: boolean;
   /** Runs of each variant; the median one is reported, with the spread. */
   repeat: number;
 }
@@ -59,6 +63,8 @@ interface Variant {
   fimTemplate?: string;
   /** Ignore the FIM family's trained context when sizing the prompt. */
   fullPrompt?: boolean;
+  /** The ghost-text guards that run; default all. */
+  guards?: GuardSelection;
 }
 
 /**
@@ -85,7 +91,7 @@ function inCorpus(files: readonly string[]): string[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, repeat: 1 };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -104,6 +110,7 @@ function parseArgs(argv: string[]): Args {
       case '--compare-template': args.compareTemplate = value(); break;
       case '--compare-healing': args.compareHealing = true; break;
       case '--compare-full-prompt': args.compareFullPrompt = true; break;
+      case '--compare-guards': args.compareGuards = true; break;
       case '--repeat': args.repeat = Math.max(1, Math.floor(Number(value()))); break;
       default: throw new Error(`unknown argument ${flag}`);
     }
@@ -243,6 +250,7 @@ async function replay(files: { name: string; source: string; region: { start: nu
     countTokens,
     reuse: variant.reuse,
     healing: variant.healing ?? true,
+    guards: variant.guards ?? 'all',
     ...(variant.fullPrompt === true ? { templates: { 'autoglm-coder': { ...BUILTIN_FIM_TEMPLATES['autoglm-coder'], trainedContext: Infinity } } } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
     sleep: async (ms, signal) => {
@@ -402,6 +410,18 @@ async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCo
   return { backend, countTokens: (text) => engine.countTokens(text), dispose: async () => backend.dispose(), device: `${engine.model.provider} ${engine.model.variant}` };
 }
 
+/**
+ * `before`: the pipeline as it was before the ghost-text guards (it always balanced closers
+ * against the suffix); `without <guard>`: every guard but that one.
+ */
+function guardVariants(): Record<string, Variant> {
+  const added = GUARD_NAMES.filter((g) => g !== 'closers');
+  return {
+    'guards:before': { reuse: true, guards: ['closers'] },
+    ...Object.fromEntries(added.map((g) => [`guards:without ${g}`, { reuse: true, guards: GUARD_NAMES.filter((n) => n !== g) }])),
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const memorised = inCorpus(args.files);
@@ -447,6 +467,7 @@ async function main(): Promise<void> {
     ...(args.compareTemplate !== undefined ? { withTemplate: { reuse: true, fimTemplate: args.compareTemplate } } : {}),
     ...(args.compareHealing ? { withoutHealing: { reuse: true, healing: false } } : {}),
     ...(args.compareFullPrompt ? { fullPrompt: { reuse: true, fullPrompt: true } } : {}),
+    ...(args.compareGuards ? guardVariants() : {}),
   };
   // Rounds take the variants in turn, so that a change in the machine's load touches them all.
   const runs: Record<string, Summary[]> = {};
@@ -465,6 +486,7 @@ async function main(): Promise<void> {
   const withoutHealing = pick('withoutHealing');
   const fullPrompt = pick('fullPrompt');
 
+  const guardRuns = Object.fromEntries(Object.keys(variants).filter((name) => name.startsWith('guards:')).map((name) => [name.slice('guards:'.length), pick(name)!]));
   const result = {
     benchmark: 'completion typing replay',
     date: new Date().toISOString(),
@@ -481,6 +503,7 @@ async function main(): Promise<void> {
     ...(compared !== undefined ? { withTemplate: { fimTemplate: args.compareTemplate, ...compared } } : {}),
     ...(withoutHealing !== undefined ? { withoutHealing } : {}),
     ...(fullPrompt !== undefined ? { fullPrompt } : {}),
+    ...(args.compareGuards ? { guards: guardRuns } : {}),
   };
   const out = args.out ?? path.join(root, 'bench', 'results', `completion-${args.backend}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
