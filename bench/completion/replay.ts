@@ -4,7 +4,7 @@
  *   npx tsx bench/completion/replay.ts [--backend fake|engine] [--chars 1200] [--seed 7]
  *                                      [--files a.js,b.js] [--fake-token-ms 0] [--out file.json]
  *                                      [--compare-template qwen2.5-coder] [--compare-healing]
- *                                      [--compare-full-prompt] [--compare-guards] [--repeat 1]
+ *                                      [--compare-full-prompt] [--compare-guards] [--guard-ablation] [--repeat 1]
  *
  * Replays the typing of real source files not written by this project (installed npm packages) at
  * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
@@ -19,7 +19,7 @@
  * token healing, and `--compare-full-prompt` one whose prompt budget is the setting's 1,024 tokens
  * instead of being cut to the 512-token windows the bundled model was trained on.
  * `--compare-guards` adds the pipeline before the ghost-text guards (only the closer balance it
- * always had) and one run with each guard off on its own (ablation). `--repeat N`
+ * always had), `--guard-ablation` one run with each guard off on its own. `--repeat N`
  * runs each variant N times, in rounds, and reports the run with the median share of keystrokes
  * served without generation together with every run's share and latencies.
  *
@@ -50,8 +50,10 @@ interface Args {
   compareHealing: boolean;
   /** A run whose prompt budget is not cut to the family's trained windows. */
   compareFullPrompt: boolean;
-  /** Runs without the guards, and with each guard off on its own. */
+  /** A run without the guards. */
   compareGuards: boolean;
+  /** Runs with each guard off on its own. */
+  guardAblation: boolean;
   /** Runs of each variant; the median one is reported, with the spread. */
   repeat: number;
 }
@@ -91,7 +93,7 @@ function inCorpus(files: readonly string[]): string[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, repeat: 1 };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, repeat: 1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -111,6 +113,7 @@ function parseArgs(argv: string[]): Args {
       case '--compare-healing': args.compareHealing = true; break;
       case '--compare-full-prompt': args.compareFullPrompt = true; break;
       case '--compare-guards': args.compareGuards = true; break;
+      case '--guard-ablation': args.guardAblation = true; break;
       case '--repeat': args.repeat = Math.max(1, Math.floor(Number(value()))); break;
       default: throw new Error(`unknown argument ${flag}`);
     }
@@ -414,11 +417,11 @@ async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCo
  * `before`: the pipeline as it was before the ghost-text guards (it always balanced closers
  * against the suffix); `without <guard>`: every guard but that one.
  */
-function guardVariants(): Record<string, Variant> {
+function guardVariants(args: Pick<Args, 'compareGuards' | 'guardAblation'>): Record<string, Variant> {
   const added = GUARD_NAMES.filter((g) => g !== 'closers');
   return {
-    'guards:before': { reuse: true, guards: ['closers'] },
-    ...Object.fromEntries(added.map((g) => [`guards:without ${g}`, { reuse: true, guards: GUARD_NAMES.filter((n) => n !== g) }])),
+    ...(args.compareGuards ? { 'guards:before': { reuse: true, guards: ['closers'] } } : {}),
+    ...(args.guardAblation ? Object.fromEntries(added.map((g) => [`guards:without ${g}`, { reuse: true, guards: GUARD_NAMES.filter((n) => n !== g) }])) : {}),
   };
 }
 
@@ -467,7 +470,7 @@ async function main(): Promise<void> {
     ...(args.compareTemplate !== undefined ? { withTemplate: { reuse: true, fimTemplate: args.compareTemplate } } : {}),
     ...(args.compareHealing ? { withoutHealing: { reuse: true, healing: false } } : {}),
     ...(args.compareFullPrompt ? { fullPrompt: { reuse: true, fullPrompt: true } } : {}),
-    ...(args.compareGuards ? guardVariants() : {}),
+    ...guardVariants(args),
   };
   // Rounds take the variants in turn, so that a change in the machine's load touches them all.
   const runs: Record<string, Summary[]> = {};
@@ -503,7 +506,7 @@ async function main(): Promise<void> {
     ...(compared !== undefined ? { withTemplate: { fimTemplate: args.compareTemplate, ...compared } } : {}),
     ...(withoutHealing !== undefined ? { withoutHealing } : {}),
     ...(fullPrompt !== undefined ? { fullPrompt } : {}),
-    ...(args.compareGuards ? { guards: guardRuns } : {}),
+    ...(Object.keys(guardRuns).length > 0 ? { guards: guardRuns } : {}),
   };
   const out = args.out ?? path.join(root, 'bench', 'results', `completion-${args.backend}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
