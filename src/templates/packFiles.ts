@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { describeKind, readRegularFile } from '../common/regularFile';
 
 /**
  * Reading and writing the files a prompt pack names. A pack comes from a pull request as often as
@@ -16,9 +17,6 @@ export const MAX_TEST_FILE_BYTES = 1024 * 1024;
 export const MAX_EXPECTED_BYTES = 8 * 1024 * 1024;
 /** Largest lock file read, in bytes: one entry per template of every pack of a repository. */
 export const MAX_LOCK_BYTES = 4 * 1024 * 1024;
-
-/** Where a platform lacks a flag (Windows has neither), the lstat and fstat checks still apply. */
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 export type FileProblemCode = 'missing' | 'outside-pack' | 'not-a-file' | 'file-too-large' | 'unreadable';
 
@@ -42,22 +40,6 @@ function errorCode(err: unknown): string | undefined {
   return (err as { code?: unknown }).code as string | undefined;
 }
 
-function describeKind(stat: { isSymbolicLink(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
-  if (stat.isSymbolicLink()) {
-    return 'a link';
-  }
-  if (stat.isDirectory()) {
-    return 'a folder';
-  }
-  if (stat.isFIFO()) {
-    return 'a named pipe';
-  }
-  if (stat.isSocket()) {
-    return 'a socket';
-  }
-  return stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : 'not a regular file';
-}
-
 /**
  * The real path of `file` when it and every folder above it resolve inside `realRoot` (the
  * pack's real path); a problem otherwise. Resolving first also settles `..` segments and links
@@ -75,46 +57,6 @@ async function resolveInside(realRoot: string, file: string): Promise<{ real: st
   }
 }
 
-/** Reads at most `maxBytes + 1` bytes from an open regular file, so a file growing while read is still caught. */
-async function readCapped(handle: fs.FileHandle, maxBytes: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for (;;) {
-    const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - total));
-    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-    if (bytesRead === 0) {
-      return Buffer.concat(chunks, total);
-    }
-    chunks.push(chunk.subarray(0, bytesRead));
-    total += bytesRead;
-    if (total > maxBytes) {
-      return undefined;
-    }
-  }
-}
-
-/** Opens without following a final link and without blocking on a pipe, then reads if it is a small regular file. */
-async function readRegular(real: string, maxBytes: number): Promise<FileRead> {
-  const before = await fs.lstat(real);
-  if (!before.isFile()) {
-    return problem('not-a-file', `this is ${describeKind(before)}, not a regular file; it is not read`);
-  }
-  if (before.size > maxBytes) {
-    return problem('file-too-large', `file is ${before.size} bytes, over the limit of ${maxBytes}`);
-  }
-  const handle = await fs.open(real, READ_FLAGS);
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) {
-      return problem('not-a-file', `this is ${describeKind(stat)}, not a regular file; it is not read`);
-    }
-    const bytes = await readCapped(handle, maxBytes);
-    return bytes ? { text: bytes.toString('utf8') } : problem('file-too-large', `file is over the limit of ${maxBytes} bytes`);
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Reads a file of the pack whose real path is `realRoot`. Never throws, never blocks on a pipe or
  * device, never reads more than `maxBytes + 1` bytes.
@@ -127,18 +69,28 @@ export async function readPackFile(realRoot: string, file: string, maxBytes: num
   return readLocalFile(resolved.real, maxBytes);
 }
 
-/** Reads a regular file that need not be in a pack (the lock file), with the same refusals. */
+/** Reads a regular file that need not be in a pack (the lock file), with the same refusals; a final link is not followed. */
 export async function readLocalFile(file: string, maxBytes: number): Promise<FileRead> {
-  try {
-    return await readRegular(file, maxBytes);
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') {
+  const read = await readRegularFile(file, maxBytes, { followLinks: false });
+  switch (read.kind) {
+    case 'text':
+      return { text: read.text };
+    case 'missing':
       return problem('missing', 'file does not exist');
-    }
-    if (errorCode(err) === 'ELOOP') {
+    case 'link':
       return problem('not-a-file', 'this is a link; it is not followed');
+    case 'not-a-file':
+      return problem('not-a-file', `this is ${read.what}, not a regular file; it is not read`);
+    case 'too-large':
+      return problem('file-too-large', read.size === undefined ? `file is over the limit of ${maxBytes} bytes` : `file is ${read.size} bytes, over the limit of ${maxBytes}`);
+    case 'changed':
+      return problem('unreadable', 'cannot read file: it changed while it was being read');
+    case 'unreadable':
+      return problem('unreadable', `cannot read file: ${read.error.message}`);
+    default: {
+      const never: never = read;
+      throw new Error(`unexpected read outcome ${JSON.stringify(never)}`);
     }
-    return problem('unreadable', `cannot read file: ${(err as Error).message}`);
   }
 }
 

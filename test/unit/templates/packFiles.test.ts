@@ -59,7 +59,7 @@ describe('templates: pack files are plain files inside the pack', function () {
     }
   });
 
-  it('never prints a link to /proc/self/environ', async function () {
+  it('never prints a link to /proc/self/environ (skipped off Linux: no /proc)', async function () {
     if (process.platform !== 'linux') {
       this.skip();
     }
@@ -137,7 +137,7 @@ describe('templates: pack files are plain files inside the pack', function () {
     assert.deepEqual(pack.templates.map((t) => t.meta.id), ['ok']);
   });
 
-  it('does not block on a FIFO named as a template, an expected file or pack.json', async function () {
+  it('does not block on a FIFO named as a template, an expected file or pack.json (skipped on Windows: no FIFOs)', async function () {
     if (process.platform === 'win32') {
       this.skip();
     }
@@ -168,7 +168,7 @@ describe('templates: pack files are plain files inside the pack', function () {
     );
   });
 
-  it('refuses a pack.json linked to /dev/zero', async function () {
+  it('refuses a pack.json linked to /dev/zero (skipped on Windows: no /dev/zero)', async function () {
     if (process.platform === 'win32') {
       this.skip();
     }
