@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   const showLog = (): void => log.show();
   const engine = own(new EngineFeature({ context, settings, logger, showLog }));
   const templates = own(new TemplatesFeature({ settings, logger, extensionPath: context.extensionPath, tokens: engine.tokens }));
-  const completion = own(new CompletionFeature({ settings, logger, engine, templates }));
+  const completion = own(new CompletionFeature({ settings, globalState: context.globalState, extensionPath: context.extensionPath, logger, engine, templates }));
   const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog }));
 
   const activationMs = performance.now() - started;

@@ -153,8 +153,8 @@ export class LocalEngineBackend implements LocalBackend {
       for await (const event of engine.generate({ ...request, prompt: await prompt(engine) }, signal)) {
         if (event.type === 'done') {
           yield { type: 'done', stats: event.stats };
-        } else if (event.text !== '') {
-          yield { type: 'text', text: event.text };
+        } else if (event.text !== '' || event.logprobs !== undefined) {
+          yield { type: 'text', text: event.text, ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) };
         }
       }
     } catch (err) {

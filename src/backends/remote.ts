@@ -9,6 +9,7 @@ import { BackendError, errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { estimateTokens } from '../common/tokens';
 import { isStopReason, type ChatGenerationRequest, type GenerationChunk, type GenerationOptions, type GenerationRequest, type GenerationStats, type StopReason } from '../protocol/generation';
+import { logprobsRequest, readLogprobs } from './remoteLogprobs';
 import type { Backend, BackendInfo } from './backend';
 
 export interface RemoteBackendOptions {
@@ -97,6 +98,7 @@ export class RemoteBackend implements Backend {
       ...(request.repetitionPenalty !== undefined && request.repetitionPenalty !== 1 ? { repetition_penalty: request.repetitionPenalty } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       ...(request.stop && request.stop.length > 0 ? { stop: request.stop.slice(0, 4) } : {}),
+      ...logprobsRequest(endpoint, request.logprobs),
       stream: true,
       stream_options: { include_usage: true },
     };
@@ -160,11 +162,14 @@ export class RemoteBackend implements Backend {
           const choice = parsed.choices?.[0];
           if (!choice) continue;
           const text = endpoint === 'chat/completions' ? choice.delta?.content : choice.text;
+          const logprobs = request.logprobs === undefined ? undefined : readLogprobs(endpoint, choice.logprobs);
           if (typeof text === 'string' && text !== '') {
             firstTokenMs ??= performance.now() - started;
             pieces++;
             received += text.length;
-            yield { type: 'text', text };
+          }
+          if ((typeof text === 'string' && text !== '') || (logprobs !== undefined && logprobs.length > 0)) {
+            yield { type: 'text', text: typeof text === 'string' ? text : '', ...(logprobs !== undefined && logprobs.length > 0 ? { logprobs } : {}) };
           }
           if (choice.finish_reason) finish = choice.finish_reason;
         }
@@ -262,7 +267,7 @@ export function stopReasonOf(finishReason: string | null): StopReason {
 }
 
 interface SseChunk {
-  choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null }[];
+  choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null; logprobs?: unknown }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number };
   error?: { message?: string };
 }

@@ -123,7 +123,7 @@ export class ServiceConnection {
   ) {
     this.rpc = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
     socket.on('data', () => (this.lastHeard = performance.now()));
-    this.rpc.onNotification(ChunkNotificationType, (p) => this.streams.get(p.streamId)?.push({ type: 'text', text: p.text }));
+    this.rpc.onNotification(ChunkNotificationType, (p) => this.streams.get(p.streamId)?.push({ type: 'text', text: p.text, ...(p.logprobs !== undefined ? { logprobs: p.logprobs } : {}) }));
     this.rpc.onNotification(LogNotificationType, (p) => forwardLog(options.logger, p));
     this.rpc.onNotification(ModelChangedNotificationType, (p) => events.modelChanged(p.model));
     const onClosed = (): void => {

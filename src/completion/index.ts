@@ -1,6 +1,8 @@
 /** The inline-completion pipeline's public surface, for the host and the benchmark. */
 export { CompletionPipeline, promptBudget, type CompletionPipelineOptions, type Sleep } from './pipeline';
 export { healText } from './healing';
+export * from './confidence';
+export { type ConfidenceThreshold } from './pipeline';
 export { GUARD_NAMES, GUARDS, type Guard, type GuardInput, type GuardName, type GuardResult, type GuardSelection } from './guards';
 export { type PipelineCounters } from './pipelineStats';
 export { prefilter, SKIP_REASONS, type SkipReason } from './prefilter';

@@ -4,6 +4,8 @@ import { abortError, isAbortError } from '../common/errors';
 import { type Logger, silentLogger } from '../common/logger';
 import { estimateTokens, type TokenCounter } from '../common/tokens';
 import { CompletionCache } from './completionCache';
+import { confidenceOf, recordTrail, TokenTrail, type ConfidenceMeasure } from './confidence';
+import { alternativeFirstToken, AlternativeMemo, firstStepOf, type FirstStep } from './alternatives';
 import { buildContext, ContextMemo } from './context';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
@@ -51,9 +53,31 @@ export interface CompletionPipelineOptions {
    * `guards/index.ts` for the list and its order). Default: 'all'; fewer only to measure one.
    */
   guards?: GuardSelection;
+  /**
+   * The confidence gate: a generated suggestion whose confidence (by `measure`) is below
+   * `threshold()` is not shown. Default: none (every suggestion the guards pass is shown).
+   */
+  gate?: ConfidenceThreshold;
   /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
   onBackendStats?: (traceId: string, stats: GenerationStats) => void;
 }
+
+export interface ConfidenceThreshold {
+  measure: ConfidenceMeasure;
+  threshold(): number;
+}
+
+/** What one generation produced: the text to show (undefined: nothing), the prompt's size and how sure the model was. */
+interface GenerationOutcome {
+  text: string | undefined;
+  promptTokens: number;
+  reusedTokens: number;
+  confidence: number | undefined;
+  firstStep: FirstStep | undefined;
+}
+
+/** Alternatives per step asked of the backend: the second-best first token makes the alternative suggestion. */
+const TOP_LOGPROBS = 2;
 
 /** Most tokens for a single-line completion; a line longer than this is not a good suggestion. */
 const SINGLE_LINE_MAX_TOKENS = 64;
@@ -61,6 +85,19 @@ const SINGLE_LINE_MAX_TOKENS = 64;
 const SUFFIX_HEAD_CHARS = 2_000;
 /** Tail of the prefix the guards look at (the bracket guard reads back to a top-level line), in characters. */
 const PREFIX_TAIL_CHARS = 4_000;
+
+/** One generation's inputs: what the pipeline decided before calling the backend. */
+interface GenerationJob {
+  snapshot: CompletionSnapshot;
+  view: View;
+  template: FimTemplate;
+  mode: LineMode;
+  key: string;
+  traceId: string;
+  explicit: boolean;
+  /** For an alternative: the first token the output must start with. */
+  firstToken?: string;
+}
 
 /** The document as the completion sees it: with the selected IntelliSense item already inserted. */
 interface View {
@@ -89,6 +126,7 @@ export class CompletionPipeline {
   private readonly contextMemo = new ContextMemo();
   private readonly counters = emptyCounters();
   private readonly inFlight = new InFlightGeneration(() => this.counters.generationsStopped++);
+  private readonly alternatives = new AlternativeMemo();
   private nextTrace = 1;
 
   constructor(private readonly options: CompletionPipelineOptions) {
@@ -102,13 +140,14 @@ export class CompletionPipeline {
   }
 
   updateSettings(settings: CompletionSettings): void {
-    const changedOutput = settings.maxLines !== this.settings.maxLines || settings.maxTokens !== this.settings.maxTokens || settings.promptTokens !== this.settings.promptTokens || settings.fimTemplate !== this.settings.fimTemplate;
+    const changedOutput = settings.maxLines !== this.settings.maxLines || settings.maxTokens !== this.settings.maxTokens || settings.promptTokens !== this.settings.promptTokens || settings.fimTemplate !== this.settings.fimTemplate || settings.eagerness !== this.settings.eagerness;
     this.settings = settings;
     this.debounce.setSetting(settings.debounceMs);
     if (changedOutput) {
       this.inFlight.stop();
       this.cache.clear();
       this.typedAhead.forget();
+      this.alternatives.clear();
     }
   }
 
@@ -139,9 +178,14 @@ export class CompletionPipeline {
     this.inFlight.stop();
     this.cache.clear();
     this.typedAhead.forget();
+    this.alternatives.clear();
   }
 
-  async provide(snapshot: CompletionSnapshot, signal: AbortSignal): Promise<CompletionResult | undefined> {
+  /**
+   * The suggestion for `snapshot`, or undefined. An `explicit` request (the user asked for
+   * suggestions) is not held back by the confidence gate, nor answered by an earlier empty or gated result.
+   */
+  async provide(snapshot: CompletionSnapshot, signal: AbortSignal, { explicit = false }: { explicit?: boolean } = {}): Promise<CompletionResult | undefined> {
     const begun = performance.now();
     const traceId = `c${this.nextTrace++}`;
     const log = this.logger.child({ traceId });
@@ -162,7 +206,7 @@ export class CompletionPipeline {
       if (typed !== undefined) {
         this.counters.servedByTypedAhead++;
         log.debug('completion served by typed-ahead reuse');
-        return this.result(typed.text, typed.range, 'typed-ahead', begun, 0, traceId);
+        return this.result(typed.text, typed.range, 'typed-ahead', begun, 0, typed.origin ?? traceId);
       }
 
       const view = viewOf(snapshot);
@@ -170,20 +214,20 @@ export class CompletionPipeline {
       const { mode, reason: modeReason } = chooseLineMode(view.text, view.offset, snapshot.languageId);
       const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
       const cached = reuse ? this.cache.get(key) : undefined;
-      if (cached !== undefined) {
+      if (cached !== undefined && !(explicit && cached === '')) {
         this.counters.servedFromCache++;
         log.debug('completion served from cache', { empty: cached === '' });
         return cached === '' ? undefined : this.shown(snapshot, view.lead + cached, view.range, 'cache', begun, 0, traceId);
       }
 
-      if (reuse && this.inFlight.busy && (await this.inFlight.follow(snapshot, request.signal)) === 'settled') {
+      if (reuse && !explicit && this.inFlight.busy && (await this.inFlight.follow(snapshot, request.signal)) === 'settled') {
         // The generation an earlier keystroke started has finished: its answer is in the typed-ahead memory or the cache.
         const again = this.typedAhead.match(snapshot);
         const cachedNow = again === undefined ? this.cache.get(key) : undefined;
         if (again !== undefined || (cachedNow !== undefined && cachedNow !== '')) {
           this.counters.servedByInFlight++;
           log.debug('completion served by the generation in flight');
-          return again !== undefined ? this.result(again.text, again.range, 'in-flight', begun, 0, traceId) : this.shown(snapshot, view.lead + cachedNow!, view.range, 'in-flight', begun, 0, traceId);
+          return again !== undefined ? this.result(again.text, again.range, 'in-flight', begun, 0, again.origin ?? traceId) : this.shown(snapshot, view.lead + cachedNow!, view.range, 'in-flight', begun, 0, traceId);
         }
       }
 
@@ -200,11 +244,11 @@ export class CompletionPipeline {
       generationStart = performance.now();
       // The generation outlives this request: the next keystrokes may be served by it (see InFlightGeneration).
       const anchor = snapshot.selectedCompletion === undefined ? anchorOf(snapshot, view.range) : undefined;
-      const generation = this.inFlight.start(anchor, (signal, onText) => this.generate(snapshot, view, template, mode, key, signal, traceId, onText, generationStart));
+      const generation = this.inFlight.start(anchor, (signal, onText) => this.generate({ snapshot, view, template, mode, key, traceId, explicit }, signal, onText, generationStart));
       if (!reuse) {
         request.signal.addEventListener('abort', () => this.inFlight.stop(), { once: true });
       }
-      const { text, promptTokens, reusedTokens } = await unlessAborted(generation, request.signal);
+      const { text, promptTokens, reusedTokens, confidence } = await unlessAborted(generation, request.signal);
       if (request.signal.aborted) {
         throw abortError();
       }
@@ -216,7 +260,8 @@ export class CompletionPipeline {
       result.stats.debounceMs = debounceMs;
       result.stats.promptTokens = promptTokens;
       result.stats.reusedTokens = reusedTokens;
-      log.debug('completion generated', { mode, modeReason, lines: text.split('\n').length, latencyMs: result.stats.latencyMs, promptTokens });
+      if (confidence !== undefined) result.stats.confidence = confidence;
+      log.debug('completion generated', { mode, modeReason, lines: text.split('\n').length, latencyMs: result.stats.latencyMs, promptTokens, confidence });
       return result;
     } catch (err) {
       if (isAbortError(err) || request.signal.aborted) {
@@ -243,19 +288,22 @@ export class CompletionPipeline {
    * for it: the measured latency for the debounce, the answer in the cache and, when there is one,
    * in the typed-ahead memory.
    */
-  private async generate(snapshot: CompletionSnapshot, view: View, template: FimTemplate, mode: LineMode, key: string, signal: AbortSignal, traceId: string, onText: (delta: string) => void, started: number): Promise<{ text: string | undefined; promptTokens: number; reusedTokens: number }> {
+  private async generate(job: GenerationJob, signal: AbortSignal, onText: (delta: string) => void, started: number): Promise<GenerationOutcome> {
+    const { snapshot, view, key, traceId } = job;
     try {
-      const out = await this.runGeneration(snapshot, view, template, mode, signal, traceId, onText);
+      const made = await this.runGeneration(job, signal, onText);
       if (signal.aborted) {
         throw abortError();
       }
       this.debounce.recordLatency(performance.now() - started);
+      if (made.firstStep !== undefined) this.alternatives.set(key, made.firstStep);
+      const out = this.gateDrops(made, job.explicit, traceId) ? { ...made, text: undefined } : made;
       this.cache.set(key, out.text ?? '');
       if (out.text === undefined) {
-        this.counters.empty++;
+        if (made.text === undefined) this.counters.empty++;
       } else {
         this.counters.generated++;
-        this.typedAhead.remember(snapshot, view.lead + out.text, view.range);
+        this.typedAhead.remember(snapshot, view.lead + out.text, view.range, traceId);
       }
       return out;
     } catch (err) {
@@ -269,7 +317,53 @@ export class CompletionPipeline {
     }
   }
 
-  private async runGeneration(snapshot: CompletionSnapshot, view: View, template: FimTemplate, mode: LineMode, signal: AbortSignal, traceId: string, onText: (delta: string) => void): Promise<{ text: string | undefined; promptTokens: number; reusedTokens: number }> {
+  /** Whether the confidence gate holds `out` back (never for an explicit request); counted and logged. */
+  private gateDrops(out: GenerationOutcome, explicit: boolean, traceId: string): boolean {
+    const gate = this.options.gate;
+    if (gate === undefined || explicit || out.text === undefined || out.confidence === undefined) {
+      return false;
+    }
+    const threshold = gate.threshold();
+    if (out.confidence >= threshold) {
+      return false;
+    }
+    this.counters.gated++;
+    this.logger.debug('gate dropped', { traceId, confidence: Math.round(out.confidence * 1000) / 1000, threshold });
+    return true;
+  }
+
+  /**
+   * Alternative suggestions for what `main` answered: today the continuation that starts with the
+   * model's second most likely first token, when the backend can be made to start with it
+   * (forcedPrefix) and it differs from `main`. For explicit requests (cycling with Alt+]).
+   */
+  async alternativesFor(snapshot: CompletionSnapshot, main: CompletionResult, signal: AbortSignal): Promise<CompletionResult[]> {
+    if (this.backend.info().forcedPrefix !== true || main.stats.source === 'typed-ahead') {
+      return [];
+    }
+    const view = viewOf(snapshot);
+    const template = this.template();
+    const { mode } = chooseLineMode(view.text, view.offset, snapshot.languageId);
+    const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
+    const step = this.alternatives.get(key);
+    const first = step === undefined ? undefined : alternativeFirstToken(step);
+    if (first === undefined) {
+      return [];
+    }
+    const begun = performance.now();
+    const traceId = `c${this.nextTrace++}`;
+    const out = await this.runGeneration({ snapshot, view, template, mode, key, traceId, explicit: true, firstToken: first }, signal, () => undefined);
+    if (signal.aborted || out.text === undefined || view.lead + out.text === main.text) {
+      return [];
+    }
+    this.logger.debug('alternative generated', { traceId, first, confidence: out.confidence });
+    const result = this.result(view.lead + out.text, view.range, 'generated', begun, 0, traceId);
+    if (out.confidence !== undefined) result.stats.confidence = out.confidence;
+    return [result];
+  }
+
+  private async runGeneration(job: GenerationJob, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationOutcome> {
+    const { snapshot, view, template, mode, traceId, firstToken } = job;
     const settings = this.settings;
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
     // A family trained without cross-file context gets none: it would only cost prompt tokens.
@@ -286,6 +380,12 @@ export class CompletionPipeline {
     const lf = (text: string): string => (snapshot.eol === '\r\n' ? text.replace(/\r\n/g, '\n') : text);
     const snippets = context.snippets.map((s) => ({ path: s.path, text: lf(s.text) }));
     const heal = this.options.healing !== false && info.forcedPrefix === true ? healText(context.prefix) : '';
+    if (firstToken !== undefined && !firstToken.startsWith(heal)) {
+      return { text: undefined, promptTokens: 0, reusedTokens: 0, confidence: undefined, firstStep: undefined };
+    }
+    // An alternative starts with its own first token: the part beyond the healed word is output the stages must see.
+    const forced = firstToken ?? heal;
+    const lead = forced.slice(heal.length);
     const prompt = template.render(lf(context.prefix.slice(0, context.prefix.length - heal.length)), lf(context.suffix), { ...renderContext, snippets });
     const estimated = context.tokens.prefix + context.tokens.suffix + context.tokens.snippets;
 
@@ -306,14 +406,17 @@ export class CompletionPipeline {
           stop: mode === 'single' ? [...template.stop, '\n'] : template.stop,
           priority: 'interactive',
           traceId,
-          ...(heal !== '' ? { forcedPrefix: heal } : {}),
+          logprobs: TOP_LOGPROBS,
+          ...(forced !== '' ? { forcedPrefix: forced } : {}),
         },
         generation.signal,
       );
       const suffixHead = view.text.slice(view.offset, view.offset + SUFFIX_HEAD_CHARS);
       const guards = this.options.guards ?? 'all';
       const log = this.logger.child({ traceId });
-      const texts = textDeltas(tapText(chunks, onText), onStats, () => generation.abort());
+      const trail = new TokenTrail();
+      trail.add(lead, undefined);
+      const texts = prepend(lead, textDeltas(tapText(recordTrail(chunks, trail), onText), onStats, () => generation.abort()));
       const collected = await collectLines(streamStages(texts, { mode, view, suffixHead, tabSize: snapshot.indentation.tabSize, maxLines: settings.maxLines, guards, log }));
       const text = postprocess(collected, {
         suffix: suffixHead,
@@ -325,14 +428,20 @@ export class CompletionPipeline {
         guards,
         logger: log,
       });
-      return { text, promptTokens: stats?.promptTokens ?? estimated, reusedTokens: stats?.reusedTokens ?? 0 };
+      return {
+        text,
+        promptTokens: stats?.promptTokens ?? estimated,
+        reusedTokens: stats?.reusedTokens ?? 0,
+        confidence: text === undefined ? undefined : confidenceOf(trail, text, this.options.gate?.measure),
+        firstStep: firstToken === undefined ? firstStepOf(trail, heal) : undefined,
+      };
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
   }
 
   private shown(snapshot: CompletionSnapshot, text: string, range: OffsetRange, source: CompletionSource, begun: number, sleptMs: number, traceId: string): CompletionResult {
-    this.typedAhead.remember(snapshot, text, range);
+    this.typedAhead.remember(snapshot, text, range, traceId);
     return this.result(text, range, source, begun, sleptMs, traceId);
   }
 
@@ -375,6 +484,14 @@ function streamStages(texts: AsyncIterable<string>, { mode, view, suffixHead, ta
   const before = cursorLine(view.text, view.offset).before;
   const minIndent = isBlank(before) ? indentWidth(before, tabSize) : indentWidth(before, tabSize) + 1;
   return takeLines(stopAtSuffix(stopAtRepeatedLines(stopAtDedent(lines, minIndent, tabSize)), suffixHead), Math.max(1, maxLines));
+}
+
+/** `lead` (when not empty) as the first delta, then `texts`. */
+async function* prepend(lead: string, texts: AsyncIterable<string>): AsyncGenerator<string> {
+  if (lead !== '') {
+    yield lead;
+  }
+  yield* texts;
 }
 
 /** The chunks unchanged; each text delta is also passed to `onText` as it arrives. */

@@ -24,6 +24,8 @@ export interface PipelineCounters {
   generated: number;
   /** Generations that produced nothing worth showing. */
   empty: number;
+  /** Generations whose suggestion the confidence gate held back. */
+  gated: number;
   /** Unexpected failures. */
   errors: number;
 }
@@ -41,6 +43,7 @@ export function emptyCounters(): PipelineCounters {
     servedByInFlight: 0,
     generated: 0,
     empty: 0,
+    gated: 0,
     errors: 0,
   };
 }

@@ -16,6 +16,8 @@ export interface Anchor {
 
 interface Shown extends Anchor {
   text: string;
+  /** The trace id of the generation that made it. */
+  origin: string | undefined;
 }
 
 export function anchorOf(snapshot: CompletionSnapshot, range: OffsetRange): Anchor {
@@ -52,8 +54,8 @@ export class TypedAhead {
 
   constructor(private readonly keep = 8) {}
 
-  remember(snapshot: CompletionSnapshot, text: string, range: OffsetRange): void {
-    this.shown.unshift({ ...anchorOf(snapshot, range), text });
+  remember(snapshot: CompletionSnapshot, text: string, range: OffsetRange, origin?: string): void {
+    this.shown.unshift({ ...anchorOf(snapshot, range), text, origin });
     this.shown.length = Math.min(this.shown.length, this.keep);
   }
 
@@ -62,7 +64,7 @@ export class TypedAhead {
   }
 
   /** The rest of the shown suggestion, when `snapshot` is its start plus some of it typed. */
-  match(snapshot: CompletionSnapshot): { text: string; range: OffsetRange } | undefined {
+  match(snapshot: CompletionSnapshot): { text: string; range: OffsetRange; origin: string | undefined } | undefined {
     for (const shown of this.shown) {
       const found = this.matchOne(shown, snapshot);
       if (found !== undefined) {
@@ -72,12 +74,12 @@ export class TypedAhead {
     return undefined;
   }
 
-  private matchOne(shown: Shown, snapshot: CompletionSnapshot): { text: string; range: OffsetRange } | undefined {
+  private matchOne(shown: Shown, snapshot: CompletionSnapshot): { text: string; range: OffsetRange; origin: string | undefined } | undefined {
     const typed = typedSince(shown, snapshot);
     if (typed === undefined || typed === '' || typed.length >= shown.text.length || !shown.text.startsWith(typed)) {
       return undefined;
     }
     const rest = shown.text.slice(typed.length);
-    return rest.trim() === '' ? undefined : { text: rest, range: { start: snapshot.offset, end: snapshot.offset } };
+    return rest.trim() === '' ? undefined : { text: rest, range: { start: snapshot.offset, end: snapshot.offset }, origin: shown.origin };
   }
 }

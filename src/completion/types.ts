@@ -1,3 +1,5 @@
+import type { Eagerness } from './confidence/gate';
+
 /**
  * Plain values that cross the boundary between the editor host and the completion pipeline.
  * The host builds them from editor objects; nothing here knows about the editor.
@@ -68,6 +70,8 @@ export interface CompletionSettings {
   fimTemplate: string;
   /** Files longer than this many characters are not completed. Default: 2,000,000 characters. */
   maxFileChars: number;
+  /** How sure the model must be before a suggestion is shown (the confidence gate). Default: 'balanced'. */
+  eagerness: Eagerness;
 }
 
 export const DEFAULT_COMPLETION_SETTINGS: Readonly<CompletionSettings> = Object.freeze({
@@ -79,6 +83,7 @@ export const DEFAULT_COMPLETION_SETTINGS: Readonly<CompletionSettings> = Object.
   promptTokens: 1024,
   fimTemplate: 'auto',
   maxFileChars: 2_000_000,
+  eagerness: 'balanced',
 });
 
 /** 'in-flight': a generation started for an earlier keystroke, which the user has been typing along with. */
@@ -94,8 +99,13 @@ export interface CompletionResultStats {
   /** Prompt tokens the backend served from its prefix cache. */
   reusedTokens: number;
   source: CompletionSource;
-  /** Carried in the pipeline's and the backend's logs of this request. */
+  /**
+   * Carried in the pipeline's and the backend's logs. For a suggestion served again from memory
+   * (typed-ahead, in-flight) it is the trace id of the generation that made it.
+   */
   traceId: string;
+  /** How sure the model was of a generated suggestion's first line, in [0, 1]; absent when served from memory or without log-probabilities. */
+  confidence?: number;
 }
 
 export interface CompletionResult {

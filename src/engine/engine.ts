@@ -12,6 +12,7 @@ import { Scheduler } from './scheduler';
 import { Sequence } from './sequence';
 import { TextTokenizer } from './tokenizer';
 import { ForcedPrefix } from './forcedPrefix';
+import { MAX_TOP_LOGPROBS } from '../protocol/generation';
 import type { ChatMessage, EngineStats, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
 
 export interface EngineOptions {
@@ -218,6 +219,7 @@ export class Engine {
     if (!(temperature >= 0) || !(topP > 0 && topP <= 1) || !((request.repetitionPenalty ?? 1) > 0)) {
       throw new AutoGlmError('temperature must be >= 0, topP in (0, 1] and repetitionPenalty > 0', 'invalid-request');
     }
+    const logprobs = this.logprobsOption(request.logprobs);
     return new Sequence({
       order: this.order++,
       priority: request.priority ?? 'chat',
@@ -233,7 +235,18 @@ export class Engine {
       ...(forced !== undefined ? { forced } : {}),
       signal,
       now: () => performance.now(),
+      ...(logprobs !== undefined ? { logprobs } : {}),
     });
+  }
+
+  private logprobsOption(top: number | undefined): { top: number; tokenText: (id: number) => string } | undefined {
+    if (top === undefined) {
+      return undefined;
+    }
+    if (!Number.isInteger(top) || top < 0 || top > MAX_TOP_LOGPROBS) {
+      throw new AutoGlmError(`logprobs must be an integer in [0, ${MAX_TOP_LOGPROBS}]`, 'invalid-request');
+    }
+    return { top, tokenText: (id) => this.tokenizer.tokenText(id) };
   }
 
   /** Whether requests may carry `forcedPrefix` (the tokenizer is byte-level). */

@@ -165,3 +165,28 @@ export function sampleToken(logits: Float32Array, params: SamplingParams, seen: 
   }
   return argmax(probs);
 }
+
+/** A token id and its natural-log probability. */
+export interface IdLogprob {
+  id: number;
+  logprob: number;
+}
+
+/**
+ * The log-probability of `chosen` and of the `top` most likely tokens (most likely first) under
+ * the softmax of `logits` at temperature 1: the model's own distribution after the repetition
+ * penalty and any forced-prefix mask, whatever temperature the token was sampled at.
+ */
+export function tokenLogprobs(logits: Float32Array, chosen: number, top: number): { logprob: number; top: IdLogprob[] } {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) {
+    if (logits[i]! > max) max = logits[i]!;
+  }
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    sum += Math.exp(logits[i]! - max);
+  }
+  const logZ = max + Math.log(sum);
+  const best = top > 0 ? topKIndices(logits, Math.min(top, logits.length)) : [];
+  return { logprob: logits[chosen]! - logZ, top: best.map((id) => ({ id, logprob: logits[id]! - logZ })) };
+}

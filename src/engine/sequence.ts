@@ -3,10 +3,10 @@ import type { IncrementalDetokenizer } from './detokenizer';
 import type { ForcedPrefix } from './forcedPrefix';
 import type { SequenceKv } from './kv';
 import type { Random } from './prng';
-import { sampleToken, type SamplingParams } from './sampling';
+import { sampleToken, tokenLogprobs, type SamplingParams } from './sampling';
 import type { SchedulerJob } from './scheduler';
 import { StopSequenceMatcher } from './stopMatcher';
-import type { GenerateEvent, GenerateStats, Priority, StopReason } from './types';
+import type { GenerateEvent, GenerateStats, Priority, StopReason, TokenLogprob } from './types';
 
 /**
  * One request's life in the engine: its tokens, its KV state while it is out of the decode batch,
@@ -30,6 +30,8 @@ export interface SequenceInit {
   forced?: ForcedPrefix;
   signal: AbortSignal | undefined;
   now: () => number;
+  /** Report log-probabilities: `top` alternatives per step, token texts from `tokenText`. */
+  logprobs?: { top: number; tokenText: (id: number) => string };
 }
 
 export class Sequence implements SchedulerJob {
@@ -61,6 +63,8 @@ export class Sequence implements SchedulerJob {
   private started: number | undefined;
   private firstToken: number | undefined;
   private lastToken: number | undefined;
+  /** Log-probability of the token `pick` chose, until `accept` emits it. */
+  private picked: TokenLogprob | undefined;
 
   constructor(private readonly init: SequenceInit) {
     this.order = init.order;
@@ -94,7 +98,14 @@ export class Sequence implements SchedulerJob {
   /** Samples the next token from this sequence's row of logits (which may be modified). */
   pick(logits: Float32Array): number {
     this.init.forced?.mask(logits);
-    return sampleToken(logits, this.sampling, this.seen, this.random);
+    const token = sampleToken(logits, this.sampling, this.seen, this.random);
+    this.picked = this.init.logprobs === undefined ? undefined : this.logprobOf(logits, token, this.init.logprobs);
+    return token;
+  }
+
+  private logprobOf(logits: Float32Array, token: number, { top, tokenText }: NonNullable<SequenceInit['logprobs']>): TokenLogprob {
+    const found = tokenLogprobs(logits, token, top);
+    return { token: tokenText(token), logprob: found.logprob, top: found.top.map((t) => ({ token: tokenText(t.id), logprob: t.logprob })) };
   }
 
   /** Takes the next sampled token: stop checks, text emission, and what to feed next. */
@@ -139,7 +150,9 @@ export class Sequence implements SchedulerJob {
 
   private emit(text: string, tokenIds: number[]): void {
     this.emitted.push(text);
-    this.events.push({ type: 'delta', text, tokenIds });
+    const picked = this.picked;
+    this.picked = undefined;
+    this.events.push({ type: 'delta', text, tokenIds, ...(picked !== undefined ? { logprobs: [picked] } : {}) });
   }
 
   private finish(reason: StopReason): void {

@@ -55,6 +55,11 @@ export class TextTokenizer {
     return this.tokenizer.decode([...ids], { skip_special_tokens: true });
   }
 
+  /** One token as text for log-probability reports: a special token by its name (`<|endoftext|>`), others decoded. */
+  tokenText(id: number): string {
+    return this.specialIds.has(id) ? (this.tokenizer.id_to_token(id) ?? '') : this.decode([id]);
+  }
+
   tokenId(token: string): number | undefined {
     return this.tokenizer.token_to_id(token);
   }

@@ -4,10 +4,10 @@
  */
 
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
-import type { ChatMessage, GenerationOptions, GenerationStats, GenerationTotals, Priority, StopReason } from '../protocol/generation';
+import type { ChatMessage, GenerationOptions, GenerationStats, GenerationTotals, Priority, StopReason, TokenLogprob } from '../protocol/generation';
 
 /** The generation contract's own types: the engine takes and returns them unchanged. */
-export type { ChatMessage, Priority, StopReason };
+export type { ChatMessage, Priority, StopReason, TokenLogprob };
 
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { interactive: 0, chat: 1, background: 2 };
 
@@ -49,6 +49,8 @@ export interface GenerateDelta {
   type: 'delta';
   text: string;
   tokenIds: number[];
+  /** The log-probability of each token in `tokenIds`, when the request asked for them. */
+  logprobs?: TokenLogprob[];
 }
 
 export interface GenerateDone {

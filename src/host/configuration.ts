@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Disposable } from '../common/disposable';
 import { isLogLevel, type LogLevel } from '../common/logger';
 import { EXECUTION_PROVIDERS, MODEL_VARIANTS, type ModelVariant, type ProviderSetting } from '../common/modelSettings';
-import { DEFAULT_COMPLETION_SETTINGS, FIM_FAMILIES, type CompletionSettings } from '../completion';
+import { DEFAULT_COMPLETION_SETTINGS, EAGERNESS_LEVELS, FIM_FAMILIES, type CompletionSettings } from '../completion';
 
 /**
  * The only place that reads settings. Everything below `host` receives these plain values.
@@ -124,6 +124,7 @@ export function readConfiguration(): AutoGlmConfig {
       promptTokens: clampInt(c.get('inlineCompletion.promptTokens'), 128, 32_768, DEFAULT_COMPLETION_SETTINGS.promptTokens),
       fimTemplate: oneOf(c.get('inlineCompletion.fimTemplate'), ['auto', ...FIM_FAMILIES], 'auto'),
       maxFileChars: DEFAULT_COMPLETION_SETTINGS.maxFileChars,
+      eagerness: oneOf(c.get('inlineCompletion.eagerness'), EAGERNESS_LEVELS, 'balanced'),
     },
     templates: {
       userPacks: (c.get<unknown[]>('templates.userPacks') ?? []).filter((f): f is string => typeof f === 'string' && f.trim() !== ''),

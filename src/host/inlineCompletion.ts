@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { CompletionPipeline, CompletionResult } from '../completion';
 import { errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import type { InlineFeedback } from './completionFeedback';
 import { snapshotOf, type RecentDocuments } from './completionSnapshot';
 import type { CompletionState } from './statusBar';
 
@@ -11,6 +12,7 @@ export interface InlineCompletionDeps {
   logger: Logger;
   enabled(): boolean;
   setState(state: CompletionState, detail?: string): void;
+  feedback: InlineFeedback;
 }
 
 /** Neighbour files and their size given to the context stage. */
@@ -29,7 +31,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   /** Requests handed to the pipeline (not counting those refused while off or snoozed). */
   forwarded = 0;
   /** The last item shown, with its document version; the extension-host tests read it. */
-  lastShown: { uri: string; version: number; result: CompletionResult } | undefined;
+  lastShown: { uri: string; version: number; result: CompletionResult; alternatives: CompletionResult[] } | undefined;
 
   constructor(private readonly deps: InlineCompletionDeps) {}
 
@@ -78,14 +80,20 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     this.refreshState();
     try {
       const snapshot = snapshotOf(document, position, context, this.deps.recent.neighbours(document, NEIGHBOUR_FILES, NEIGHBOUR_CHARS));
-      const result = await this.deps.pipeline().provide(snapshot, controller.signal);
+      // An explicit request (Alt+\\, or Alt+] asking for the next suggestion) is not gated and offers the alternative too.
+      const explicit = context.triggerKind === vscode.InlineCompletionTriggerKind.Invoke;
+      const pipeline = this.deps.pipeline();
+      const result = await pipeline.provide(snapshot, controller.signal, { explicit });
       this.lastError = undefined;
       if (!result || token.isCancellationRequested) {
         return undefined;
       }
-      this.lastShown = { uri: document.uri.toString(), version: document.version, result };
-      const range = new vscode.Range(document.positionAt(result.range.start), document.positionAt(result.range.end));
-      return [new vscode.InlineCompletionItem(result.text, range)];
+      const alternatives = explicit ? await pipeline.alternativesFor(snapshot, result, controller.signal) : [];
+      if (token.isCancellationRequested) {
+        return undefined;
+      }
+      this.lastShown = { uri: document.uri.toString(), version: document.version, result, alternatives };
+      return [this.item(document, result), ...alternatives.map((a) => this.item(document, a, false))];
     } catch (err) {
       if (isAbortError(err) || controller.signal.aborted) {
         return undefined;
@@ -98,5 +106,13 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       this.inFlight--;
       this.refreshState();
     }
+  }
+
+  /** The item for `result`; the first one is what is on screen until the user cycles. */
+  private item(document: vscode.TextDocument, result: CompletionResult, onScreen = true): vscode.InlineCompletionItem {
+    const range = new vscode.Range(document.positionAt(result.range.start), document.positionAt(result.range.end));
+    const item = new vscode.InlineCompletionItem(result.text, range);
+    if (onScreen) this.deps.feedback.shown(document, result, item);
+    return item;
   }
 }

@@ -40,6 +40,11 @@ export interface GenerationOptions {
    * backends whose info says `forcedPrefix`.
    */
   forcedPrefix?: string;
+  /**
+   * Report each generated token's log-probability and, when above 0, the `logprobs` most likely
+   * tokens at each step (at most MAX_TOP_LOGPROBS). Undefined (default): none are reported.
+   */
+  logprobs?: number;
   priority: Priority;
   /** Carried into the logs of every process that serves the request. */
   traceId?: string;
@@ -75,7 +80,27 @@ export interface GenerationTotals {
   generatedTokensTotal: number;
 }
 
-export type GenerationChunk = { type: 'text'; text: string } | { type: 'done'; stats: GenerationStats };
+/** Most alternatives per step a request may ask for (OpenAI's limit for `top_logprobs`). */
+export const MAX_TOP_LOGPROBS = 20;
+
+/** A token and its natural-log probability under the model's distribution at that step. */
+export interface TokenProbability {
+  /** The token's text; a lone byte of a multi-byte character reads as U+FFFD. */
+  token: string;
+  logprob: number;
+}
+
+/** One generated token's probability and the most likely tokens at its step, most likely first. */
+export interface TokenLogprob extends TokenProbability {
+  top: readonly TokenProbability[];
+}
+
+/**
+ * Streamed output. A text chunk carries the log-probabilities of the tokens generated since the
+ * previous chunk when the request asked for them; its text may then be empty (bytes of a character
+ * or a possible stop sequence held back).
+ */
+export type GenerationChunk = { type: 'text'; text: string; logprobs?: readonly TokenLogprob[] } | { type: 'done'; stats: GenerationStats };
 
 /**
  * Error codes a generation can fail with, the same on every hop: typed errors carry them

@@ -11,7 +11,7 @@
 
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
-import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats, GenerationTotals } from './generation';
+import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats, GenerationTotals, TokenLogprob } from './generation';
 
 /** Bumped on any incompatible change of the messages below; the handshake compares it. */
 export const SERVICE_PROTOCOL_VERSION = 2;
@@ -87,6 +87,8 @@ export type ChatParams = ChatGenerationRequest & { streamId: string };
 export interface ChunkNotification {
   streamId: string;
   text: string;
+  /** Log-probabilities of the tokens behind `text`, when the request asked for them. */
+  logprobs?: readonly TokenLogprob[];
 }
 
 /** How a stream ended: cancelled before it finished, or with the stats of the generation. */

@@ -8,7 +8,9 @@ import type { Logger } from '../common/logger';
 import type { GenerateEvent, GenerateStats } from '../engine';
 import type { EngineHost, HostRequest } from './engineHost';
 import { endSse, sendJson, sse, startSse } from './httpIo';
+import type { TokenLogprob } from '../protocol/generation';
 import { ApiError, finishReason, toApiError, type FinishReason, type SamplingParams } from './openai';
+import { chatLogprobs, completionLogprobs } from './openaiLogprobs';
 
 export type GenerationApi = 'completions' | 'chat';
 
@@ -47,19 +49,33 @@ function chunkObject(head: AnswerHead): 'chat.completion.chunk' | 'text_completi
   return head.api === 'chat' ? 'chat.completion.chunk' : 'text_completion';
 }
 
-/** A streamed piece of text (or, with `delta` undefined, the end with its finish reason). */
-function deltaChunk(head: AnswerHead, delta: string | undefined, finish: FinishReason | null): unknown {
-  const { id, created, model } = head;
-  return head.api === 'chat'
-    ? { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: delta === undefined ? {} : { content: delta }, logprobs: null, finish_reason: finish }] }
-    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: delta ?? '', logprobs: null, finish_reason: finish }] };
+/** Text and the log-probabilities of its tokens (when the request asked for them), at `offset` in the whole answer. */
+interface Piece {
+  text: string;
+  logprobs: readonly TokenLogprob[] | undefined;
+  offset: number;
 }
 
-function wholeAnswer(head: AnswerHead, text: string, finish: FinishReason, usage: Usage): unknown {
+function logprobsOf(head: AnswerHead, piece: Piece | undefined): unknown {
+  if (piece?.logprobs === undefined) return null;
+  return head.api === 'chat' ? chatLogprobs(piece.logprobs) : completionLogprobs(piece.logprobs, piece.offset);
+}
+
+/** A streamed piece of text (or, with `piece` undefined, the end with its finish reason). */
+function deltaChunk(head: AnswerHead, piece: Piece | undefined, finish: FinishReason | null): unknown {
   const { id, created, model } = head;
+  const logprobs = logprobsOf(head, piece);
   return head.api === 'chat'
-    ? { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: text }, logprobs: null, finish_reason: finish }], usage }
-    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }], usage };
+    ? { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: piece === undefined ? {} : { content: piece.text }, logprobs, finish_reason: finish }] }
+    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: piece?.text ?? '', logprobs, finish_reason: finish }] };
+}
+
+function wholeAnswer(head: AnswerHead, whole: Piece, finish: FinishReason, usage: Usage): unknown {
+  const { id, created, model } = head;
+  const logprobs = logprobsOf(head, whole);
+  return head.api === 'chat'
+    ? { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: whole.text }, logprobs, finish_reason: finish }], usage }
+    : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: whole.text, logprobs, finish_reason: finish }], usage };
 }
 
 /** An answer sent as server-sent events; the status goes out with the first event of the generation. */
@@ -83,8 +99,8 @@ class SseAnswer {
     }
   }
 
-  text(delta: string): void {
-    sse(this.res, deltaChunk(this.head, delta, null));
+  text(piece: Piece): void {
+    sse(this.res, deltaChunk(this.head, piece, null));
   }
 
   finish(finish: FinishReason, usage: Usage | undefined): void {
@@ -114,14 +130,14 @@ function generationLimit(res: http.ServerResponse, log: Logger, api: GenerationA
   return { signal: ctl.signal, timedOut: () => timedOut, clear: () => clearTimeout(timer) };
 }
 
-/** Reads the generation's events: `onEvent` for each, `onText` for each piece of text; the stats, or undefined when it was cancelled. */
-async function consume(events: AsyncIterable<GenerateEvent>, onEvent: () => void, onText: (text: string) => void): Promise<GenerateStats | undefined> {
+/** Reads the generation's events: `onEvent` for each, `onText` for each piece of text or of log-probabilities; the stats, or undefined when it was cancelled. */
+async function consume(events: AsyncIterable<GenerateEvent>, onEvent: () => void, onText: (text: string, logprobs: readonly TokenLogprob[] | undefined) => void): Promise<GenerateStats | undefined> {
   let stats: GenerateStats | undefined;
   for await (const event of events) {
     onEvent();
     if (event.type === 'delta') {
-      if (event.text !== '') {
-        onText(event.text);
+      if (event.text !== '' || event.logprobs !== undefined) {
+        onText(event.text, event.logprobs);
       }
     } else {
       stats = event.stats;
@@ -136,14 +152,16 @@ export async function answerGeneration(res: http.ServerResponse, ctx: AnswerCont
   const head = answerHead(api, ctx.host.modelInfo().name);
   const stream = p.stream ? new SseAnswer(res, head) : undefined;
   let text = '';
+  const logprobs: TokenLogprob[] | undefined = request.logprobs === undefined ? undefined : [];
   let stats: GenerateStats | undefined;
   try {
     stats = await consume(
       ctx.host.generate(api, request, limit.signal, ctx.log),
       () => stream?.open(),
-      (piece) => {
+      (piece, records) => {
+        stream?.text({ text: piece, logprobs: records, offset: text.length });
         text += piece;
-        stream?.text(piece);
+        logprobs?.push(...(records ?? []));
       },
     );
   } catch (err) {
@@ -166,5 +184,5 @@ export async function answerGeneration(res: http.ServerResponse, ctx: AnswerCont
     stream.finish(finish, p.includeUsage ? usage : undefined);
     return;
   }
-  sendJson(res, 200, wholeAnswer(head, text, finish, usage));
+  sendJson(res, 200, wholeAnswer(head, { text, logprobs, offset: 0 }, finish, usage));
 }

@@ -9,6 +9,7 @@ import { resolveFimTemplate } from '../completion/fimFamily';
 import type { ChatMessage, Priority, StopReason } from '../protocol/generation';
 import type { ServiceModelInfo } from '../protocol/service';
 import type { HostRequest, PromptSource } from './engineHost';
+import { chatLogprobsParam, completionLogprobsParam, LogprobsParamError } from './openaiLogprobs';
 
 export class ApiError extends Error {
   constructor(
@@ -37,6 +38,8 @@ export interface SamplingParams {
   stop: string[];
   stream: boolean;
   includeUsage: boolean;
+  /** Alternatives per token to report with each token's log-probability; undefined: no log-probabilities. */
+  logprobs: number | undefined;
 }
 
 export interface CompletionParams extends SamplingParams {
@@ -68,7 +71,16 @@ function optionalNumber(body: Body, name: string, min: number, max: number, inte
   return v;
 }
 
-function sampling(body: Body, defaultMaxTokens: number): SamplingParams {
+function logprobsOf(body: Body, parse: (body: Body) => number | undefined): number | undefined {
+  try {
+    return parse(body);
+  } catch (err) {
+    if (err instanceof LogprobsParamError) throw invalid(err.message, err.param);
+    throw err;
+  }
+}
+
+function sampling(body: Body, defaultMaxTokens: number, logprobs: (body: Body) => number | undefined): SamplingParams {
   const model = body['model'];
   if (model !== undefined && typeof model !== 'string') {
     throw invalid("'model' must be a string", 'model');
@@ -103,6 +115,7 @@ function sampling(body: Body, defaultMaxTokens: number): SamplingParams {
     stop: stop.filter((s) => s !== ''),
     stream: stream === true,
     includeUsage,
+    logprobs: logprobsOf(body, logprobs),
   };
 }
 
@@ -128,7 +141,7 @@ export function parseCompletion(value: unknown): CompletionParams {
     throw invalid("'suffix' must be a string", 'suffix');
   }
   // OpenAI's default for the legacy completions endpoint is 16 tokens.
-  return { ...sampling(body, 16), prompt, suffix: typeof suffix === 'string' ? suffix : undefined };
+  return { ...sampling(body, 16, completionLogprobsParam), prompt, suffix: typeof suffix === 'string' ? suffix : undefined };
 }
 
 export function parseChatCompletion(value: unknown): ChatCompletionParams {
@@ -159,12 +172,12 @@ export function parseChatCompletion(value: unknown): ChatCompletionParams {
     return { role: role === 'developer' ? 'system' : role, content: text };
   });
   // Chat answers need room; 512 keeps an unbounded request from holding a batch slot for long.
-  return { ...sampling(body, 512), messages };
+  return { ...sampling(body, 512, chatLogprobsParam), messages };
 }
 
 /** The one mapping from a request's parsed sampling fields to the engine host's request. */
 export function hostRequest(p: SamplingParams, prompt: PromptSource, priority: Priority): HostRequest {
-  return { prompt, priority, maxTokens: p.maxTokens, temperature: p.temperature, topP: p.topP, stop: p.stop, ...(p.seed !== undefined ? { seed: p.seed } : {}) };
+  return { prompt, priority, maxTokens: p.maxTokens, temperature: p.temperature, topP: p.topP, stop: p.stop, ...(p.seed !== undefined ? { seed: p.seed } : {}), ...(p.logprobs !== undefined ? { logprobs: p.logprobs } : {}) };
 }
 
 export type FinishReason = 'stop' | 'length';

@@ -161,8 +161,9 @@ export class RpcSession {
       for await (const event of this.deps.host.generate(api, request, ctl.signal, log)) {
         if (event.type === 'done') {
           stats = event.stats;
-        } else if (event.text !== '') {
-          void this.conn.sendNotification(ChunkNotificationType, { streamId, text: event.text }).catch(() => ctl.abort());
+        } else if (event.text !== '' || event.logprobs !== undefined) {
+          const chunk = { streamId, text: event.text, ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) };
+          void this.conn.sendNotification(ChunkNotificationType, chunk).catch(() => ctl.abort());
         }
       }
     } catch (err) {

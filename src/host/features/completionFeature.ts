@@ -7,6 +7,8 @@ import { backendChange } from '../backends';
 import { registerCommands } from '../commands';
 import { RecentDocuments } from '../completionSnapshot';
 import type { ConfigurationChange, LiveConfiguration } from '../configuration';
+import { InlineFeedback } from '../completionFeedback';
+import { CompletionGates } from '../completionGates';
 import { InlineCompletionProvider } from '../inlineCompletion';
 import { BUNDLED_MODEL_DIR } from '../modelInfo';
 import { statusMenuCommands } from '../statusMenu';
@@ -15,6 +17,9 @@ import type { TemplatesFeature } from './templatesFeature';
 
 export interface CompletionFeatureDeps {
   settings: LiveConfiguration;
+  /** Where the confidence gates keep what they learn on this machine. */
+  globalState: vscode.Memento;
+  extensionPath: string;
   logger: Logger;
   engine: EngineFeature;
   templates: TemplatesFeature;
@@ -29,17 +34,22 @@ const DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untit
  */
 export class CompletionFeature extends Disposable {
   readonly provider: InlineCompletionProvider;
+  readonly feedback: InlineFeedback;
+  private readonly gates: CompletionGates;
   private current: CompletionPipeline | undefined;
 
   constructor(private readonly deps: CompletionFeatureDeps) {
     super();
     const enabled = (): boolean => deps.settings.current.completion.enabled;
+    this.feedback = this.register(new InlineFeedback());
+    this.gates = new CompletionGates(deps.globalState, deps.logger.child({ component: 'gate' }));
     this.provider = new InlineCompletionProvider({
       pipeline: () => this.pipeline(),
       recent: this.register(new RecentDocuments()),
       logger: deps.logger.child({ component: 'inline' }),
       enabled,
       setState: (state, detail) => deps.engine.statusBar.setState(state, detail),
+      feedback: this.feedback,
     });
     this.register(toDisposable(() => this.dropPipeline()));
     this.register(vscode.languages.registerInlineCompletionItemProvider(DOCUMENTS, this.provider));
@@ -57,6 +67,8 @@ export class CompletionFeature extends Disposable {
 
   private createPipeline(): CompletionPipeline {
     const backends = this.deps.engine.backends;
+    const gate = this.openGate();
+    this.feedback.useSink(gate);
     return new CompletionPipeline({
       backend: {
         generate: (request, signal) => backends.forRole('completion').generate(request, signal),
@@ -66,7 +78,16 @@ export class CompletionFeature extends Disposable {
       logger: this.deps.logger,
       countTokens: this.deps.engine.tokens.count,
       templates: this.deps.templates.fimTemplates(),
+      gate: { measure: gate.measure, threshold: () => gate.threshold(this.deps.settings.current.completion.eagerness) },
     });
+  }
+
+  /** The confidence gate of the model completion runs on; a local model's folder may hold its calibration. */
+  private openGate(): ReturnType<CompletionGates['open']> {
+    const config = this.deps.settings.current;
+    const info = this.deps.engine.backends.forRole('completion').info();
+    const modelDir = info.kind === 'remote' ? undefined : config.model.path === '' ? path.join(this.deps.extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
+    return this.gates.open(`${info.kind}:${info.modelName}`, modelDir);
   }
 
   /** Stops what the old pipeline has in flight; the next request builds a new one. */

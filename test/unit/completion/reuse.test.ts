@@ -60,9 +60,9 @@ describe('completion/debounce, cancellation, cache, typed-ahead', () => {
   it('serves the rest of a suggestion while the user types it', () => {
     const reuse = new TypedAhead();
     const shown = snapshot('const total = ║\nreturn total;');
-    reuse.remember(shown, 'items.length;', { start: shown.offset, end: shown.offset });
+    reuse.remember(shown, 'items.length;', { start: shown.offset, end: shown.offset }, 'c7');
     const typed = snapshot('const total = ite║\nreturn total;');
-    assert.deepEqual(reuse.match(typed), { text: 'ms.length;', range: { start: typed.offset, end: typed.offset } });
+    assert.deepEqual(reuse.match(typed), { text: 'ms.length;', range: { start: typed.offset, end: typed.offset }, origin: 'c7' }, 'the rest, from the generation that made it');
     assert.equal(reuse.match(snapshot('const total = itx║\nreturn total;')), undefined, 'diverged');
     assert.equal(reuse.match(snapshot('const total = items.length;║\nreturn total;')), undefined, 'fully typed');
     assert.equal(reuse.match(snapshot('const total = ite║\nreturn sum;')), undefined, 'suffix changed');

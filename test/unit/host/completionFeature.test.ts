@@ -28,7 +28,8 @@ function setup() {
   const backend = { info: () => ({ kind: 'local', modelName: 'm', device: 'cpu', loaded: false }), generate: () => ({}) };
   const engine = { backends: { forRole: () => backend }, statusBar: { setState: () => undefined }, tokens: { count: estimateTokens, exact: false } } as unknown as EngineFeature;
   const templates = { onDidChange: templatesChanged.event, fimTemplates: () => ({}) } as unknown as TemplatesFeature;
-  const feature = new CompletionFeature({ settings, logger: new MemoryLogger(), engine, templates });
+  const globalState = { get: () => undefined, update: async () => undefined } as never;
+  const feature = new CompletionFeature({ settings, globalState, extensionPath: '/nonexistent', logger: new MemoryLogger(), engine, templates });
   const change = (next: AutoGlmConfig): void => {
     const prev = current;
     current = next;
