@@ -42,6 +42,8 @@ const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
 export class RemoteBackend implements Backend {
   private readonly base: string;
+  /** The server answered 400 to a request for log-probabilities: later requests do not ask. */
+  private logprobsRefused = false;
 
   constructor(private readonly options: RemoteBackendOptions) {
     this.base = options.baseUrl.replace(/\/+$/, '');
@@ -98,7 +100,7 @@ export class RemoteBackend implements Backend {
       ...(request.repetitionPenalty !== undefined && request.repetitionPenalty !== 1 ? { repetition_penalty: request.repetitionPenalty } : {}),
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       ...(request.stop && request.stop.length > 0 ? { stop: request.stop.slice(0, 4) } : {}),
-      ...logprobsRequest(endpoint, request.logprobs),
+      ...logprobsRequest(endpoint, this.logprobsRefused ? undefined : request.logprobs),
       stream: true,
       stream_options: { include_usage: true },
     };
@@ -106,7 +108,7 @@ export class RemoteBackend implements Backend {
     const log = this.options.logger.child({ ...(request.traceId !== undefined ? { traceId: request.traceId } : {}), component: 'remote' });
     let res: Response;
     try {
-      res = await this.send(endpoint, body, signal, request.traceId);
+      res = await this.sendAskingLogprobs(endpoint, body, signal, request.traceId);
     } catch (err) {
       if (signal.aborted) return;
       throw err;
@@ -196,6 +198,22 @@ export class RemoteBackend implements Backend {
     } finally {
       signal.removeEventListener('abort', onAbort);
       reader.cancel().catch(() => undefined);
+    }
+  }
+
+  /**
+   * `send`, and once more without log-probabilities when the server refuses the request for
+   * them (a server without them must still complete; the confidence gate then lets its suggestions through).
+   */
+  private async sendAskingLogprobs(endpoint: Endpoint, body: Record<string, unknown>, signal: AbortSignal, traceId: string | undefined): Promise<Response> {
+    try {
+      return await this.send(endpoint, body, signal, traceId);
+    } catch (err) {
+      if (!(err instanceof StatusError) || err.status !== 400 || body['logprobs'] === undefined) throw err;
+      this.logprobsRefused = true;
+      this.options.logger.info('the server refused log-probabilities; asking without them from now on', { server: this.base, error: err.message });
+      const { logprobs: _logprobs, top_logprobs: _top, ...without } = body;
+      return this.send(endpoint, without, signal, traceId);
     }
   }
 

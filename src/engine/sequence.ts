@@ -105,7 +105,9 @@ export class Sequence implements SchedulerJob {
 
   private logprobOf(logits: Float32Array, token: number, { top, tokenText }: NonNullable<SequenceInit['logprobs']>): TokenLogprob {
     const found = tokenLogprobs(logits, token, top);
-    return { token: tokenText(token), logprob: found.logprob, top: found.top.map((t) => ({ token: tokenText(t.id), logprob: t.logprob })) };
+    // Tokens a forced prefix rules out have no probability to report (and -Infinity does not survive JSON).
+    const possible = found.top.filter((t) => t.logprob > -Infinity);
+    return { token: tokenText(token), logprob: found.logprob, top: possible.map((t) => ({ token: tokenText(t.id), logprob: t.logprob })) };
   }
 
   /** Takes the next sampled token: stop checks, text emission, and what to feed next. */

@@ -10,6 +10,7 @@ import { collect, type GenerationChunk } from '../../../src/backends/backend';
 import { RemoteBackend, stopReasonOf, type RemoteBackendOptions } from '../../../src/backends/remote';
 import { BackendError } from '../../../src/common/errors';
 import { MemoryLogger } from '../../../src/common/logger';
+import type { TokenLogprob } from '../../../src/protocol/generation';
 import { startServiceProcess, waitFor, type ServiceProcess } from '../service/serviceProcess';
 
 const never = (): AbortSignal => new AbortController().signal;
@@ -71,6 +72,22 @@ describe('remote backend', function () {
       assert.ok(got.stats!.promptTokens > 0);
       assert.deepEqual(await backend.listModels(), ['autoglm-coder']);
       assert.deepEqual(backend.info(), { kind: 'remote', modelName: 'autoglm-coder', device: `${svc.url}/v1`, loaded: true });
+    });
+
+    it('asks for log-probabilities and reads them back from both endpoints', async () => {
+      const backend = remote({ baseUrl: `${svc.url}/v1`, apiKey: svc.token });
+      const records = async (stream: AsyncIterable<GenerationChunk>): Promise<TokenLogprob[]> => {
+        const out: TokenLogprob[] = [];
+        for await (const chunk of stream) if (chunk.type === 'text') out.push(...(chunk.logprobs ?? []));
+        return out;
+      };
+      const completion = await records(backend.generate({ ...req, logprobs: 2 }, never()));
+      assert.equal(completion.length, 8);
+      assert.ok(completion.every((r) => r.logprob <= 0 && r.top.length === 2 && r.top[0]!.logprob >= r.top[1]!.logprob));
+      const chat = await records(backend.chat({ messages: [{ role: 'user', content: 'hello' }], maxTokens: 4, temperature: 0, priority: 'chat', logprobs: 1 }, never()));
+      assert.equal(chat.length, 4);
+      assert.ok(chat.every((r) => r.top.length === 1 && r.top[0]!.token === r.token));
+      assert.deepEqual(await records(backend.generate(req, never())), [], 'none unless asked for');
     });
 
     it('streams a chat answer', async () => {
@@ -145,6 +162,51 @@ describe('remote backend', function () {
       const got = await collect(remote({ baseUrl: s.url }).generate(req, never()));
       assert.equal(got.text, 'ok');
       assert.equal(s.attempts(), 3);
+    });
+
+    it('asks again without log-probabilities when a server refuses them, and stops asking', async () => {
+      const bodies: Record<string, unknown>[] = [];
+      const server = http.createServer((rq, rs) => {
+        let raw = '';
+        rq.on('data', (c: Buffer) => (raw += c.toString()));
+        rq.on('end', () => {
+          const body = JSON.parse(raw) as Record<string, unknown>;
+          bodies.push(body);
+          if (body['logprobs'] !== undefined) {
+            rs.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'logprobs is not supported' } }));
+            return;
+          }
+          rs.writeHead(200, { 'content-type': 'text/event-stream' });
+          sse(rs, 'ok');
+          rs.end('data: [DONE]\n\n');
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const backend = remote({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
+        assert.equal((await collect(backend.generate({ ...req, logprobs: 2 }, never()))).text, 'ok');
+        assert.equal((await collect(backend.generate({ ...req, logprobs: 2 }, never()))).text, 'ok');
+        assert.deepEqual(bodies.map((b) => b['logprobs']), [2, undefined, undefined], 'asked once, then never again');
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
+    it('reads log-probabilities in the chat shape and leaves out malformed entries', async () => {
+      const s = await fakeServer((_rq, rs) => {
+        rs.writeHead(200, { 'content-type': 'text/event-stream' });
+        const content = [{ token: 'a', logprob: -0.5, top_logprobs: [{ token: 'a', logprob: -0.5 }, { token: 'b', logprob: 'x' }] }, { token: 7, logprob: -1 }];
+        rs.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'a' }, logprobs: { content }, finish_reason: null }] })}\n\n`);
+        rs.end('data: [DONE]\n\n');
+      });
+      try {
+        const chunks: GenerationChunk[] = [];
+        for await (const c of remote({ baseUrl: s.url }).chat({ messages: [{ role: 'user', content: 'x' }], maxTokens: 2, priority: 'chat', logprobs: 2 }, never())) chunks.push(c);
+        assert.deepEqual(chunks[0], { type: 'text', text: 'a', logprobs: [{ token: 'a', logprob: -0.5, top: [{ token: 'a', logprob: -0.5 }] }] });
+      } finally {
+        await s.close();
+      }
     });
 
     it('does not retry a 500 or a 400, and reports the server message', async () => {

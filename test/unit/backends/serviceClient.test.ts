@@ -15,10 +15,19 @@ import { ServiceClientBackend, type ServiceClientOptions } from '../../../src/ba
 import { BackendError } from '../../../src/common/errors';
 import { MemoryLogger } from '../../../src/common/logger';
 import { HelloRequestType, SERVICE_PROTOCOL_VERSION, ServiceErrorCodes, StatsRequestType } from '../../../src/protocol/service';
+import type { TokenLogprob } from '../../../src/protocol/generation';
 import { readLock, processAlive } from '../../../src/service/lock';
 import { killPid, modelDir, repoRoot, serviceArgs, tempDir, waitFor } from '../service/serviceProcess';
 
 const request = { prompt: 'def add(a, b):', maxTokens: 8, temperature: 0, priority: 'interactive' as const };
+
+/** The chunks of `stream`, also pushed to `into` as they pass. */
+async function* tap(stream: AsyncIterable<GenerationChunk>, into: GenerationChunk[]): AsyncGenerator<GenerationChunk> {
+  for await (const chunk of stream) {
+    into.push(chunk);
+    yield chunk;
+  }
+}
 
 describe('service client backend (real service processes)', function () {
   this.timeout(120_000);
@@ -128,16 +137,23 @@ describe('service client backend (real service processes)', function () {
     assert.notDeepEqual(exact, texts.map((t) => Math.ceil(t.length / 3)), 'exact counts, not the estimate');
   });
 
-  it('carries a forced prefix to the engine: the answer equals the one the engine gives in this process', async () => {
+  it('carries a forced prefix and log-probabilities to the engine: the answer and its records equal those of the engine in this process', async () => {
     const dir = tempDir();
     const c = client(dir);
-    const forced = { ...request, prompt: 'def add(a, b):\n    return a +', forcedPrefix: ' b' };
-    const viaService = await collect(c.generate(forced, new AbortController().signal));
+    const forced = { ...request, prompt: 'def add(a, b):\n    return a +', forcedPrefix: ' b', logprobs: 2 };
+    const records = (chunks: GenerationChunk[]): TokenLogprob[] => chunks.flatMap((ch) => (ch.type === 'text' ? (ch.logprobs ?? []) : []));
+    const serviceChunks: GenerationChunk[] = [];
+    const viaService = await collect(tap(c.generate(forced, new AbortController().signal), serviceChunks));
     remember(c);
     assert.equal(c.info().forcedPrefix, true);
     const local = new LocalEngineBackend({ modelDir, variant: 'auto', provider: 'cpu', threads: 0, logger: new MemoryLogger('warn') });
     try {
-      const direct = await collect(local.generate(forced, new AbortController().signal));
+      const localChunks: GenerationChunk[] = [];
+      const direct = await collect(tap(local.generate(forced, new AbortController().signal), localChunks));
+      assert.equal(records(serviceChunks).length, viaService.stats?.generatedTokens, 'one record per generated token crossed the RPC');
+      assert.deepEqual(records(serviceChunks), records(localChunks));
+      assert.ok(records(serviceChunks).every((r) => r.top.length === 2));
+      assert.ok(records(serviceChunks)[0]!.token.startsWith(' b'), 'the first token carries the forced text');
       assert.equal(viaService.text, direct.text);
       assert.equal(viaService.stats?.generatedTokens, direct.stats?.generatedTokens);
       assert.ok(!viaService.text.startsWith(' b'), viaService.text);

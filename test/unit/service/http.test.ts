@@ -115,6 +115,44 @@ describe('service HTTP API (real process, bundled model)', function () {
     assert.deepEqual(chunks.map((c) => c.choices[0].finish_reason).filter((f) => f !== null), ['length']);
   });
 
+  it('reports log-probabilities in both OpenAI shapes, plain and streamed', async () => {
+    const body = { prompt: 'def add(a, b):', max_tokens: 6, temperature: 0, logprobs: 2 };
+    const whole = JSON.parse((await post('/v1/completions', body)).body);
+    const lp = whole.choices[0].logprobs;
+    assert.equal(lp.tokens.length, whole.usage.completion_tokens);
+    assert.equal(lp.token_logprobs.length, lp.tokens.length);
+    assert.ok(lp.token_logprobs.every((v: number) => v <= 0));
+    assert.ok(lp.top_logprobs.every((t: Record<string, number>) => Object.keys(t).length === 2));
+    assert.equal(lp.text_offset[0], 0);
+    assert.deepEqual(lp.top_logprobs.map((t: Record<string, number>, i: number) => Math.max(...Object.values(t)) === lp.token_logprobs[i]), lp.tokens.map(() => true), 'greedy took the likeliest token');
+    const streamed = sseEvents((await post('/v1/completions', { ...body, stream: true })).body).slice(0, -1).map((e) => JSON.parse(e));
+    assert.deepEqual(streamed.flatMap((c) => c.choices[0].logprobs?.tokens ?? []), lp.tokens);
+
+    const chat = { messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 5, temperature: 0, logprobs: true, top_logprobs: 3 };
+    const answer = JSON.parse((await post('/v1/chat/completions', chat)).body);
+    const content = answer.choices[0].logprobs.content;
+    assert.equal(content.length, answer.usage.completion_tokens);
+    assert.ok(content.every((c: { token: string; logprob: number; bytes: number[]; top_logprobs: unknown[] }) => typeof c.token === 'string' && c.logprob <= 0 && Array.isArray(c.bytes) && c.top_logprobs.length === 3));
+    const chunks = sseEvents((await post('/v1/chat/completions', { ...chat, stream: true })).body).slice(0, -1).map((e) => JSON.parse(e));
+    assert.deepEqual(chunks.flatMap((c) => c.choices[0]?.logprobs?.content ?? []).map((c: { token: string }) => c.token), content.map((c: { token: string }) => c.token));
+    const none = JSON.parse((await post('/v1/chat/completions', { ...chat, logprobs: undefined, top_logprobs: undefined })).body);
+    assert.equal(none.choices[0].logprobs, null);
+  });
+
+  it('refuses malformed log-probability fields with a 400 naming the field', async () => {
+    const cases: Array<[string, unknown, string]> = [
+      ['/v1/completions', { prompt: 'x', logprobs: 21 }, 'logprobs'],
+      ['/v1/completions', { prompt: 'x', logprobs: 'yes' }, 'logprobs'],
+      ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], top_logprobs: 2 }, 'top_logprobs'],
+      ['/v1/chat/completions', { messages: [{ role: 'user', content: 'x' }], logprobs: 1 }, 'logprobs'],
+    ];
+    for (const [route, body, param] of cases) {
+      const r = await post(route, body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(JSON.parse(r.body).error.param, param);
+    }
+  });
+
   it('builds a fill-in-the-middle prompt from prompt and suffix', async () => {
     const plain = JSON.parse((await post('/v1/completions', { prompt: 'def add(a, b):\n    ', max_tokens: 4, temperature: 0 })).body);
     const fim = JSON.parse((await post('/v1/completions', { prompt: 'def add(a, b):\n    ', suffix: '\n\nprint(add(1, 2))\n', max_tokens: 4, temperature: 0 })).body);
