@@ -14,6 +14,8 @@ export const TARGET_PRECISION: Readonly<Record<Eagerness, number>> = { fewer: 0.
 
 /** Weight of the calibration against what this user accepted: it counts as this many suggestions. */
 export const PRIOR_WEIGHT = 200;
+/** Weight of the prior of a model without a calibration: a few dozen of the user's answers outweigh it. */
+export const UNCALIBRATED_WEIGHT = 20;
 
 /** Local counts are halved when they pass this, so that old habits fade and the state stays small. */
 const LOCAL_LIMIT = 2_000;
@@ -25,7 +27,8 @@ export interface GateState {
 
 /**
  * Without a calibration the prior says what a calibrated model would: a suggestion of confidence
- * c is right with probability c. It weighs little, so that this user's answers soon decide.
+ * c is right with probability c, confidences spread evenly. Then every level shows everything
+ * (their precision is 0.5) until this user's answers, which soon outweigh it, say otherwise.
  */
 function uniformPrior(): CalibrationBin[] {
   return emptyBins().map((b) => ({ lo: b.lo, shown: 1, right: b.lo + 0.5 / BIN_COUNT }));
@@ -48,7 +51,7 @@ export class ConfidenceGate {
   readonly measure: ConfidenceMeasure;
 
   constructor(calibration: Calibration | undefined, state?: GateState) {
-    this.prior = scaled(calibration?.bins ?? uniformPrior(), PRIOR_WEIGHT);
+    this.prior = calibration === undefined ? scaled(uniformPrior(), UNCALIBRATED_WEIGHT) : scaled(calibration.bins, PRIOR_WEIGHT);
     this.measure = calibration?.measure ?? 'mean';
     this.local = state !== undefined && state.bins.length === BIN_COUNT ? state.bins.map((b) => ({ ...b })) : emptyBins();
   }
