@@ -4,7 +4,8 @@
  *   npx tsx bench/completion/replay.ts [--backend fake|engine] [--chars 1200] [--seed 7]
  *                                      [--files a.js,b.js] [--fake-token-ms 0] [--out file.json]
  *                                      [--compare-template qwen2.5-coder] [--compare-healing]
- *                                      [--compare-full-prompt] [--compare-guards] [--guard-ablation] [--repeat 1]
+ *                                      [--compare-full-prompt] [--compare-guards] [--guard-ablation] [--compare-gate]
+ *                                      [--calibrate] [--repeat 1]
  *
  * Replays the typing of real source files not written by this project (installed npm packages) at
  * a human pace: 80-150 ms a character, auto-indent after a line break, pauses after some lines and
@@ -19,7 +20,11 @@
  * token healing, and `--compare-full-prompt` one whose prompt budget is the setting's 1,024 tokens
  * instead of being cut to the 512-token windows the bundled model was trained on.
  * `--compare-guards` adds the pipeline before the ghost-text guards (only the closer balance it
- * always had), `--guard-ablation` one run with each guard off on its own. `--repeat N`
+ * always had), `--guard-ablation` one run with each guard off on its own, `--compare-gate` runs
+ * with the confidence gate off and at the other eagerness levels (the pipeline as shipped gates at
+ * `balanced` with the model's calibration). `--calibrate` replays the calibration files (other
+ * out-of-corpus sources than the measured ones) with the gate off and writes the model's
+ * calibration (models/autoglm-coder/completion-calibration.json) and its curve. `--repeat N`
  * runs each variant N times, in rounds, and reports the run with the median share of keystrokes
  * served without generation together with every run's share and latencies.
  *
@@ -33,7 +38,8 @@ import * as path from 'node:path';
 import { type Backend, type GenerationChunk, type BackendInfo, type GenerationRequest, type GenerationStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
 import { AcceptanceTally, firstLineRight } from './acceptance';
-import { BUILTIN_FIM_TEMPLATES, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
+import { buildCalibration, writeCalibration } from './calibrate';
+import { BUILTIN_FIM_TEMPLATES, ConfidenceGate, parseCalibration, type Calibration, type Eagerness, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -54,6 +60,10 @@ interface Args {
   compareGuards: boolean;
   /** Runs with each guard off on its own. */
   guardAblation: boolean;
+  /** Runs without the gate and at the other eagerness levels. */
+  compareGate: boolean;
+  /** Write the model's calibration instead of comparing variants. */
+  calibrate: boolean;
   /** Runs of each variant; the median one is reported, with the spread. */
   repeat: number;
 }
@@ -67,6 +77,8 @@ interface Variant {
   fullPrompt?: boolean;
   /** The ghost-text guards that run; default all. */
   guards?: GuardSelection;
+  /** The confidence gate's eagerness, or off; default balanced (off with the fake backend, which has no log-probabilities). */
+  gate?: Eagerness | 'off';
 }
 
 /**
@@ -76,6 +88,11 @@ interface Variant {
  */
 const CODE_SERVER_MODULES = 'tools/vscode/code-server/node_modules';
 const DEFAULT_FILES = [`${CODE_SERVER_MODULES}/eventemitter3/index.js`, `${CODE_SERVER_MODULES}/compression/index.js`, `${CODE_SERVER_MODULES}/nopt/lib/nopt.js`];
+
+/** Other out-of-corpus sources for `--calibrate`, so that the gate is not tuned on the files it is measured on: fs-minipass (ISC), gauge (ISC), minizlib (MIT). */
+const CALIBRATION_FILES = [`${CODE_SERVER_MODULES}/fs-minipass/index.js`, `${CODE_SERVER_MODULES}/gauge/index.js`, `${CODE_SERVER_MODULES}/minizlib/index.js`];
+
+const CALIBRATION_FILE = path.join(root, 'models', 'autoglm-coder', 'completion-calibration.json');
 
 /** The npm package a file under node_modules belongs to, e.g. `@scope/name` or `name`. */
 function packageOf(file: string): string | undefined {
@@ -93,7 +110,8 @@ function inCorpus(files: readonly string[]): string[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, repeat: 1 };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, compareGate: false, calibrate: false, repeat: 1 };
+  let filesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = (): string => inline ?? argv[++i] ?? '';
@@ -106,7 +124,7 @@ function parseArgs(argv: string[]): Args {
       }
       case '--chars': args.chars = Number(value()); break;
       case '--seed': args.seed = Number(value()); break;
-      case '--files': args.files = value().split(','); break;
+      case '--files': args.files = value().split(','); filesGiven = true; break;
       case '--fake-token-ms': args.fakeTokenMs = Number(value()); break;
       case '--out': args.out = value(); break;
       case '--compare-template': args.compareTemplate = value(); break;
@@ -114,10 +132,13 @@ function parseArgs(argv: string[]): Args {
       case '--compare-full-prompt': args.compareFullPrompt = true; break;
       case '--compare-guards': args.compareGuards = true; break;
       case '--guard-ablation': args.guardAblation = true; break;
+      case '--compare-gate': args.compareGate = true; break;
+      case '--calibrate': args.calibrate = true; break;
       case '--repeat': args.repeat = Math.max(1, Math.floor(Number(value()))); break;
       default: throw new Error(`unknown argument ${flag}`);
     }
   }
+  if (args.calibrate && !filesGiven) args.files = CALIBRATION_FILES;
   return args;
 }
 
@@ -233,6 +254,8 @@ interface RequestRecord {
   reusedTokens: number;
   /** The shown text's first line with something on it is what the user went on to type. */
   correct?: boolean;
+  /** The confidence of a generated suggestion. */
+  confidence?: number;
 }
 
 interface RunResult {
@@ -243,7 +266,9 @@ interface RunResult {
   acceptance: AcceptanceTally;
 }
 
-async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant): Promise<RunResult> {
+async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant, calibration: Calibration | undefined): Promise<RunResult> {
+  const eagerness = variant.gate ?? 'balanced';
+  const gate = eagerness === 'off' ? undefined : new ConfidenceGate(calibration);
   const backendStats = new Map<string, GenerationStats>();
   let sleepDecision: { gap: number; controller: AbortController } | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
@@ -254,6 +279,7 @@ async function replay(files: { name: string; source: string; region: { start: nu
     reuse: variant.reuse,
     healing: variant.healing ?? true,
     guards: variant.guards ?? 'all',
+    ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness) } } : {}),
     ...(variant.fullPrompt === true ? { templates: { 'autoglm-coder': { ...BUILTIN_FIM_TEMPLATES['autoglm-coder'], trainedContext: Infinity } } } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
     sleep: async (ms, signal) => {
@@ -326,6 +352,7 @@ async function replay(files: { name: string; source: string; region: { start: nu
         promptTokens: stats?.promptTokens ?? result?.stats.promptTokens ?? 0,
         reusedTokens: stats?.reusedTokens ?? result?.stats.reusedTokens ?? 0,
         ...(ghost !== undefined ? { correct: firstLineRight(ghost, upcoming) } : {}),
+        ...(result?.stats.confidence !== undefined ? { confidence: result.stats.confidence } : {}),
       });
     }
   }
@@ -359,6 +386,7 @@ function summarize(run: RunResult) {
     servedByInFlight: c.servedByInFlight,
     generatedShown: c.generated,
     empty: c.empty,
+    gated: c.gated,
     skipped: c.skipped,
     itemsShown: shown.length,
     latencyShownMs: latency(shown),
@@ -414,15 +442,36 @@ async function engineBackend(): Promise<{ backend: Backend; countTokens: TokenCo
 }
 
 /**
- * `before`: the pipeline as it was before the ghost-text guards (it always balanced closers
- * against the suffix); `without <guard>`: every guard but that one.
+ * `before`: the pipeline as it was before the ghost-text guards and the confidence gate (it always
+ * balanced closers against the suffix); `without <guard>`: every guard but that one.
  */
 function guardVariants(args: Pick<Args, 'compareGuards' | 'guardAblation'>): Record<string, Variant> {
   const added = GUARD_NAMES.filter((g) => g !== 'closers');
   return {
-    ...(args.compareGuards ? { 'guards:before': { reuse: true, guards: ['closers'] } } : {}),
+    ...(args.compareGuards ? { 'guards:before': { reuse: true, guards: ['closers'], gate: 'off' } } : {}),
     ...(args.guardAblation ? Object.fromEntries(added.map((g) => [`guards:without ${g}`, { reuse: true, guards: GUARD_NAMES.filter((n) => n !== g) }])) : {}),
   };
+}
+
+/** `gate:off`: every guard, no gate (the gate ablated); the other eagerness levels. */
+function gateVariants(args: Pick<Args, 'compareGate'>): Record<string, Variant> {
+  return {
+    ...(args.compareGate ? { 'gate:off': { reuse: true, gate: 'off' }, 'gate:fewer': { reuse: true, gate: 'fewer' }, 'gate:more': { reuse: true, gate: 'more' } } : {}),
+  };
+}
+
+function readCalibration(): Calibration | undefined {
+  return existsSync(CALIBRATION_FILE) ? parseCalibration(JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8'))) : undefined;
+}
+
+/** `--calibrate`: one replay without the gate; its generated suggestions make the calibration. */
+function calibrateFrom(run: RunResult, files: readonly string[], device: string): void {
+  const observations = run.records.filter((r) => r.outcome === 'generated' && r.confidence !== undefined).map((r) => ({ confidence: r.confidence!, right: r.correct === true }));
+  const source = `bench/completion/replay.ts --calibrate on ${files.map((f) => path.basename(path.dirname(f)) === 'lib' ? path.basename(path.dirname(path.dirname(f))) : path.basename(path.dirname(f))).join(', ')}, ${new Date().toISOString().slice(0, 10)}`;
+  const out = buildCalibration(observations, `autoglm-coder (${device})`, source);
+  writeCalibration(out, CALIBRATION_FILE, path.join(root, 'bench', 'results'), { date: new Date().toISOString(), files, device });
+  console.log(JSON.stringify({ observations: observations.length, right: observations.filter((o) => o.right).length, thresholds: out.thresholds }, null, 2));
+  console.log(`calibration: ${path.relative(process.cwd(), CALIBRATION_FILE)}`);
 }
 
 async function main(): Promise<void> {
@@ -456,14 +505,21 @@ async function main(): Promise<void> {
 
   // Other work on the machine slows a CPU engine; the load average says how much there was.
   const loadBefore = os.loadavg();
+  const calibration = readCalibration();
   const runOnce = async (variant: Variant) => {
     const made = await makeBackend();
     try {
-      return { summary: summarize(await replay(files, made.backend, made.oracle, made.countTokens, args.seed, variant)), device: made.device };
+      const run = await replay(files, made.backend, made.oracle, made.countTokens, args.seed, variant, calibration);
+      return { run, summary: summarize(run), device: made.device };
     } finally {
       await made.dispose();
     }
   };
+  if (args.calibrate) {
+    const once = await runOnce({ reuse: true, gate: 'off' });
+    calibrateFrom(once.run, args.files, once.device);
+    return;
+  }
   const variants: Record<string, Variant> = {
     pipeline: { reuse: true },
     peerWithoutReuse: { reuse: false },
@@ -471,6 +527,7 @@ async function main(): Promise<void> {
     ...(args.compareHealing ? { withoutHealing: { reuse: true, healing: false } } : {}),
     ...(args.compareFullPrompt ? { fullPrompt: { reuse: true, fullPrompt: true } } : {}),
     ...guardVariants(args),
+    ...gateVariants(args),
   };
   // Rounds take the variants in turn, so that a change in the machine's load touches them all.
   const runs: Record<string, Summary[]> = {};
@@ -490,6 +547,7 @@ async function main(): Promise<void> {
   const fullPrompt = pick('fullPrompt');
 
   const guardRuns = Object.fromEntries(Object.keys(variants).filter((name) => name.startsWith('guards:')).map((name) => [name.slice('guards:'.length), pick(name)!]));
+  const gateRuns = Object.fromEntries(Object.keys(variants).filter((name) => name.startsWith('gate:')).map((name) => [name.slice('gate:'.length), pick(name)!]));
   const result = {
     benchmark: 'completion typing replay',
     date: new Date().toISOString(),
@@ -507,6 +565,8 @@ async function main(): Promise<void> {
     ...(withoutHealing !== undefined ? { withoutHealing } : {}),
     ...(fullPrompt !== undefined ? { fullPrompt } : {}),
     ...(Object.keys(guardRuns).length > 0 ? { guards: guardRuns } : {}),
+    ...(Object.keys(gateRuns).length > 0 ? { gate: gateRuns } : {}),
+    calibration: calibration === undefined ? null : { model: calibration.model, source: calibration.source },
   };
   const out = args.out ?? path.join(root, 'bench', 'results', `completion-${args.backend}.json`);
   mkdirSync(path.dirname(out), { recursive: true });
