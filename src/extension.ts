@@ -33,6 +33,8 @@ export interface AutoGlmApi {
     provider: InlineCompletionProvider;
     pipeline(): CompletionPipeline;
     statusBar(): { state: string; text: string };
+    /** Suggestions accepted and rejected, as told to the confidence gate, since the pipeline was built. */
+    feedback(): { accepted: number; rejected: number };
   };
 }
 
@@ -66,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     isChatViewReady: () => chat.view.isReady,
     chat: { view: chat.view, controller: () => chat.controller(), codeActions: chat.codeActions, whenReady: () => chat.view.whenReady() },
     backends: engine.backends,
-    completion: { provider: completion.provider, pipeline: () => completion.pipeline(), statusBar: () => engine.statusBar.current },
+    completion: { provider: completion.provider, pipeline: () => completion.pipeline(), statusBar: () => engine.statusBar.current, feedback: () => completion.feedback.counts },
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { binObservations, calibrationCurve, ConfidenceGate, EAGERNESS_LEVELS, TARGET_PRECISION, type Calibration, type Eagerness } from '../../src/completion';
+import { binObservations, calibrationCurve, ConfidenceGate, EAGERNESS_LEVELS, TARGET_RECALL, type Calibration, type Eagerness } from '../../src/completion';
 import { calibrationSvg } from './calibrationPlot';
 
 export interface Observation {
@@ -37,7 +37,7 @@ export function writeCalibration(out: CalibrationOutput, modelFile: string, resu
     model: out.calibration.model,
     measure: out.calibration.measure,
     observations: out.calibration.bins.reduce((n, b) => n + b.shown, 0),
-    targetPrecision: TARGET_PRECISION,
+    targetRecall: TARGET_RECALL,
     thresholds: out.thresholds,
     curve: curve.map((p) => ({ threshold: round(p.threshold), precision: round(p.precision), coverage: round(p.coverage), recall: round(p.recall) })),
     bins: out.calibration.bins,

@@ -4,7 +4,8 @@
  * (SSE `data: {choices:[{text, finish_reason}]}` events, then `data: [DONE]`), the protocol the
  * remote backend speaks. Each completion request gets the text of the newest script whose test
  * accepts its prompt, cut at the request's stop sequences as a real server does; a request no
- * script accepts gets an empty answer.
+ * script accepts gets an empty answer. A script may say how sure the model is of each piece: the
+ * answer then carries log-probabilities (in the completions shape) when the request asks for them.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ export interface ServedRequest {
 interface Script {
   match: PromptMatch;
   text: string;
+  /** Probability of every streamed piece; undefined: no log-probabilities. */
+  probability: number | undefined;
 }
 
 /** Characters per streamed event: small, so that the client joins pieces as it does with tokens. */
@@ -94,8 +97,8 @@ export class ScriptedModelServer {
   }
 
   /** From now on, prompts that `match` accepts get `text` (the newest matching script wins). */
-  answer(match: PromptMatch, text: string): void {
-    this.scripts.unshift({ match, text });
+  answer(match: PromptMatch, text: string, options: { probability?: number } = {}): void {
+    this.scripts.unshift({ match, text, probability: options.probability });
   }
 
   /** The requests served so far whose prompt `match` accepts. */
@@ -118,23 +121,25 @@ export class ScriptedModelServer {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${path}` } });
       return;
     }
-    const body = JSON.parse(await readBody(req)) as { prompt?: unknown; stop?: unknown; stream?: unknown };
+    const body = JSON.parse(await readBody(req)) as { prompt?: unknown; stop?: unknown; stream?: unknown; logprobs?: unknown };
     if (typeof body.prompt !== 'string' || body.stream !== true) {
       sendJson(res, 400, { error: { message: 'expected a string prompt and stream: true' } });
       return;
     }
     const stop = Array.isArray(body.stop) ? body.stop.filter((s): s is string => typeof s === 'string') : [];
-    const scripted = this.scripts.find((s) => s.match(body.prompt as string))?.text ?? '';
-    const answer = cutAtStop(scripted, stop);
+    const script = this.scripts.find((s) => s.match(body.prompt as string));
+    const answer = cutAtStop(script?.text ?? '', stop);
     this.requests.push({ prompt: body.prompt, stop, answer });
-    this.stream(res, body.prompt, answer);
+    this.stream(res, body.prompt, answer, typeof body.logprobs === 'number' ? script?.probability : undefined);
   }
 
-  private stream(res: http.ServerResponse, prompt: string, answer: string): void {
+  private stream(res: http.ServerResponse, prompt: string, answer: string, probability: number | undefined): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const event = (data: unknown): boolean => res.write(`data: ${JSON.stringify(data)}\n\n`);
     for (let at = 0; at < answer.length; at += PIECE_CHARS) {
-      event({ object: 'text_completion', model: this.model, choices: [{ index: 0, text: answer.slice(at, at + PIECE_CHARS), finish_reason: null }] });
+      const text = answer.slice(at, at + PIECE_CHARS);
+      const logprobs = probability === undefined ? null : { tokens: [text], token_logprobs: [Math.log(probability)], top_logprobs: [{ [text]: Math.log(probability) }], text_offset: [at] };
+      event({ object: 'text_completion', model: this.model, choices: [{ index: 0, text, logprobs, finish_reason: null }] });
     }
     event({ object: 'text_completion', model: this.model, choices: [{ index: 0, text: '', finish_reason: 'stop' }] });
     event({ object: 'text_completion', model: this.model, choices: [], usage: { prompt_tokens: Math.ceil(prompt.length / 3), completion_tokens: Math.ceil(answer.length / PIECE_CHARS) } });

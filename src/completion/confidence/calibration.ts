@@ -69,16 +69,15 @@ export function calibrationCurve(bins: readonly CalibrationBin[]): CurvePoint[] 
 }
 
 /**
- * The lowest threshold whose suggestions are right at least `precision` of the time (showing as
- * many as that allows); when none reaches it, the most precise threshold that still shows
- * `minCoverage` of the suggestions.
+ * The highest threshold that still shows `recall` of the right suggestions: as many wrong ones
+ * held back as that allows. With no right suggestion observed, nothing is held back.
  */
-export function thresholdFor(curve: readonly CurvePoint[], precision: number, minCoverage = 0.05): number {
-  const reaching = curve.find((p) => p.coverage > 0 && p.precision >= precision);
-  if (reaching !== undefined) return reaching.threshold;
-  const candidates = curve.filter((p) => p.coverage >= minCoverage);
-  if (candidates.length === 0) return 0;
-  return candidates.reduce((best, p) => (p.precision > best.precision ? p : best)).threshold;
+export function thresholdFor(curve: readonly CurvePoint[], recall: number): number {
+  let best = 0;
+  for (const p of curve) {
+    if (p.recall >= recall && p.coverage > 0) best = Math.max(best, p.threshold);
+  }
+  return best;
 }
 
 /** A bin read from a file: non-negative counts, no more right than shown. */

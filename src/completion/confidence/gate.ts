@@ -7,10 +7,11 @@ export type Eagerness = 'fewer' | 'balanced' | 'more';
 export const EAGERNESS_LEVELS: readonly Eagerness[] = ['fewer', 'balanced', 'more'];
 
 /**
- * The share of shown suggestions that should be right (or, on the user's machine, accepted) at
- * each level. `more` shows nearly everything, `fewer` waits for a model that is usually right.
+ * The share of the suggestions the user would take (right in the replay, accepted on the user's
+ * machine) that each level still shows; every suggestion less sure than those is held back.
+ * `balanced` gives up a few of the right ones to hold back as many wrong ones as it can.
  */
-export const TARGET_PRECISION: Readonly<Record<Eagerness, number>> = { fewer: 0.5, balanced: 0.3, more: 0.15 };
+export const TARGET_RECALL: Readonly<Record<Eagerness, number>> = { fewer: 0.6, balanced: 0.85, more: 0.97 };
 
 /** Weight of the calibration against what this user accepted: it counts as this many suggestions. */
 export const PRIOR_WEIGHT = 200;
@@ -27,8 +28,8 @@ export interface GateState {
 
 /**
  * Without a calibration the prior says what a calibrated model would: a suggestion of confidence
- * c is right with probability c, confidences spread evenly. Then every level shows everything
- * (their precision is 0.5) until this user's answers, which soon outweigh it, say otherwise.
+ * c is right with probability c, confidences spread evenly (so `balanced` holds back what is less
+ * than about 0.4 sure). This user's answers soon outweigh it.
  */
 function uniformPrior(): CalibrationBin[] {
   return emptyBins().map((b) => ({ lo: b.lo, shown: 1, right: b.lo + 0.5 / BIN_COUNT }));
@@ -59,7 +60,7 @@ export class ConfidenceGate {
   /** The lowest confidence shown at `eagerness`. */
   threshold(eagerness: Eagerness): number {
     const bins = this.prior.map((b, i) => ({ lo: b.lo, shown: b.shown + this.local[i]!.shown, right: b.right + this.local[i]!.right }));
-    return thresholdFor(calibrationCurve(bins), TARGET_PRECISION[eagerness]);
+    return thresholdFor(calibrationCurve(bins), TARGET_RECALL[eagerness]);
   }
 
   /** A suggestion of `confidence` was accepted (fully or in part) or rejected. */

@@ -15,7 +15,6 @@ import {
   shownFirstLineEnd,
   thresholdFor,
   TokenTrail,
-  UNCALIBRATED_WEIGHT,
   EAGERNESS_LEVELS,
   type Calibration,
 } from '../../../src/completion/confidence';
@@ -67,35 +66,31 @@ describe('completion/confidence: calibration and gate', () => {
     assert.ok(Math.abs(high.recall - 16 / 20) < 1e-9);
   });
 
-  it('picks the lowest threshold that reaches the precision, else the most precise with enough coverage', () => {
+  it('picks the highest threshold that still shows the share of right suggestions asked for', () => {
     const curve = calibrationCurve(calibration.bins);
-    assert.equal(thresholdFor(curve, 0.3), 0);
-    assert.ok(thresholdFor(curve, 0.7) > 0.2 && thresholdFor(curve, 0.7) <= 0.85);
-    assert.ok(thresholdFor(curve, 0.99) <= 0.85, 'none reaches it: the most precise point with coverage');
+    assert.equal(thresholdFor(curve, 0.8), 0.85, '16 of the 20 right ones are at 0.85');
+    assert.equal(thresholdFor(curve, 0.9), 0.15, 'more than that gives up only the two right ones at 0.05');
+    assert.equal(thresholdFor(curve, 1), 0.05);
+    assert.equal(thresholdFor(calibrationCurve(binObservations([{ confidence: 0.5, right: false }])), 0.85), 0, 'nothing right seen: nothing held back');
   });
 
-  it('adapts to what the user accepts: rejections raise the threshold, acceptances lower it', () => {
-    const gate = new ConfidenceGate(calibration);
-    const before = gate.threshold('balanced');
-    for (let i = 0; i < PRIOR_WEIGHT * 2; i++) gate.record(0.5, false);
-    const raised = gate.threshold('balanced');
+  it('adapts to what the user accepts: accepting sure ones raises the threshold, unsure ones lower it', () => {
+    const before = new ConfidenceGate(calibration).threshold('balanced');
+    const sure = new ConfidenceGate(calibration);
+    for (let i = 0; i < PRIOR_WEIGHT * 2; i++) sure.record(0.92, true);
+    const raised = sure.threshold('balanced');
     assert.ok(raised > before, `${raised} > ${before}`);
-    const accepting = new ConfidenceGate(calibration);
-    for (let i = 0; i < PRIOR_WEIGHT * 2; i++) accepting.record(0.15, true);
-    assert.ok(accepting.threshold('fewer') <= new ConfidenceGate(calibration).threshold('fewer'));
-    const restored = new ConfidenceGate(calibration, parseGateState(JSON.parse(JSON.stringify(gate.state()))));
+    const unsure = new ConfidenceGate(calibration);
+    for (let i = 0; i < PRIOR_WEIGHT * 2; i++) unsure.record(0.02, true);
+    assert.ok(unsure.threshold('fewer') < new ConfidenceGate(calibration).threshold('fewer'), 'accepting unsure ones lowers it');
+    const restored = new ConfidenceGate(calibration, parseGateState(JSON.parse(JSON.stringify(sure.state()))));
     assert.equal(restored.threshold('balanced'), raised, 'the learned state survives a reload');
   });
 
-  it('shows everything for a model without a calibration until the user has rejected enough', () => {
-    const gate = new ConfidenceGate(undefined);
-    assert.deepEqual(EAGERNESS_LEVELS.map((e) => gate.threshold(e)), [0, 0, 0]);
-    for (let i = 0; i < 5 * UNCALIBRATED_WEIGHT; i++) gate.record(0.1 + (i % 3) * 0.1, i % 20 === 0);
-    for (let i = 0; i < UNCALIBRATED_WEIGHT; i++) gate.record(0.8, true);
-    const [fewer, balanced, more] = EAGERNESS_LEVELS.map((e) => gate.threshold(e));
-    assert.ok(fewer! >= balanced! && balanced! >= more!, `${fewer} ${balanced} ${more}`);
-    assert.ok(balanced! > 0.1, `balanced threshold ${balanced}: the least sure, mostly rejected suggestions are held back`);
-    assert.ok(fewer! > balanced!, `fewer ${fewer} waits for surer suggestions than balanced ${balanced}`);
+  it('holds back the least sure suggestions of a model without a calibration, stricter for fewer', () => {
+    const [fewer, balanced, more] = EAGERNESS_LEVELS.map((e) => new ConfidenceGate(undefined).threshold(e));
+    assert.ok(fewer! > balanced! && balanced! > more!, `${fewer} ${balanced} ${more}`);
+    assert.ok(balanced! >= 0.3 && balanced! <= 0.45, `balanced ${balanced}: about 1 - sqrt(0.85)`);
   });
 
   it('refuses files that are not a calibration or a gate state', () => {
