@@ -16,18 +16,34 @@ export const SUPPORTED_MODEL_TYPES: readonly string[] = ['qwen2', 'qwen3', 'llam
 
 export type ConcreteVariant = Exclude<ModelVariant, 'auto'>;
 
-/** File names per variant, as transformers.js and optimum name them, in order of preference. */
+/**
+ * File names per variant, as transformers.js, optimum and the onnx-community repositories name
+ * them, in order of preference. `model_quantized.onnx` is transformers.js's `q8`: 8-bit weights
+ * quantized as `model_int8.onnx` is, so it serves the int8 variant.
+ */
 export const VARIANT_FILES: Readonly<Record<ConcreteVariant, readonly string[]>> = {
   fp32: ['model.onnx', 'decoder_model_merged.onnx'],
   fp16: ['model_fp16.onnx', 'decoder_model_merged_fp16.onnx'],
   q4: ['model_q4.onnx', 'decoder_model_merged_q4.onnx'],
-  int8: ['model_int8.onnx', 'model_quantized.onnx', 'decoder_model_merged_quantized.onnx'],
+  q4f16: ['model_q4f16.onnx', 'decoder_model_merged_q4f16.onnx'],
+  bnb4: ['model_bnb4.onnx', 'decoder_model_merged_bnb4.onnx'],
+  int8: ['model_int8.onnx', 'model_quantized.onnx', 'decoder_model_merged_int8.onnx', 'decoder_model_merged_quantized.onnx'],
+  uint8: ['model_uint8.onnx', 'decoder_model_merged_uint8.onnx'],
 };
 
-/** Which variant `auto` prefers. On CPU q4 is fastest among the batch-invariant ones; GPUs want fp16. */
+/**
+ * Which variant `auto` prefers, per device class.
+ * - CPU: q4 first (4-bit MatMulNBits reads the fewest bytes per token and its output does not
+ *   depend on the batch), then fp32; bnb4 next (4-bit too, but dequantized per step, slower);
+ *   the 8-bit files after those, since dynamic quantization of activations makes a batched row
+ *   differ slightly from the same request alone; float16 files last, as CPU kernels for float16
+ *   are few and slow (onnxruntime inserts casts around most operators).
+ * - GPU: fp16 first (half the bytes of fp32 at full speed on GPU kernels), then q4f16 (4-bit
+ *   weights, float16 activations), then fp32, then the CPU-oriented quantized files.
+ */
 export const AUTO_ORDER: Readonly<Record<'cpu' | 'gpu', readonly ConcreteVariant[]>> = {
-  cpu: ['q4', 'fp32', 'int8', 'fp16'],
-  gpu: ['fp16', 'fp32', 'q4', 'int8'],
+  cpu: ['q4', 'fp32', 'bnb4', 'int8', 'uint8', 'q4f16', 'fp16'],
+  gpu: ['fp16', 'q4f16', 'fp32', 'q4', 'bnb4', 'int8', 'uint8'],
 };
 
 export interface ModelConfig {
