@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { AutoGlmError, ModelLoadError } from '../common/errors';
 import { silentLogger, type Logger } from '../common/logger';
-import { ChatTemplate } from './chatTemplate';
+import { ChatTemplate, type ChatRenderOptions } from './chatTemplate';
 import { DecoderSession, inspectIo } from './decoderSession';
 import { readModelFolder, type ConcreteVariant, type ModelConfig } from './modelFolder';
 import { ModelRunner } from './modelRunner';
@@ -100,7 +100,7 @@ export class Engine {
         throw new ModelLoadError(path.join(folder.dir, 'generation_config.json'), `eos_token_id ${id} is outside the vocabulary`, 'vocab-mismatch');
       }
     }
-    const chat = ChatTemplate.create(path.join(folder.dir, 'tokenizer_config.json'), folder.tokenizerConfig);
+    const chat = folder.chatTemplate && ChatTemplate.create(folder.chatTemplate.file, folder.chatTemplate.source, folder.tokenizerConfig);
     const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads }, logger, options.sessionFactory);
     let session: DecoderSession;
     try {
@@ -148,9 +148,9 @@ export class Engine {
   }
 
   /** Renders messages with the model's own chat template; the result is a prompt for `generate`. */
-  renderChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string {
+  renderChat(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
     if (!this.chat) {
-      throw new AutoGlmError(`Model ${this.model.name} has no chat_template in tokenizer_config.json`, 'no-chat-template');
+      throw new AutoGlmError(`Model ${this.model.name} has no chat template (neither chat_template.jinja nor chat_template in tokenizer_config.json)`, 'no-chat-template');
     }
     return this.chat.render(messages, options);
   }

@@ -69,6 +69,30 @@ export interface ModelFolder {
   eosTokenIds: number[];
   /** Variant -> absolute path of its ONNX file, for those that exist. */
   variants: Map<ConcreteVariant, string>;
+  /** The chat template and the file it came from; undefined for a model without one (a base model). */
+  chatTemplate: ChatTemplateSource | undefined;
+}
+
+export interface ChatTemplateSource {
+  file: string;
+  /** The template text, or the `chat_template` value of tokenizer_config.json (a string or named templates). */
+  source: unknown;
+}
+
+/**
+ * Current transformers writes the chat template to chat_template.jinja beside
+ * tokenizer_config.json; when both hold one, transformers' from_pretrained lets the file win
+ * ("independent chat template files take priority over template entries in the tokenizer config"),
+ * and so does the engine.
+ */
+async function readChatTemplate(dir: string, tokenizerConfig: Record<string, unknown>): Promise<ChatTemplateSource | undefined> {
+  const jinja = path.join(dir, 'chat_template.jinja');
+  const text = await readModelText(jinja);
+  if (text !== undefined) {
+    return { file: jinja, source: text };
+  }
+  const inline = tokenizerConfig['chat_template'];
+  return inline === undefined || inline === null ? undefined : { file: path.join(dir, 'tokenizer_config.json'), source: inline };
 }
 
 async function readJson(dir: string, name: string, required: true): Promise<Record<string, unknown>>;
@@ -149,7 +173,8 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   const eos = idList(generation?.['eos_token_id']);
   const eosTokenIds = eos.length > 0 ? eos : idList(configJson['eos_token_id']);
   const variants = await findVariants(abs);
-  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants };
+  const chatTemplate = await readChatTemplate(abs, tokenizerConfig);
+  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants, chatTemplate };
 }
 
 async function findVariants(dir: string): Promise<Map<ConcreteVariant, string>> {
