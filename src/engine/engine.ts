@@ -8,6 +8,7 @@ import { ModelRunner } from './modelRunner';
 import { PrefixCache } from './prefixCache';
 import { randomSeed, seededRandom } from './prng';
 import { openSession, type ConcreteProvider, type SessionFactory } from './providers';
+import { resolveSampling, type SamplingDefaults } from './samplingDefaults';
 import { Scheduler } from './scheduler';
 import { Sequence } from './sequence';
 import { TextTokenizer } from './tokenizer';
@@ -52,6 +53,8 @@ export interface ModelInfo {
   threads: number | undefined;
   eosTokenIds: readonly number[];
   hasChatTemplate: boolean;
+  /** Sampling used where a request does not set it: generation_config.json's, else greedy. */
+  sampling: SamplingDefaults;
   /** Why providers tried before the one in use did not load. */
   fallbacks: ReadonlyArray<{ provider: string; variant: string; reason: string }>;
 }
@@ -120,10 +123,11 @@ export class Engine {
       variant: opened.variant,
       provider: opened.provider,
       file: opened.file,
-      contextLength: folder.config.maxPositions,
+      contextLength: folder.config.contextLength,
       threads: opened.threads,
       eosTokenIds: folder.eosTokenIds,
       hasChatTemplate: chat !== undefined,
+      sampling: folder.samplingDefaults,
       fallbacks: opened.fallbacks,
     };
     logger.info('model loaded', { model: model.name, provider: model.provider, variant: model.variant, file: model.file, fallbacks: model.fallbacks });
@@ -213,9 +217,8 @@ export class Engine {
     if (request.stopAtEos ?? true) {
       for (const id of this.model.eosTokenIds) stopTokenIds.add(id);
     }
-    const temperature = request.temperature ?? 0;
-    const topP = request.topP ?? 1;
-    if (!(temperature >= 0) || !(topP > 0 && topP <= 1) || !((request.repetitionPenalty ?? 1) > 0)) {
+    const { temperature, topK, topP, repetitionPenalty } = resolveSampling(request, this.model.sampling);
+    if (!(temperature >= 0) || !(topP > 0 && topP <= 1) || !(repetitionPenalty > 0)) {
       throw new AutoGlmError('temperature must be >= 0, topP in (0, 1] and repetitionPenalty > 0', 'invalid-request');
     }
     return new Sequence({
@@ -224,7 +227,7 @@ export class Engine {
       prompt,
       maxTokens: Math.min(wanted, room),
       limitReason: wanted > room ? 'context-full' : 'max-tokens',
-      sampling: { temperature, topK: Math.max(0, Math.floor(request.topK ?? 0)), topP, repetitionPenalty: request.repetitionPenalty ?? 1 },
+      sampling: { temperature, topK: Math.max(0, Math.floor(topK)), topP, repetitionPenalty },
       random: seededRandom(request.seed ?? randomSeed()),
       stop: request.stop ?? [],
       stopTokenIds,

@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from '../common/errors';
+import { effectiveContext, parseRopeScaling, parseSlidingWindow, parseTiedEmbeddings, type RopeScaling, type SlidingWindow } from './configFeatures';
 import { readModelText } from './modelFiles';
+import { parseSamplingDefaults, type SamplingDefaults } from './samplingDefaults';
 import type { ModelVariant } from './types';
 
 /**
@@ -54,8 +56,13 @@ export interface ModelConfig {
   headDim: number;
   hiddenSize: number;
   vocabSize: number;
-  /** Context window in tokens. */
+  /** `max_position_embeddings`: the positions the model was configured for. */
   maxPositions: number;
+  /** The context the engine offers in tokens: maxPositions as rope scaling and a sliding window change it (configFeatures.ts). */
+  contextLength: number;
+  tieWordEmbeddings: boolean;
+  ropeScaling: RopeScaling | undefined;
+  slidingWindow: SlidingWindow | undefined;
 }
 
 export interface ModelFolder {
@@ -69,6 +76,8 @@ export interface ModelFolder {
   eosTokenIds: number[];
   /** Variant -> absolute path of its ONNX file, for those that exist. */
   variants: Map<ConcreteVariant, string>;
+  /** Sampling defaults from generation_config.json (greedy without one). */
+  samplingDefaults: SamplingDefaults;
   /** The chat template and the file it came from; undefined for a model without one (a base model). */
   chatTemplate: ChatTemplateSource | undefined;
 }
@@ -148,7 +157,11 @@ export function parseConfig(file: string, json: Record<string, unknown>): ModelC
   const headDim = positiveInt(file, json, 'head_dim', Math.floor(hiddenSize / heads));
   const vocabSize = positiveInt(file, json, 'vocab_size');
   const maxPositions = positiveInt(file, json, 'max_position_embeddings', 2048, MAX_CONTEXT_POSITIONS);
-  return { modelType, layers, heads, kvHeads, headDim, hiddenSize, vocabSize, maxPositions };
+  const ropeScaling = parseRopeScaling(file, json);
+  const slidingWindow = parseSlidingWindow(file, json, layers);
+  const contextLength = effectiveContext(maxPositions, ropeScaling, slidingWindow, MAX_CONTEXT_POSITIONS);
+  const tieWordEmbeddings = parseTiedEmbeddings(file, json);
+  return { modelType, layers, heads, kvHeads, headDim, hiddenSize, vocabSize, maxPositions, contextLength, tieWordEmbeddings, ropeScaling, slidingWindow };
 }
 
 function idList(value: unknown): number[] {
@@ -174,7 +187,8 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   const eosTokenIds = eos.length > 0 ? eos : idList(configJson['eos_token_id']);
   const variants = await findVariants(abs);
   const chatTemplate = await readChatTemplate(abs, tokenizerConfig);
-  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants, chatTemplate };
+  const samplingDefaults = parseSamplingDefaults(path.join(abs, 'generation_config.json'), generation);
+  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants, chatTemplate, samplingDefaults };
 }
 
 async function findVariants(dir: string): Promise<Map<ConcreteVariant, string>> {
