@@ -54,7 +54,7 @@ export class ChatTemplate {
     try {
       new Template(source);
     } catch (err) {
-      throw new ModelLoadError(file, `chat template does not parse: ${(err as Error).message}`, 'invalid-chat-template', { cause: err });
+      throw new ModelLoadError(file, `chat_template does not parse: ${(err as Error).message}`, 'invalid-chat-template', { cause: err });
     }
     const specials: Record<string, string> = {};
     for (const key of ['bos_token', 'eos_token', 'pad_token', 'unk_token']) {
