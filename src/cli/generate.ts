@@ -25,7 +25,7 @@ Options:
   --stop TEXT          stop before TEXT (repeatable)
   --forced-prefix TEXT the output must start with TEXT, which is not printed (token healing:
                        end --prompt before a partial word and pass the word here)
-  --variant V          auto | fp32 | fp16 | q4 | int8 (default auto)
+  --variant V          auto | fp32 | fp16 | q4 | q4f16 | bnb4 | int8 | uint8 (default auto)
   --provider P         auto | cpu | cuda | webgpu | dml | coreml (default auto)
   --threads N          onnxruntime intra-op threads (default: one per core)
   --json               print one JSON object: text, token ids, stats, model
