@@ -56,27 +56,39 @@ class FileCursor {
     readonly size: number,
   ) {}
 
-  async byte(pos: number): Promise<number> {
-    if (pos < this.windowStart || pos >= this.windowStart + this.window.length) {
-      if (pos >= this.size) throw new MalformedOnnxError(`ends inside a field at byte ${pos}`);
-      const buffer = Buffer.alloc(Math.min(WINDOW, this.size - pos));
-      const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, pos);
-      this.window = buffer.subarray(0, bytesRead);
-      this.windowStart = pos;
-      if (bytesRead === 0) throw new MalformedOnnxError(`cannot be read at byte ${pos}`);
-    }
-    return this.window[pos - this.windowStart]!;
+  /** Makes the window cover [pos, pos + length), or as much of it as the file holds. */
+  private async cover(pos: number, length: number): Promise<void> {
+    const end = Math.min(pos + length, this.size);
+    if (pos >= this.windowStart && end <= this.windowStart + this.window.length) return;
+    if (pos >= this.size) throw new MalformedOnnxError(`ends inside a field at byte ${pos}`);
+    const buffer = Buffer.alloc(Math.min(WINDOW, this.size - pos));
+    const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, pos);
+    if (bytesRead === 0) throw new MalformedOnnxError(`cannot be read at byte ${pos}`);
+    this.window = buffer.subarray(0, bytesRead);
+    this.windowStart = pos;
   }
 
-  /** A varint at `pos` and the position after it (values past 2^53 lose precision; no real header needs them). */
-  async varint(pos: number): Promise<[number, number]> {
+  /** The varint at `pos` and the position after it, when the window holds it whole; else undefined. */
+  varintNow(pos: number): [number, number] | undefined {
     let value = 0;
     for (let shift = 0, at = pos; shift < 70; shift += 7, at++) {
-      const b = await this.byte(at);
+      const index = at - this.windowStart;
+      if (index < 0 || index >= this.window.length) return undefined;
+      const b = this.window[index]!;
       value += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) return [value, at + 1];
     }
     throw new MalformedOnnxError(`has an over-long varint at byte ${pos}`);
+  }
+
+  /** A varint at `pos` and the position after it (values past 2^53 lose precision; no real header needs them). */
+  async varint(pos: number): Promise<[number, number]> {
+    const now = this.varintNow(pos);
+    if (now) return now;
+    await this.cover(pos, 10);
+    const read = this.varintNow(pos);
+    if (!read) throw new MalformedOnnxError(`ends inside a varint at byte ${pos}`);
+    return read;
   }
 
   async text(pos: number, length: number): Promise<string> {
@@ -98,17 +110,18 @@ interface Field {
   varint: number;
 }
 
-/** Each field of the message in [start, end). */
-async function* fields(cursor: FileCursor, start: number, end: number): AsyncGenerator<Field> {
+/** The fields of the message in [start, end). Reads wait on the file only when a header leaves the window. */
+async function fields(cursor: FileCursor, start: number, end: number): Promise<Field[]> {
+  const out: Field[] = [];
   let pos = start;
   while (pos < end) {
-    const [tag, afterTag] = await cursor.varint(pos);
+    const [tag, afterTag] = cursor.varintNow(pos) ?? (await cursor.varint(pos));
     const number = Math.floor(tag / 8);
     const wire = tag % 8;
     let field: Field;
     switch (wire) {
       case 0: {
-        const [value, next] = await cursor.varint(afterTag);
+        const [value, next] = cursor.varintNow(afterTag) ?? (await cursor.varint(afterTag));
         field = { number, wire, start: afterTag, end: next, varint: value };
         break;
       }
@@ -116,7 +129,7 @@ async function* fields(cursor: FileCursor, start: number, end: number): AsyncGen
         field = { number, wire, start: afterTag, end: afterTag + 8, varint: 0 };
         break;
       case 2: {
-        const [length, valueStart] = await cursor.varint(afterTag);
+        const [length, valueStart] = cursor.varintNow(afterTag) ?? (await cursor.varint(afterTag));
         field = { number, wire, start: valueStart, end: valueStart + length, varint: 0 };
         break;
       }
@@ -127,15 +140,16 @@ async function* fields(cursor: FileCursor, start: number, end: number): AsyncGen
         throw new MalformedOnnxError(`has wire type ${wire} at byte ${pos}`);
     }
     if (field.end > end) throw new MalformedOnnxError(`has a field running past its message at byte ${pos}`);
-    yield field;
+    out.push(field);
     pos = field.end;
   }
+  return out;
 }
 
 async function entry(cursor: FileCursor, start: number, end: number): Promise<[string, string]> {
   let key = '';
   let value = '';
-  for await (const f of fields(cursor, start, end)) {
+  for (const f of await fields(cursor, start, end)) {
     if (f.wire !== 2) continue;
     if (f.number === ENTRY_KEY) key = await cursor.text(f.start, f.end - f.start);
     if (f.number === ENTRY_VALUE) value = await cursor.text(f.start, f.end - f.start);
@@ -147,7 +161,7 @@ async function tensorRef(cursor: FileCursor, start: number, end: number): Promis
   let name = '';
   let external = false;
   const data = new Map<string, string>();
-  for await (const f of fields(cursor, start, end)) {
+  for (const f of await fields(cursor, start, end)) {
     if (f.number === TENSOR_NAME && f.wire === 2) name = await cursor.text(f.start, f.end - f.start);
     if (f.number === TENSOR_DATA_LOCATION && f.wire === 0) external = f.varint === 1;
     if (f.number === TENSOR_EXTERNAL_DATA && f.wire === 2) data.set(...(await entry(cursor, f.start, f.end)));
@@ -172,7 +186,7 @@ async function walk(cursor: FileCursor, kind: Kind, start: number, end: number, 
     return;
   }
   if (depth > MAX_DEPTH) throw new MalformedOnnxError(`nests subgraphs deeper than ${MAX_DEPTH}`);
-  for await (const f of fields(cursor, start, end)) {
+  for (const f of await fields(cursor, start, end)) {
     const child = CHILDREN[kind][f.number];
     if (child && f.wire === 2) await walk(cursor, child, f.start, f.end, kind === 'attribute' ? depth + 1 : depth, out);
   }
@@ -184,7 +198,7 @@ export async function externalRefs(file: string): Promise<ExternalRef[]> {
   try {
     const cursor = new FileCursor(handle, (await handle.stat()).size);
     const out: ExternalRef[] = [];
-    for await (const f of fields(cursor, 0, cursor.size)) {
+    for (const f of await fields(cursor, 0, cursor.size)) {
       if (f.number === MODEL_GRAPH && f.wire === 2) await walk(cursor, 'graph', f.start, f.end, 0, out);
     }
     return out;
