@@ -137,6 +137,26 @@ describeModel('engine on external weight data files (skipped without the bundled
       assert.match(err.problem, /outside the model folder; refused/);
     });
 
+    it('a location that climbs out of the folder', async () => {
+      const file = path.join(dir, 'onnx', 'model.onnx');
+      const bytes = await fs.readFile(file);
+      // Same length, so the protobuf stays valid: model.onnx_data_2 -> ../escaped.data_2
+      const from = Buffer.from('model.onnx_data_2');
+      const to = Buffer.from('../escaped.data_2');
+      assert.equal(from.length, to.length);
+      let at = bytes.indexOf(from);
+      assert.ok(at >= 0);
+      while (at >= 0) {
+        to.copy(bytes, at);
+        at = bytes.indexOf(from, at + from.length);
+      }
+      await fs.writeFile(file, bytes);
+      const err = await loadError(dir);
+      assert.equal(err.code, 'external-data-outside');
+      assert.equal(err.file, path.join(dir, 'escaped.data_2'));
+      assert.match(err.problem, /model\.onnx names external data at "\.\.\/escaped\.data_2", outside its folder; refused/);
+    });
+
     it('a link inside the model folder is followed', async () => {
       const file = path.join(dir, 'onnx', 'model.onnx_data');
       await fs.mkdir(path.join(dir, 'blobs'));
