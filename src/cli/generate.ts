@@ -18,9 +18,9 @@ Options:
                        at the family's special tokens
   --chat               render --prompt as a user message with the model's chat template
   --max-tokens N       most tokens to generate (default 128)
-  --temperature T      0 is greedy (default 0)
-  --top-k K            keep the K most likely tokens (default 0: all)
-  --top-p P            nucleus sampling mass (default 1)
+  --temperature T      0 is greedy (default: the model's generation_config.json, else 0)
+  --top-k K            keep the K most likely tokens (default: the model's, else 0: all)
+  --top-p P            nucleus sampling mass (default: the model's, else 1)
   --seed S             sampling seed: the same seed gives the same output
   --stop TEXT          stop before TEXT (repeatable)
   --forced-prefix TEXT the output must start with TEXT, which is not printed (token healing:
