@@ -1,4 +1,4 @@
-import { generateText, type ModelVariant } from '../src/engine';
+import { generateText } from '../src/engine';
 import { loadEngine, loadPeer, median, round, timed, writeResult, type BenchContext, type Benchmark } from './common';
 
 /**
@@ -8,7 +8,8 @@ import { loadEngine, loadPeer, median, round, timed, writeResult, type BenchCont
  * in this process's CPU time (the latter is steadier when other processes compete for the cores).
  */
 export interface DecodeOptions {
-  variant: Exclude<ModelVariant, 'auto'>;
+  /** The variants transformers.js (the peer) loads by the same file name. */
+  variant: 'fp32' | 'q4' | 'int8' | 'fp16';
   newTokens: number;
   rounds: number;
   promptText: string;

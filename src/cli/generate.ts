@@ -18,14 +18,14 @@ Options:
                        at the family's special tokens
   --chat               render --prompt as a user message with the model's chat template
   --max-tokens N       most tokens to generate (default 128)
-  --temperature T      0 is greedy (default 0)
-  --top-k K            keep the K most likely tokens (default 0: all)
-  --top-p P            nucleus sampling mass (default 1)
+  --temperature T      0 is greedy (default: the model's generation_config.json, else 0)
+  --top-k K            keep the K most likely tokens (default: the model's, else 0: all)
+  --top-p P            nucleus sampling mass (default: the model's, else 1)
   --seed S             sampling seed: the same seed gives the same output
   --stop TEXT          stop before TEXT (repeatable)
   --forced-prefix TEXT the output must start with TEXT, which is not printed (token healing:
                        end --prompt before a partial word and pass the word here)
-  --variant V          auto | fp32 | fp16 | q4 | int8 (default auto)
+  --variant V          auto | fp32 | fp16 | q4 | q4f16 | bnb4 | int8 | uint8 (default auto)
   --provider P         auto | cpu | cuda | webgpu | dml | coreml (default auto)
   --threads N          onnxruntime intra-op threads (default: one per core)
   --json               print one JSON object: text, token ids, stats, model

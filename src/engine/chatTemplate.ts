@@ -15,11 +15,21 @@ const TRIAL_MESSAGES: readonly ChatMessage[] = [
   { role: 'user', content: 'Write a function.' },
 ];
 
+/**
+ * Options of one render. `tools` are function descriptions in the OpenAI / transformers form
+ * (`{type: 'function', function: {name, description, parameters}}`), handed to the template as its
+ * `tools` variable; templates with a tools branch (Qwen2.5, Qwen3) list them in the system turn.
+ */
+export interface ChatRenderOptions {
+  addGenerationPrompt?: boolean;
+  tools?: ReadonlyArray<Record<string, unknown>>;
+}
+
 /** One render worker for every template of the process; it starts with the first model that has one. */
 let sharedSandbox: TemplateSandbox | undefined;
 
 /**
- * The model's own chat template (tokenizer_config.json `chat_template`), parsed once at load.
+ * The model's own chat template (chat_template.jinja, else tokenizer_config.json `chat_template`), parsed once at load.
  * A template is code from the model folder: it renders in a worker with a time and a heap limit
  * (see `templateSandbox.ts`) and its output length is bounded; a breach is a ModelLoadError with
  * code `chat-template-limit` naming the file, and the engine stays usable.
@@ -32,9 +42,12 @@ export class ChatTemplate {
     private readonly sandbox: TemplateSandbox,
   ) {}
 
-  /** Undefined when the model has no chat template (a base model). */
-  static create(file: string, tokenizerConfig: Record<string, unknown>, sandbox?: TemplateSandbox): ChatTemplate | undefined {
-    const source = pickTemplate(tokenizerConfig['chat_template']);
+  /**
+   * The template `value` read from `file` (chat_template.jinja's text or tokenizer_config.json's
+   * `chat_template`), with the special tokens of `tokenizerConfig`; undefined when there is none.
+   */
+  static create(file: string, value: unknown, tokenizerConfig: Record<string, unknown>, sandbox?: TemplateSandbox): ChatTemplate | undefined {
+    const source = pickTemplate(value);
     if (source === undefined) {
       return undefined;
     }
@@ -55,10 +68,12 @@ export class ChatTemplate {
     return template;
   }
 
-  render(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string {
-    const inputChars = messages.reduce((sum, m) => sum + m.content.length, 0);
+  render(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
+    const tools = options.tools && options.tools.length > 0 ? options.tools : undefined;
+    const inputChars = messages.reduce((sum, m) => sum + m.content.length, 0) + (tools ? JSON.stringify(tools).length : 0);
     const maxChars = OUTPUT_PER_INPUT_CHAR * inputChars + OUTPUT_BASE_CHARS;
-    return this.outcome(this.sandbox.render(this.source, this.context(messages, options.addGenerationPrompt ?? true), maxChars), maxChars);
+    const context = { ...this.context(messages, options.addGenerationPrompt ?? true), ...(tools ? { tools } : {}) };
+    return this.outcome(this.sandbox.render(this.source, context, maxChars), maxChars);
   }
 
   /** A template may refuse the sample conversation (raise_exception); only a breached limit rejects it. */

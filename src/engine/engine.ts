@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { AutoGlmError, ModelLoadError } from '../common/errors';
 import { silentLogger, type Logger } from '../common/logger';
-import { ChatTemplate } from './chatTemplate';
+import { ChatTemplate, type ChatRenderOptions } from './chatTemplate';
 import { DecoderSession, inspectIo } from './decoderSession';
 import { readModelFolder, type ConcreteVariant, type ModelConfig } from './modelFolder';
 import { ModelRunner } from './modelRunner';
 import { PrefixCache } from './prefixCache';
 import { randomSeed, seededRandom } from './prng';
 import { openSession, type ConcreteProvider, type SessionFactory } from './providers';
+import { resolveSampling, type SamplingDefaults } from './samplingDefaults';
 import { Scheduler } from './scheduler';
 import { Sequence } from './sequence';
 import { TextTokenizer } from './tokenizer';
@@ -53,6 +54,8 @@ export interface ModelInfo {
   threads: number | undefined;
   eosTokenIds: readonly number[];
   hasChatTemplate: boolean;
+  /** Sampling used where a request does not set it: generation_config.json's, else greedy. */
+  sampling: SamplingDefaults;
   /** Why providers tried before the one in use did not load. */
   fallbacks: ReadonlyArray<{ provider: string; variant: string; reason: string }>;
 }
@@ -101,7 +104,7 @@ export class Engine {
         throw new ModelLoadError(path.join(folder.dir, 'generation_config.json'), `eos_token_id ${id} is outside the vocabulary`, 'vocab-mismatch');
       }
     }
-    const chat = ChatTemplate.create(path.join(folder.dir, 'tokenizer_config.json'), folder.tokenizerConfig);
+    const chat = folder.chatTemplate && ChatTemplate.create(folder.chatTemplate.file, folder.chatTemplate.source, folder.tokenizerConfig);
     const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads }, logger, options.sessionFactory);
     let session: DecoderSession;
     try {
@@ -121,10 +124,11 @@ export class Engine {
       variant: opened.variant,
       provider: opened.provider,
       file: opened.file,
-      contextLength: folder.config.maxPositions,
+      contextLength: folder.config.contextLength,
       threads: opened.threads,
       eosTokenIds: folder.eosTokenIds,
       hasChatTemplate: chat !== undefined,
+      sampling: folder.samplingDefaults,
       fallbacks: opened.fallbacks,
     };
     logger.info('model loaded', { model: model.name, provider: model.provider, variant: model.variant, file: model.file, fallbacks: model.fallbacks });
@@ -149,9 +153,9 @@ export class Engine {
   }
 
   /** Renders messages with the model's own chat template; the result is a prompt for `generate`. */
-  renderChat(messages: readonly ChatMessage[], options: { addGenerationPrompt?: boolean } = {}): string {
+  renderChat(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
     if (!this.chat) {
-      throw new AutoGlmError(`Model ${this.model.name} has no chat_template in tokenizer_config.json`, 'no-chat-template');
+      throw new AutoGlmError(`Model ${this.model.name} has no chat template (neither chat_template.jinja nor chat_template in tokenizer_config.json)`, 'no-chat-template');
     }
     return this.chat.render(messages, options);
   }
@@ -214,9 +218,8 @@ export class Engine {
     if (request.stopAtEos ?? true) {
       for (const id of this.model.eosTokenIds) stopTokenIds.add(id);
     }
-    const temperature = request.temperature ?? 0;
-    const topP = request.topP ?? 1;
-    if (!(temperature >= 0) || !(topP > 0 && topP <= 1) || !((request.repetitionPenalty ?? 1) > 0)) {
+    const { temperature, topK, topP, repetitionPenalty } = resolveSampling(request, this.model.sampling);
+    if (!(temperature >= 0) || !(topP > 0 && topP <= 1) || !(repetitionPenalty > 0)) {
       throw new AutoGlmError('temperature must be >= 0, topP in (0, 1] and repetitionPenalty > 0', 'invalid-request');
     }
     const logprobs = this.logprobsOption(request.logprobs);
@@ -226,7 +229,7 @@ export class Engine {
       prompt,
       maxTokens: Math.min(wanted, room),
       limitReason: wanted > room ? 'context-full' : 'max-tokens',
-      sampling: { temperature, topK: Math.max(0, Math.floor(request.topK ?? 0)), topP, repetitionPenalty: request.repetitionPenalty ?? 1 },
+      sampling: { temperature, topK: Math.max(0, Math.floor(topK)), topP, repetitionPenalty },
       random: seededRandom(request.seed ?? randomSeed()),
       stop: request.stop ?? [],
       stopTokenIds,

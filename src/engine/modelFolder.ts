@@ -1,7 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from '../common/errors';
+import { effectiveContext, parseRopeScaling, parseSlidingWindow, parseTiedEmbeddings, type RopeScaling, type SlidingWindow } from './configFeatures';
 import { readModelText } from './modelFiles';
+import { parseSamplingDefaults, type SamplingDefaults } from './samplingDefaults';
 import type { ModelVariant } from './types';
 
 /**
@@ -16,18 +18,34 @@ export const SUPPORTED_MODEL_TYPES: readonly string[] = ['qwen2', 'qwen3', 'llam
 
 export type ConcreteVariant = Exclude<ModelVariant, 'auto'>;
 
-/** File names per variant, as transformers.js and optimum name them, in order of preference. */
+/**
+ * File names per variant, as transformers.js, optimum and the onnx-community repositories name
+ * them, in order of preference. `model_quantized.onnx` is transformers.js's `q8`: 8-bit weights
+ * quantized as `model_int8.onnx` is, so it serves the int8 variant.
+ */
 export const VARIANT_FILES: Readonly<Record<ConcreteVariant, readonly string[]>> = {
   fp32: ['model.onnx', 'decoder_model_merged.onnx'],
   fp16: ['model_fp16.onnx', 'decoder_model_merged_fp16.onnx'],
   q4: ['model_q4.onnx', 'decoder_model_merged_q4.onnx'],
-  int8: ['model_int8.onnx', 'model_quantized.onnx', 'decoder_model_merged_quantized.onnx'],
+  q4f16: ['model_q4f16.onnx', 'decoder_model_merged_q4f16.onnx'],
+  bnb4: ['model_bnb4.onnx', 'decoder_model_merged_bnb4.onnx'],
+  int8: ['model_int8.onnx', 'model_quantized.onnx', 'decoder_model_merged_int8.onnx', 'decoder_model_merged_quantized.onnx'],
+  uint8: ['model_uint8.onnx', 'decoder_model_merged_uint8.onnx'],
 };
 
-/** Which variant `auto` prefers. On CPU q4 is fastest among the batch-invariant ones; GPUs want fp16. */
+/**
+ * Which variant `auto` prefers, per device class.
+ * - CPU: q4 first (4-bit MatMulNBits reads the fewest bytes per token and its output does not
+ *   depend on the batch), then fp32; bnb4 next (4-bit too, but dequantized per step, slower);
+ *   the 8-bit files after those, since dynamic quantization of activations makes a batched row
+ *   differ slightly from the same request alone; float16 files last, as CPU kernels for float16
+ *   are few and slow (onnxruntime inserts casts around most operators).
+ * - GPU: fp16 first (half the bytes of fp32 at full speed on GPU kernels), then q4f16 (4-bit
+ *   weights, float16 activations), then fp32, then the CPU-oriented quantized files.
+ */
 export const AUTO_ORDER: Readonly<Record<'cpu' | 'gpu', readonly ConcreteVariant[]>> = {
-  cpu: ['q4', 'fp32', 'int8', 'fp16'],
-  gpu: ['fp16', 'fp32', 'q4', 'int8'],
+  cpu: ['q4', 'fp32', 'bnb4', 'int8', 'uint8', 'q4f16', 'fp16'],
+  gpu: ['fp16', 'q4f16', 'fp32', 'q4', 'bnb4', 'int8', 'uint8'],
 };
 
 export interface ModelConfig {
@@ -38,8 +56,13 @@ export interface ModelConfig {
   headDim: number;
   hiddenSize: number;
   vocabSize: number;
-  /** Context window in tokens. */
+  /** `max_position_embeddings`: the positions the model was configured for. */
   maxPositions: number;
+  /** The context the engine offers in tokens: maxPositions as rope scaling and a sliding window change it (configFeatures.ts). */
+  contextLength: number;
+  tieWordEmbeddings: boolean;
+  ropeScaling: RopeScaling | undefined;
+  slidingWindow: SlidingWindow | undefined;
 }
 
 export interface ModelFolder {
@@ -53,6 +76,32 @@ export interface ModelFolder {
   eosTokenIds: number[];
   /** Variant -> absolute path of its ONNX file, for those that exist. */
   variants: Map<ConcreteVariant, string>;
+  /** Sampling defaults from generation_config.json (greedy without one). */
+  samplingDefaults: SamplingDefaults;
+  /** The chat template and the file it came from; undefined for a model without one (a base model). */
+  chatTemplate: ChatTemplateSource | undefined;
+}
+
+export interface ChatTemplateSource {
+  file: string;
+  /** The template text, or the `chat_template` value of tokenizer_config.json (a string or named templates). */
+  source: unknown;
+}
+
+/**
+ * Current transformers writes the chat template to chat_template.jinja beside
+ * tokenizer_config.json; when both hold one, transformers' from_pretrained lets the file win
+ * ("independent chat template files take priority over template entries in the tokenizer config"),
+ * and so does the engine.
+ */
+async function readChatTemplate(dir: string, tokenizerConfig: Record<string, unknown>): Promise<ChatTemplateSource | undefined> {
+  const jinja = path.join(dir, 'chat_template.jinja');
+  const text = await readModelText(jinja);
+  if (text !== undefined) {
+    return { file: jinja, source: text };
+  }
+  const inline = tokenizerConfig['chat_template'];
+  return inline === undefined || inline === null ? undefined : { file: path.join(dir, 'tokenizer_config.json'), source: inline };
 }
 
 async function readJson(dir: string, name: string, required: true): Promise<Record<string, unknown>>;
@@ -108,7 +157,11 @@ export function parseConfig(file: string, json: Record<string, unknown>): ModelC
   const headDim = positiveInt(file, json, 'head_dim', Math.floor(hiddenSize / heads));
   const vocabSize = positiveInt(file, json, 'vocab_size');
   const maxPositions = positiveInt(file, json, 'max_position_embeddings', 2048, MAX_CONTEXT_POSITIONS);
-  return { modelType, layers, heads, kvHeads, headDim, hiddenSize, vocabSize, maxPositions };
+  const ropeScaling = parseRopeScaling(file, json);
+  const slidingWindow = parseSlidingWindow(file, json, layers);
+  const contextLength = effectiveContext(maxPositions, ropeScaling, slidingWindow, MAX_CONTEXT_POSITIONS);
+  const tieWordEmbeddings = parseTiedEmbeddings(file, json);
+  return { modelType, layers, heads, kvHeads, headDim, hiddenSize, vocabSize, maxPositions, contextLength, tieWordEmbeddings, ropeScaling, slidingWindow };
 }
 
 function idList(value: unknown): number[] {
@@ -133,7 +186,9 @@ export async function readModelFolder(dir: string): Promise<ModelFolder> {
   const eos = idList(generation?.['eos_token_id']);
   const eosTokenIds = eos.length > 0 ? eos : idList(configJson['eos_token_id']);
   const variants = await findVariants(abs);
-  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants };
+  const chatTemplate = await readChatTemplate(abs, tokenizerConfig);
+  const samplingDefaults = parseSamplingDefaults(path.join(abs, 'generation_config.json'), generation);
+  return { dir: abs, name: path.basename(abs), config, tokenizerJson, tokenizerConfig, eosTokenIds, variants, chatTemplate, samplingDefaults };
 }
 
 async function findVariants(dir: string): Promise<Map<ConcreteVariant, string>> {

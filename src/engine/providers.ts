@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { checkModelFile } from './externalData';
+import { missingRuntime } from './providerRuntime';
 import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
 import type { ModelVariant, ProviderSetting } from './types';
 
@@ -42,15 +43,6 @@ export interface SessionOptions {
 
 export const SMALL_MODEL_BYTES = 100 * 2 ** 20;
 
-/** Bytes of weights of an ONNX file, its external data file included. */
-export async function weightBytes(file: string): Promise<number> {
-  let total = 0;
-  for (const f of [file, `${file}_data`, `${file}.data`]) {
-    total += (await fs.stat(f).catch(() => undefined))?.size ?? 0;
-  }
-  return total;
-}
-
 export interface OpenedSession {
   session: ort.InferenceSession;
   provider: ConcreteProvider;
@@ -64,16 +56,30 @@ export interface OpenedSession {
 
 export type SessionFactory = (file: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 
-const defaultFactory: SessionFactory = (file, options) => ort.InferenceSession.create(file, options);
+/**
+ * onnxruntime prints a native error block on stderr for every provider library it cannot load,
+ * from its process-wide logger, which the session option `logSeverityLevel` does not reach. The
+ * engine logs each failed attempt itself, in one line, so the process-wide level is set to fatal
+ * before the first session creates that logger.
+ */
+function quietOrt(): void {
+  ort.env.logLevel = 'fatal';
+}
 
-async function checkFile(file: string): Promise<void> {
-  const stat = await fs.stat(file).catch(() => undefined);
-  if (!stat) {
-    throw new ModelLoadError(file, 'file is missing', 'missing-file');
+const defaultFactory: SessionFactory = async (file, options) => {
+  const provider = String(options.executionProviders?.[0] ?? 'cpu') as ConcreteProvider;
+  const missing = missingRuntime(provider);
+  if (missing !== undefined) {
+    throw new Error(missing);
   }
-  if (stat.size === 0) {
-    throw new ModelLoadError(file, 'file is empty (truncated download?)', 'invalid-onnx');
-  }
+  quietOrt();
+  return ort.InferenceSession.create(file, options);
+};
+
+/** The first line of a native error, without the source location onnxruntime puts before it, at most 300 characters. */
+function oneLine(message: string): string {
+  const first = (message.split('\n')[0] ?? '').replace(/^\S+\.(?:cc|cpp|h):\d+ /, '').trim();
+  return (first || 'unknown error').slice(0, 300);
 }
 
 export async function openSession(
@@ -90,8 +96,8 @@ export async function openSession(
     const candidates = variantCandidates(folder, variantSetting, device);
     // A GPU attempt uses only its preferred file; CPU goes through every candidate of `auto`.
     for (const { variant, file } of provider === 'cpu' ? candidates : candidates.slice(0, 1)) {
-      await checkFile(file);
-      const threads = options.threads ?? ((await weightBytes(file)) < SMALL_MODEL_BYTES ? 1 : undefined);
+      const { weightBytes } = await checkModelFile(file, folder.dir);
+      const threads = options.threads ?? (weightBytes < SMALL_MODEL_BYTES ? 1 : undefined);
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
@@ -106,11 +112,11 @@ export async function openSession(
         logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', fallbacks });
         return { session, provider, variant, file, threads, fallbacks };
       } catch (err) {
-        const reason = errorMessage(err).split('\n')[0] ?? 'unknown error';
+        const reason = oneLine(errorMessage(err));
         if (provider !== 'cpu') {
           // Expected under `auto` on machines without that GPU stack; a warning when asked for explicitly.
           const log = providerSetting === 'auto' ? logger.info.bind(logger) : logger.warn.bind(logger);
-          log(`execution provider ${provider} did not load; trying the next one`, { provider, variant, file, reason });
+          log(`execution provider ${provider} did not load (${reason}); trying the next one`, { provider, variant, file, reason });
           fallbacks.push({ provider, variant, reason });
           continue;
         }

@@ -7,7 +7,7 @@ import type { ServiceProvider, ServiceVariant } from '../protocol/service';
 import type { ServiceOptions } from './service';
 
 export const SERVICE_OPTIONS_HELP = `  --model DIR          model folder (default: the bundled model)
-  --variant V          auto | fp32 | fp16 | q4 | int8 (default auto)
+  --variant V          auto | fp32 | fp16 | q4 | q4f16 | bnb4 | int8 | uint8 (default auto)
   --provider P         auto | cpu | cuda | webgpu | dml | coreml (default auto)
   --threads N          onnxruntime intra-op threads (default 0: the engine chooses)
   --port P             serve the OpenAI-compatible HTTP API on 127.0.0.1:P (0: any free port)

@@ -34,18 +34,18 @@ describe('chat template limits', function () {
 
   it('rejects a template that loops a hundred million times, naming the file and the limit', () => {
     const started = performance.now();
-    const err = limitError(() => ChatTemplate.create(FILE, { chat_template: ENDLESS }));
+    const err = limitError(() => ChatTemplate.create(FILE, ENDLESS, {}));
     assert.match(err.problem, /did not finish within 2000 ms and 256 MB/);
     assert.ok(performance.now() - started < 30_000);
   });
 
   it('rejects a template that allocates without end', () => {
-    limitError(() => ChatTemplate.create(FILE, { chat_template: GREEDY }));
+    limitError(() => ChatTemplate.create(FILE, GREEDY, {}));
   });
 
   it('stops a render whose output is far longer than its messages', () => {
     // Small steps, but far more output than a prompt needs: 500 copies of each message per character.
-    const wordy = ChatTemplate.create(FILE, { chat_template: "{% for m in messages %}{% for i in range(m.content|length * 500) %}{{ m.content }}{% endfor %}{% endfor %}" })!;
+    const wordy = ChatTemplate.create(FILE, "{% for m in messages %}{% for i in range(m.content|length * 500) %}{{ m.content }}{% endfor %}{% endfor %}", {})!;
     const err = limitError(() => wordy.render([{ role: 'user', content: 'a'.repeat(100) }]));
     assert.match(err.problem, /rendered \d+ characters, over the limit of \d+/);
   });
@@ -65,14 +65,14 @@ describe('chat template limits', function () {
       ...(typeof config['bos_token'] === 'string' ? { bos_token: config['bos_token'] } : {}),
       ...(typeof config['pad_token'] === 'string' ? { pad_token: config['pad_token'] } : {}),
     });
-    const template = ChatTemplate.create(FILE, config)!;
+    const template = ChatTemplate.create(FILE, config['chat_template'], config)!;
     assert.equal(template.render(messages), expected);
-    limitError(() => ChatTemplate.create(FILE, { chat_template: ENDLESS }));
+    limitError(() => ChatTemplate.create(FILE, ENDLESS, {}));
     assert.equal(template.render(messages), expected);
   });
 
   it('a template error is reported as it was, not as a limit', () => {
-    const template = ChatTemplate.create(FILE, { chat_template: "{{ raise_exception('roles must alternate') }}" })!;
+    const template = ChatTemplate.create(FILE, "{{ raise_exception('roles must alternate') }}", {})!;
     assert.throws(() => template.render([{ role: 'user', content: 'x' }]), (err: unknown) => err instanceof ModelLoadError && err.code === 'chat-template-render' && /roles must alternate/.test(err.message));
   });
 });

@@ -13,7 +13,7 @@ import type { ModelConfig } from '../../../src/engine/modelFolder';
 type Meta = ort.InferenceSession.ValueMetadata;
 type Dim = number | string;
 
-const CONFIG: ModelConfig = { modelType: 'qwen2', layers: 2, heads: 4, kvHeads: 2, headDim: 8, hiddenSize: 32, vocabSize: 64, maxPositions: 4096 };
+const CONFIG: ModelConfig = { modelType: 'qwen2', layers: 2, heads: 4, kvHeads: 2, headDim: 8, hiddenSize: 32, vocabSize: 64, maxPositions: 4096, contextLength: 4096, tieWordEmbeddings: false, ropeScaling: undefined, slidingWindow: undefined };
 
 const tensor = (name: string, type: 'int64' | 'float32', shape: Dim[]): Meta => ({ name, isTensor: true, type, shape }) as Meta;
 

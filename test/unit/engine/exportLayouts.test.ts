@@ -1,44 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Engine, generateText } from '../../../src/engine';
 import { MODEL_DIR, modelPresent } from './modelFixture';
-
-const PYTHON = '/usr/bin/python3';
-const pythonOnnx = spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
+import { useRewrittenModel } from './rewrittenModel';
 
 const PROMPTS = ['import { readFile } from "node:fs";\n', 'def main():\n    ', 'const x = [1, 2, 3].map((v) =>', 'SELECT * FROM'];
 
-/**
- * A temporary copy of the bundled model folder whose ONNX file is rewritten by a fixture script
- * into `onnx/<file>`; removed after the suite. Returns a getter for the folder.
- */
-function useRewrittenModel(prefix: string, script: string, file: string): () => string {
-  let dir: string | undefined;
-  before(async function () {
-    this.timeout(120000);
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-    await fs.mkdir(path.join(dir, 'onnx'));
-    for (const entry of await fs.readdir(MODEL_DIR, { withFileTypes: true })) {
-      if (entry.isFile()) await fs.copyFile(path.join(MODEL_DIR, entry.name), path.join(dir, entry.name));
-    }
-    const result = spawnSync(PYTHON, [path.join(__dirname, 'fixtures', script), path.join(MODEL_DIR, 'onnx', 'model.onnx'), path.join(dir, 'onnx', file)], { encoding: 'utf8' });
-    assert.equal(result.status, 0, result.stderr);
-  });
-  after(async () => {
-    if (dir !== undefined) await fs.rm(dir, { recursive: true, force: true });
-  });
-  return () => dir!;
-}
-
-(modelPresent && pythonOnnx ? describe : describe.skip)(
-  'engine on an export without a position_ids input (skipped without the bundled model or python3-onnx)',
+(modelPresent ? describe : describe.skip)(
+  'engine on an export without a position_ids input (skipped without the bundled model)',
   function () {
     this.timeout(300_000);
-    const folder = useRewrittenModel('autoglm-nopos-', 'dropPositionIds.py', 'model.onnx');
+    const folder = useRewrittenModel('autoglm-nopos-', [{ from: 'model.onnx', name: 'model.onnx', options: { dropPositionIds: true } }]);
 
     it('the rewritten file really has no position_ids input', async () => {
       const session = await ort.InferenceSession.create(path.join(folder(), 'onnx', 'model.onnx'));
@@ -67,11 +40,11 @@ function useRewrittenModel(prefix: string, script: string, file: string): () => 
   },
 );
 
-(modelPresent && pythonOnnx ? describe : describe.skip)(
-  'engine on an export with float16 KV and logits (skipped without the bundled model or python3-onnx)',
+(modelPresent ? describe : describe.skip)(
+  'engine on an export with float16 KV and logits (skipped without the bundled model)',
   function () {
     this.timeout(300_000);
-    const folder = useRewrittenModel('autoglm-fp16io-', 'float16Io.py', 'model_fp16.onnx');
+    const folder = useRewrittenModel('autoglm-fp16io-', [{ from: 'model.onnx', name: 'model_fp16.onnx', options: { fp16Io: true } }]);
 
     it('loads as the fp16 variant and decodes with float16 KV, batched equal to isolated', async () => {
       const engine = await Engine.load({ modelDir: folder(), variant: 'auto', provider: 'cpu' });
