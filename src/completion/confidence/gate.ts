@@ -11,7 +11,7 @@ export const EAGERNESS_LEVELS: readonly Eagerness[] = ['fewer', 'balanced', 'mor
  * machine) that each level still shows; every suggestion less sure than those is held back.
  * `balanced` gives up a few of the right ones to hold back as many wrong ones as it can.
  */
-export const TARGET_RECALL: Readonly<Record<Eagerness, number>> = { fewer: 0.6, balanced: 0.85, more: 0.97 };
+export const TARGET_RECALL: Readonly<Record<Eagerness, number>> = { fewer: 0.5, balanced: 0.75, more: 0.95 };
 
 /** Weight of the calibration against what this user accepted: it counts as this many suggestions. */
 export const PRIOR_WEIGHT = 200;
@@ -29,7 +29,7 @@ export interface GateState {
 /**
  * Without a calibration the prior says what a calibrated model would: a suggestion of confidence
  * c is right with probability c, confidences spread evenly (so `balanced` holds back what is less
- * than about 0.4 sure). This user's answers soon outweigh it.
+ * than 0.5 sure). This user's answers soon outweigh it.
  */
 function uniformPrior(): CalibrationBin[] {
   return emptyBins().map((b) => ({ lo: b.lo, shown: 1, right: b.lo + 0.5 / BIN_COUNT }));
