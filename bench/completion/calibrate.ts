@@ -43,5 +43,5 @@ export function writeCalibration(out: CalibrationOutput, modelFile: string, resu
     bins: out.calibration.bins,
   };
   writeFileSync(path.join(resultsDir, 'completion-calibration.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(path.join(resultsDir, 'completion-calibration.svg'), calibrationSvg(`Calibration of ${out.calibration.model}: ${result.observations} suggestions on code it never saw`, curve, out.thresholds));
+  writeFileSync(path.join(resultsDir, 'completion-calibration.svg'), calibrationSvg(`Confidence calibration of ${out.calibration.model}\n${result.observations} generated suggestions on code it was not trained on`, curve, out.thresholds));
 }

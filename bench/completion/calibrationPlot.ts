@@ -38,10 +38,11 @@ export function calibrationSvg(title: string, curve: readonly CurvePoint[], thre
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${M.left}" y="22" font-size="14" font-weight="bold">${title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`,
+    ...title.split('\n').map((row, i) => `<text x="${M.left}" y="${16 + i * 15}" font-size="${i === 0 ? 14 : 12}"${i === 0 ? ' font-weight="bold"' : ''}>${row.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`),
     axes(),
     markers(thresholds),
-    line(curve, (p) => p.precision, '#1f6feb'),
+    // Where nothing is shown any more, precision is undefined: its line stops there.
+    line(curve.filter((p) => p.coverage > 0), (p) => p.precision, '#1f6feb'),
     line(curve, (p) => p.coverage, '#d1242f'),
     line(curve, (p) => p.recall, '#1a7f37', '6 4'),
     legend(),
