@@ -52,6 +52,42 @@ describe('inline completion in a real VS Code', () => {
     assert.ok(counters.generationsStarted >= 1, `generations started: ${counters.generationsStarted}`);
   });
 
+  it('offers the continuation of the second most likely first token as another item: Alt+] shows it, Tab inserts it', async () => {
+    const { completion } = await api();
+    let inserted = false;
+    for (const content of CANDIDATES) {
+      const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
+      const editor = await vscode.window.showTextDocument(doc);
+      const end = doc.positionAt(doc.getText().length);
+      editor.selection = new vscode.Selection(end, end);
+      const version = doc.version;
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      const shown = await until(
+        () => {
+          const s = completion.provider.lastShown;
+          return s && s.uri === doc.uri.toString() && s.version === version ? s : undefined;
+        },
+        'an explicitly asked-for completion',
+        60_000,
+      ).catch(() => undefined);
+      const alternative = shown?.alternatives[0];
+      if (!shown || !alternative) {
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+        continue;
+      }
+      assert.notEqual(alternative.text, shown.result.text, 'the alternative differs from the first suggestion');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.showNext');
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+      const expected = content.slice(0, alternative.range.start) + alternative.text + content.slice(alternative.range.end);
+      await until(() => (doc.getText() !== content ? true : undefined), 'an accepted suggestion', 10_000);
+      assert.equal(doc.getText(), expected, 'Tab after Alt+] inserted the alternative');
+      inserted = true;
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      break;
+    }
+    assert.ok(inserted, 'one of the candidate documents got an alternative suggestion');
+  });
+
   it('replaces the pipeline when the backend settings change, and disposes the one it replaced', async () => {
     const { completion } = await api();
     const old = completion.pipeline();
