@@ -91,12 +91,13 @@ export async function saveActiveEditor(page: Page, file: string, done: (text: st
 
 /**
  * Mocha hooks for a suite that shares one workbench: opened before, closed after, and a
- * screenshot of every failed test. Returns a getter for the open workbench.
+ * screenshot of every failed test. Returns a getter for the open workbench. `settings` may be a
+ * function, read when the workbench opens (after the suite's own `before` hooks declared earlier).
  */
-export function useWorkbench(settings: Record<string, unknown> = {}): () => Workbench {
+export function useWorkbench(settings: Record<string, unknown> | (() => Record<string, unknown>) = {}): () => Workbench {
   let wb: Workbench | undefined;
   before(async () => {
-    wb = await openWorkbench(settings);
+    wb = await openWorkbench(typeof settings === 'function' ? settings() : settings);
   });
   after(async () => {
     await wb?.close();
