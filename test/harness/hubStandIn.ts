@@ -74,6 +74,8 @@ export interface HubStandIn {
 
 export interface HubStandInOptions {
   readonly repos: readonly StandInRepo[];
+  /** Entries per tree page; more are paginated with `Link: <...&cursor=N>; rel="next"` as the Hub does. Default: one page. */
+  readonly treePageSize?: number;
 }
 
 interface ServedFile {
@@ -184,6 +186,7 @@ class StandIn {
     repos: readonly StandInRepo[],
     private readonly base: () => string,
     private readonly cdnBase: () => string,
+    private readonly pageSize: number,
   ) {
     this.repos = new Map(repos.map((r) => [r.id, buildRepo(r)]));
     for (const repo of this.repos.values()) {
@@ -220,7 +223,7 @@ class StandIn {
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
     if (api) {
-      this.api(req, res, api[1]!, api[2]!, decodeURIComponent(api[3]!));
+      this.api(req, res, api[1]!, api[2]!, decodeURIComponent(api[3]!), Number(url.searchParams.get('cursor') ?? 0));
     } else if (resolve) {
       this.resolve(req, res, resolve[1]!, decodeURIComponent(resolve[2]!), decodeURIComponent(resolve[3]!));
     } else if (cdn) {
@@ -253,7 +256,7 @@ class StandIn {
     return repo;
   }
 
-  private api(req: http.IncomingMessage, res: http.ServerResponse, id: string, kind: string, revision: string): void {
+  private api(req: http.IncomingMessage, res: http.ServerResponse, id: string, kind: string, revision: string, cursor: number): void {
     const repo = this.access(req, res, id, revision);
     if (!repo) {
       return;
@@ -272,8 +275,11 @@ class StandIn {
               ...(f.lfs ? { lfs: { oid: f.sha256, size: f.content.length, pointerSize: lfsPointer(f.sha256, f.content.length).length } } : {}),
             })),
           ];
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
+    const page = Array.isArray(body) ? body.slice(cursor, cursor + this.pageSize) : body;
+    const more = Array.isArray(body) && cursor + this.pageSize < body.length;
+    const next = `${this.base()}/api/models/${id}/tree/${encodeURIComponent(revision)}?recursive=true&cursor=${cursor + this.pageSize}`;
+    res.writeHead(200, { 'Content-Type': 'application/json', ...(more ? { Link: `<${next}>; rel="next"` } : {}) });
+    res.end(JSON.stringify(page));
   }
 
   private takeFault<K extends StandInFault['kind']>(kind: K, file: string): Extract<StandInFault, { kind: K }> | undefined {
@@ -386,7 +392,7 @@ class StandIn {
 export async function startHubStandIn(options: HubStandInOptions = { repos: standardRepos() }): Promise<HubStandIn> {
   let base = '';
   let cdnBase = '';
-  const standIn = new StandIn(options.repos, () => base, () => cdnBase);
+  const standIn = new StandIn(options.repos, () => base, () => cdnBase, options.treePageSize ?? Infinity);
   const listen = async (): Promise<{ server: http.Server; url: string }> => {
     const server = http.createServer((req, res) => standIn.handle(req, res));
     server.on('connection', () => standIn.connections++);

@@ -12,7 +12,7 @@ import type { HubOptions } from '../../../src/models/hubApi';
 import { MANIFEST_FILE, verifyModelFolder } from '../../../src/models/manifest';
 import { planForRepo } from '../../../src/models/plan';
 import type { DownloadProgress } from '../../../src/models/progress';
-import { startHubStandIn, type HubStandIn } from '../../harness/hubStandIn';
+import { standardRepos, startHubStandIn, type HubStandIn } from '../../harness/hubStandIn';
 import { ROOT } from '../../harness/paths';
 import { exists, listFiles, tempRoot } from './helpers';
 
@@ -231,6 +231,17 @@ describe('models/download against the Hub stand-in', function () {
     await assert.rejects(planForRepo(offline, REPO), rejectsWith('offline'));
     await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'config.json', size: null, sha256: null }] }, options({ hub: offline })), rejectsWith('offline'));
     assert.equal(hub.connections, before);
+  });
+
+  it('follows the tree listing across pages', async () => {
+    const paged = await startHubStandIn({ repos: standardRepos(), treePageSize: 3 });
+    try {
+      const plan = await planForRepo({ endpoint: paged.url }, 'onnx-community/Qwen2.5-Coder-0.5B-Instruct', 'main', 'q4f16');
+      assert.deepEqual(plan.files.map((f) => f.path).slice(-2), ['onnx/model_q4f16.onnx', 'onnx/model_q4f16.onnx_data']);
+      assert.ok(paged.requests.filter((r) => r.path.includes('/tree/')).length >= 4);
+    } finally {
+      await paged.close();
+    }
   });
 
   it('goes through an explicit proxy when one is set, and around it for NO_PROXY hosts', async () => {
