@@ -260,35 +260,104 @@ async function fetchWithRetries(job: Resolved, ctx: FetchContext, options: Downl
   ctx.meter.finished(job.path);
 }
 
-/** Downloads, verifies and moves a plan's files into `options.target`; see the file comment. */
-export async function downloadModel(asked: DownloadPlan, options: DownloadOptions): Promise<DownloadResult> {
-  checkPlan(asked);
-  const signal = options.signal ?? new AbortController().signal;
-  const target = path.resolve(options.target);
-  const { plan, variants } = await withPreviousFiles(asked, target);
-  const staging = stagingFolder(target);
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const jobs = await runPool(plan.files, concurrency, (file, s) => resolveFile(plan, file, options, s), signal);
-  await makeStaging(staging);
-  const reusedFlags = await runPool(jobs, concurrency, (job) => reuse(job, target, staging), signal);
-  const toFetch = jobs.filter((_, i) => !reusedFlags[i]);
-  const total = jobs.reduce((sum, j) => sum + j.size, 0);
-  const fetchBytes = toFetch.reduce((sum, j) => sum + j.size, 0);
-  await checkDiskSpace(staging, fetchBytes - (await partBytes(staging, toFetch)), options);
-  const meter = new ProgressMeter(total, jobs.length, options.onProgress);
-  jobs.filter((_, i) => reusedFlags[i]).forEach((j) => {
-    meter.present(j.size);
-    meter.finished(j.path);
-  });
-  const ctx: FetchContext = { hub: options.hub, staging, meter, ...(options.createWriteStream ? { createWriteStream: options.createWriteStream } : {}) };
-  await runPool(toFetch, concurrency, (job, s) => fetchWithRetries(job, ctx, options, s), signal);
+/** Splits the jobs into those a verified local copy satisfies and those to fetch. */
+async function sortReusable(jobs: readonly Resolved[], target: string, staging: string, concurrency: number, signal: AbortSignal): Promise<{ reused: Resolved[]; toFetch: Resolved[] }> {
+  const flags = await runPool(jobs, concurrency, (job) => reuse(job, target, staging), signal);
+  return { reused: jobs.filter((_, i) => flags[i]), toFetch: jobs.filter((_, i) => !flags[i]) };
+}
+
+function startMeter(jobs: readonly Resolved[], reused: readonly Resolved[], report: DownloadOptions['onProgress']): ProgressMeter {
+  const meter = new ProgressMeter(
+    jobs.reduce((sum, j) => sum + j.size, 0),
+    jobs.length,
+    report,
+  );
+  for (const job of reused) {
+    meter.present(job.size);
+    meter.finished(job.path);
+  }
+  return meter;
+}
+
+/** The manifest of the verified staging folder, written into it once stray files are gone. */
+async function finishStaging(plan: DownloadPlan, variants: readonly string[], jobs: readonly Resolved[], staging: string, hub: HubOptions): Promise<ModelManifest> {
   const withDigests = await Promise.all(jobs.map(async (j) => ({ ...j, sha256: j.sha256 ?? (await sha256OfFile(stagedPath(staging, j.path), j.size)) })));
-  const manifest = manifestOf(plan, variants, withDigests, options.hub);
+  const manifest = manifestOf(plan, variants, withDigests, hub);
   await pruneStaging(staging, new Set(jobs.map((j) => j.path)));
   await writeManifest(staging, manifest);
+  return manifest;
+}
+
+/**
+ * One download at a time per target: `<staging>.lock` holds the owner's pid. A lock whose
+ * process is gone (a crash, kill -9) is taken over; a live one is an error naming it.
+ */
+async function lockStaging(staging: string): Promise<() => Promise<void>> {
+  const lock = `${staging}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rm(lock, { force: true });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') {
+        throw err;
+      }
+      const owner = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new ModelDownloadError('busy', `another download into ${path.dirname(staging)} is running (process ${owner}); wait for it or stop it`);
+      }
+      await fs.rm(lock, { force: true });
+    }
+  }
+  throw new ModelDownloadError('busy', `cannot take the download lock ${lock}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+/** A staging folder that holds no file (the plan failed before any byte) is not left behind. */
+async function removeIfEmpty(dir: string): Promise<void> {
+  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => undefined);
+  if (entries && entries.every((e) => e.isDirectory())) {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function downloadLocked(asked: DownloadPlan, target: string, staging: string, options: DownloadOptions, signal: AbortSignal): Promise<DownloadResult> {
+  const { plan, variants } = await withPreviousFiles(asked, target);
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const jobs = await runPool(plan.files, concurrency, (file, s) => resolveFile(plan, file, options, s), signal);
+  const { reused, toFetch } = await sortReusable(jobs, target, staging, concurrency, signal);
+  await checkDiskSpace(staging, toFetch.reduce((sum, j) => sum + j.size, 0) - (await partBytes(staging, toFetch)), options);
+  const meter = startMeter(jobs, reused, options.onProgress);
+  const ctx: FetchContext = { hub: options.hub, staging, meter, ...(options.createWriteStream ? { createWriteStream: options.createWriteStream } : {}) };
+  await runPool(toFetch, concurrency, (job, s) => fetchWithRetries(job, ctx, options, s), signal);
+  const manifest = await finishStaging(plan, variants, jobs, staging, options.hub);
   if (signal.aborted) {
     throw abortError();
   }
   await moveIntoPlace(staging, target);
-  return { dir: target, manifest, downloaded: toFetch.map((j) => j.path), reused: jobs.filter((_, i) => reusedFlags[i]).map((j) => j.path) };
+  return { dir: target, manifest, downloaded: toFetch.map((j) => j.path), reused: reused.map((j) => j.path) };
+}
+
+/** Downloads, verifies and moves a plan's files into `options.target`; see the file comment. */
+export async function downloadModel(plan: DownloadPlan, options: DownloadOptions): Promise<DownloadResult> {
+  checkPlan(plan);
+  const signal = options.signal ?? new AbortController().signal;
+  const target = path.resolve(options.target);
+  const staging = stagingFolder(target);
+  await makeStaging(staging);
+  const release = await lockStaging(staging);
+  try {
+    return await downloadLocked(plan, target, staging, options, signal);
+  } finally {
+    await removeIfEmpty(staging);
+    await release();
+  }
 }

@@ -225,6 +225,22 @@ describe('models/download against the Hub stand-in', function () {
     assert.equal(hub.requests.filter((r) => r.method === 'GET').length, 0);
   });
 
+  it('refuses a second download into the same folder while the first runs, and takes over a dead one\'s lock', async () => {
+    const plan = await planForRepo(opts, REPO, 'main', 'int8');
+    const target = path.join(tmp.root, 'model');
+    await fs.writeFile(`${stagingFolder(target)}.lock`, String(process.ppid));
+    await assert.rejects(downloadModel(plan, options()), rejectsWith('busy', new RegExp(`process ${process.ppid}`)));
+    await fs.writeFile(`${stagingFolder(target)}.lock`, '4194304');
+    const result = await downloadModel(plan, options());
+    assert.equal((await verifyModelFolder(result.dir, 'full')).ok, true);
+    assert.equal(await exists(`${stagingFolder(target)}.lock`), false);
+  });
+
+  it('leaves no staging folder when the plan fails before any byte', async () => {
+    await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'missing.json', size: null, sha256: null }] }, options()), rejectsWith('not-found'));
+    assert.deepEqual(await fs.readdir(tmp.root), []);
+  });
+
   it('offline mode opens no connection at all', async () => {
     const before = hub.connections;
     const offline = { ...opts, offline: true };
