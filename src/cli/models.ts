@@ -183,7 +183,8 @@ async function pull(arg: string | undefined, values: Values, ctx: ModelsCommandE
   } catch (err) {
     printer.end();
     const resumable = staging !== '' && existsSync(staging) ? ` The partial download in ${staging} resumes on the next pull.` : '';
-    io.stderr(`autoglm models pull: ${isAbortError(err) ? 'cancelled.' : errorMessage(err)}${resumable}\n`);
+    const message = isAbortError(err) ? 'cancelled' : errorMessage(err).replace(/[.\s]+$/, '');
+    io.stderr(`autoglm models pull: ${message}.${resumable}\n`);
     return EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);
