@@ -148,7 +148,9 @@ async function reuse(job: Resolved, target: string, staging: string): Promise<bo
     if (await matches(candidate, job)) {
       if (candidate !== staged) {
         await fs.mkdir(path.dirname(staged), { recursive: true });
-        await fs.copyFile(candidate, staged);
+        await fs.rm(staged, { force: true });
+        // A hard link costs no space (staging and target share the file system); copy where links are refused.
+        await fs.link(candidate, staged).catch(() => fs.copyFile(candidate, staged));
       }
       return true;
     }

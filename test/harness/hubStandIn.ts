@@ -16,8 +16,9 @@
  *     (*.onnx, *.onnx_data, > 10 MB) answer 302 to /cdn/... with X-Linked-Size, X-Linked-Etag
  *     (quoted sha256), ETag and X-Repo-Commit on the redirect
  *   GET /cdn/{sha256} on a second server (the CDN, another origin): the bytes, with Range (206 / 416)
- * A gated repository answers 401 without its token; unknown repositories, revisions and files 404
- * with the Hub's X-Error-Code.
+ * A gated repository answers 401 without its token; an unknown repository 401 without a token
+ * and 404 with one (X-Error-Code: RepoNotFound), unknown revisions and files 404, as the Hub does;
+ * a renamed repository's old id answers 307 with a relative Location.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -74,6 +75,8 @@ export interface HubStandIn {
 
 export interface HubStandInOptions {
   readonly repos: readonly StandInRepo[];
+  /** Old id -> current id: requests under the old name answer 307 with a relative Location, as the Hub does for a renamed repository. */
+  readonly renamed?: Readonly<Record<string, string>>;
   /** Entries per tree page; more are paginated with `Link: <...&cursor=N>; rel="next"` as the Hub does. Default: one page. */
   readonly treePageSize?: number;
 }
@@ -187,6 +190,7 @@ class StandIn {
     private readonly base: () => string,
     private readonly cdnBase: () => string,
     private readonly pageSize: number,
+    private readonly renamed: Readonly<Record<string, string>>,
   ) {
     this.repos = new Map(repos.map((r) => [r.id, buildRepo(r)]));
     for (const repo of this.repos.values()) {
@@ -222,6 +226,12 @@ class StandIn {
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
+    const old = api?.[1] ?? resolve?.[1];
+    if (old !== undefined && this.renamed[old] !== undefined) {
+      res.writeHead(307, { Location: `${url.pathname.replace(old, this.renamed[old])}${url.search}` });
+      res.end();
+      return;
+    }
     if (api) {
       this.api(req, res, api[1]!, api[2]!, decodeURIComponent(api[3]!), Number(url.searchParams.get('cursor') ?? 0));
     } else if (resolve) {
@@ -242,7 +252,8 @@ class StandIn {
   private access(req: http.IncomingMessage, res: http.ServerResponse, id: string, revision: string): ServedRepo | undefined {
     const repo = this.repos.get(id);
     if (!repo) {
-      this.fail(res, 404, 'RepoNotFound');
+      // The Hub answers 401 to an anonymous request for a repository it does not have (it might be private).
+      this.fail(res, req.headers.authorization === undefined ? 401 : 404, 'RepoNotFound');
       return undefined;
     }
     if (repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`) {
@@ -392,7 +403,7 @@ class StandIn {
 export async function startHubStandIn(options: HubStandInOptions = { repos: standardRepos() }): Promise<HubStandIn> {
   let base = '';
   let cdnBase = '';
-  const standIn = new StandIn(options.repos, () => base, () => cdnBase, options.treePageSize ?? Infinity);
+  const standIn = new StandIn(options.repos, () => base, () => cdnBase, options.treePageSize ?? Infinity, options.renamed ?? {});
   const listen = async (): Promise<{ server: http.Server; url: string }> => {
     const server = http.createServer((req, res) => standIn.handle(req, res));
     server.on('connection', () => standIn.connections++);

@@ -75,7 +75,10 @@ describe('models/download against the Hub stand-in', function () {
   });
 
   it('answers an unknown repository with not-found and a gated one with gated until the token is set', async () => {
-    await assert.rejects(planForRepo(opts, 'nobody/nothing'), rejectsWith('not-found', /no such repository/));
+    await assert.rejects(planForRepo(opts, 'nobody/nothing'), rejectsWith('not-found', /no such repository \(or it is private: set an access token\) \(HTTP 401\)/));
+    await assert.rejects(planForRepo({ ...opts, token: 'x' }, 'nobody/nothing'), rejectsWith('not-found', /no such repository .*\(HTTP 404\)/));
+    await assert.rejects(planForRepo(opts, REPO, 'no-such-branch'), rejectsWith('not-found', /no such revision/));
+    await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'nothing.json', size: null, sha256: null }] }, options()), rejectsWith('not-found', /nothing\.json: no such file in this revision/));
     await assert.rejects(planForRepo(opts, GATED), rejectsWith('gated', /set an access token/));
     await assert.rejects(planForRepo({ ...opts, token: 'wrong' }, GATED), rejectsWith('gated', /token was refused/));
     const withToken = { ...opts, token: 'hf_test_token' };
@@ -247,6 +250,20 @@ describe('models/download against the Hub stand-in', function () {
     await assert.rejects(planForRepo(offline, REPO), rejectsWith('offline'));
     await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'config.json', size: null, sha256: null }] }, options({ hub: offline })), rejectsWith('offline'));
     assert.equal(hub.connections, before);
+  });
+
+  it('follows the Hub\'s relative redirects of a renamed repository', async () => {
+    const renamed = await startHubStandIn({ repos: standardRepos(), renamed: { 'old-org/old-name': REPO } });
+    try {
+      const hubOpts = { endpoint: renamed.url };
+      const plan = await planForRepo(hubOpts, 'old-org/old-name', 'main', 'int8');
+      assert.equal(plan.revision, renamed.commitOf(REPO));
+      const result = await downloadModel(plan, options({ hub: hubOpts }));
+      assert.equal(result.manifest.files.length, 6);
+      assert.ok(renamed.requests.some((r) => r.status === 307 && r.method === 'HEAD'));
+    } finally {
+      await renamed.close();
+    }
   });
 
   it('follows the tree listing across pages', async () => {
