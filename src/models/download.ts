@@ -18,6 +18,7 @@ import { endpointOf, fileMetadata, type HubOptions } from './hubApi';
 import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest';
 import { checkRepoId, checkRepoPath, checkRevision } from './names';
 import { runPool, sleep } from './pool';
+import { lockStaging, makeStaging, moveIntoPlace, pruneStaging, removeIfEmpty, stagingFolder } from './staging';
 import { ProgressMeter, type DownloadProgress } from './progress';
 
 export interface PlannedFile {
@@ -75,11 +76,6 @@ const DEFAULT_RETRIES = 5;
 const DEFAULT_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 const DEFAULT_RESERVE = 64 * 1024 * 1024;
-
-/** Where the parts of a download into `target` wait (documented above: a later download resumes them). */
-export function stagingFolder(target: string): string {
-  return path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.download`);
-}
 
 interface Resolved extends FetchJob {
   readonly commit: string | null;
@@ -173,33 +169,6 @@ async function checkDiskSpace(staging: string, needed: number, options: Download
   }
 }
 
-async function makeStaging(staging: string): Promise<void> {
-  await fs.mkdir(path.dirname(staging), { recursive: true });
-  const stat = await fs.lstat(staging).catch(() => undefined);
-  if (stat && !stat.isDirectory()) {
-    throw new ModelDownloadError('unsafe-path', `${staging} exists and is not a folder (a link is not followed): remove it`);
-  }
-  await fs.mkdir(staging, { recursive: true });
-}
-
-/** Moves the verified staging folder to the target; an older copy there is replaced only after. */
-async function moveIntoPlace(staging: string, target: string): Promise<void> {
-  const old = await fs.lstat(target).catch(() => undefined);
-  if (!old) {
-    await fs.rename(staging, target);
-    return;
-  }
-  const aside = `${stagingFolder(target)}.old-${process.pid}-${Date.now()}`;
-  await fs.rename(target, aside);
-  try {
-    await fs.rename(staging, target);
-  } catch (err) {
-    await fs.rename(aside, target);
-    throw err;
-  }
-  await fs.rm(aside, { recursive: true, force: true });
-}
-
 /**
  * The plan plus the files a verified folder of the same repository and commit already holds
  * at the target, so pulling a second variant adds to the folder instead of replacing it.
@@ -213,18 +182,6 @@ async function withPreviousFiles(plan: DownloadPlan, target: string): Promise<{ 
   const listed = new Set(plan.files.map((f) => f.path));
   const kept = read.manifest.files.filter((f) => !listed.has(f.path));
   return { plan: { ...plan, files: [...plan.files, ...kept] }, variants: [...new Set([...read.manifest.variants, ...own])] };
-}
-
-/** Removes what a staging folder holds beyond the plan (parts of an abandoned plan, stray files). */
-async function pruneStaging(staging: string, keep: ReadonlySet<string>, prefix = ''): Promise<void> {
-  for (const entry of await fs.readdir(path.join(staging, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDirectory() && [...keep].some((k) => k.startsWith(`${rel}/`))) {
-      await pruneStaging(staging, keep, rel);
-    } else if (!keep.has(rel)) {
-      await fs.rm(path.join(staging, rel), { recursive: true, force: true });
-    }
-  }
 }
 
 function manifestOf(plan: DownloadPlan, variants: readonly string[], jobs: readonly Resolved[], hub: HubOptions): ModelManifest {
@@ -290,47 +247,6 @@ async function finishStaging(plan: DownloadPlan, variants: readonly string[], jo
   return manifest;
 }
 
-/**
- * One download at a time per target: `<staging>.lock` holds the owner's pid. A lock whose
- * process is gone (a crash, kill -9) is taken over; a live one is an error naming it.
- */
-async function lockStaging(staging: string): Promise<() => Promise<void>> {
-  const lock = `${staging}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(lock, String(process.pid), { flag: 'wx' });
-      return () => fs.rm(lock, { force: true });
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'EEXIST') {
-        throw err;
-      }
-      const owner = Number(await fs.readFile(lock, 'utf8').catch(() => ''));
-      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new ModelDownloadError('busy', `another download into ${path.dirname(staging)} is running (process ${owner}); wait for it or stop it`);
-      }
-      await fs.rm(lock, { force: true });
-    }
-  }
-  throw new ModelDownloadError('busy', `cannot take the download lock ${lock}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: unknown }).code === 'EPERM';
-  }
-}
-
-/** A staging folder that holds no file (the plan failed before any byte) is not left behind. */
-async function removeIfEmpty(dir: string): Promise<void> {
-  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => undefined);
-  if (entries && entries.every((e) => e.isDirectory())) {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
-}
-
 async function downloadLocked(asked: DownloadPlan, target: string, staging: string, options: DownloadOptions, signal: AbortSignal): Promise<DownloadResult> {
   const { plan, variants } = await withPreviousFiles(asked, target);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
@@ -363,3 +279,5 @@ export async function downloadModel(plan: DownloadPlan, options: DownloadOptions
     await release();
   }
 }
+
+export { stagingFolder };
