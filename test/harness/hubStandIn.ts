@@ -23,6 +23,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ROOT } from './paths';
@@ -77,6 +78,8 @@ export interface HubStandInOptions {
   readonly repos: readonly StandInRepo[];
   /** Old id -> current id: requests under the old name answer 307 with a relative Location, as the Hub does for a renamed repository. */
   readonly renamed?: Readonly<Record<string, string>>;
+  /** Serve https with this key and certificate (PEM) instead of http, on both origins. */
+  readonly tls?: { readonly key: string; readonly cert: string };
   /** Entries per tree page; more are paginated with `Link: <...&cursor=N>; rel="next"` as the Hub does. Default: one page. */
   readonly treePageSize?: number;
 }
@@ -405,10 +408,11 @@ export async function startHubStandIn(options: HubStandInOptions = { repos: stan
   let cdnBase = '';
   const standIn = new StandIn(options.repos, () => base, () => cdnBase, options.treePageSize ?? Infinity, options.renamed ?? {});
   const listen = async (): Promise<{ server: http.Server; url: string }> => {
-    const server = http.createServer((req, res) => standIn.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => standIn.handle(req, res);
+    const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
     server.on('connection', () => standIn.connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    return { server, url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}` };
   };
   const hubServer = await listen();
   const cdnServer = await listen();
