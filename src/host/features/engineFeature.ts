@@ -52,7 +52,7 @@ export class EngineFeature extends Disposable {
   }
 
   status(): EngineStatusView {
-    return describeBackend(this.deps.settings.current, this.deps.context.extensionPath, this.chatInfo());
+    return describeBackend(this.deps.settings.current, this.deps.context.extensionPath, this.chatInfo(), this.backends.localModel);
   }
 
   /**
