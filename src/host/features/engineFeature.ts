@@ -10,6 +10,8 @@ import { Backends } from '../backends';
 import { registerCommands, type Command } from '../commands';
 import type { AutoGlmConfig, LiveConfiguration } from '../configuration';
 import { describeBackend, statusDetail } from '../modelInfo';
+import { hubTokenCommand } from '../models/hubToken';
+import { askOnceAtFirstRun, findLocalServersCommand } from '../models/localServerCommands';
 import { serviceCommands } from '../serviceCommands';
 import { EngineStatusBar } from '../statusBar';
 
@@ -38,8 +40,12 @@ export class EngineFeature extends Disposable {
     super();
     this.backends = this.register(new Backends(deps.settings.current, deps.context, deps.logger, () => this.refreshStatus(), deps.showLog));
     this.register(deps.settings.onDidChange(({ next }) => this.onConfigChanged(next)));
-    this.register(registerCommands([this.showStatusCommand(), ...serviceCommands({ backends: this.backends, secrets: deps.context.secrets })]));
+    this.register(registerCommands([this.showStatusCommand(), ...serviceCommands({ backends: this.backends, secrets: deps.context.secrets }), ...this.modelCommands()]));
     this.statusBar.update(this.status());
+    // Tests drive the editor themselves; a question at startup would stand in their way.
+    if (deps.context.extensionMode !== vscode.ExtensionMode.Test) {
+      void askOnceAtFirstRun(deps.context.globalState, deps.logger).catch((err: unknown) => deps.logger.warn('Looking for local model servers failed', { error: err }));
+    }
   }
 
   /** Token counts for prompt budgets and the UI: exact once the local tokenizer is loaded. */
@@ -80,6 +86,10 @@ export class EngineFeature extends Disposable {
     this.backends.update(next).catch((err: unknown) => this.deps.logger.error('Applying the new engine settings failed', { error: err }));
     this.refreshStatus();
     this.deps.logger.info('Settings changed', { model: next.model, engine: next.engine, backend: next.backend, logLevel: next.log.level });
+  }
+
+  private modelCommands(): Command[] {
+    return [hubTokenCommand(this.deps.context.secrets), findLocalServersCommand(this.deps.logger)];
   }
 
   private showStatusCommand(): Command {
