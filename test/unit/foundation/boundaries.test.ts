@@ -54,6 +54,13 @@ describe('import boundaries', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('lets models/ depend on common/ and protocol/ only', () => {
+    const bad = files
+      .filter((f) => f.rel.startsWith('models/'))
+      .flatMap((f) => f.deps.filter((d) => (d.startsWith('../') && !/^\.\.\/(common|protocol)\//.test(d)) || d === 'vscode' || d === 'onnxruntime-node').map((d) => `${f.rel} -> ${d}`));
+    assert.deepEqual(bad, []);
+  });
+
   it('keeps completion/, chat/ and templates/ independent of host/', () => {
     const bad = files.filter((f) => /^(completion|chat|templates)\//.test(f.rel) && f.deps.some((d) => /(^|\/)host(\/|$)/.test(d))).map((f) => f.rel);
     assert.deepEqual(bad, []);

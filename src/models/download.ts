@@ -1,0 +1,286 @@
+/**
+ * Downloads a plan (some files of one repository revision) into a model folder.
+ *
+ * Files go to a staging folder beside the target (`<parent>/.<name>.download/`), at most
+ * `concurrency` at a time, each as `<file>.part` until its size and hash are checked. Only when
+ * every file is verified and the manifest written is the staging folder renamed to the target
+ * (same file system, so the rename is atomic); a model folder is therefore complete or absent.
+ * A cancelled, crashed or failed download leaves its `.part` files in the staging folder and
+ * nothing at the target; the next download of the same target resumes them with `Range`.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { abortError, isAbortError } from '../common/errors';
+import { isRetryable, ModelDownloadError } from './errors';
+import { fetchFile, stagedPath, type FetchContext, type FetchJob, type WriteStreamFactory } from './fileFetch';
+import { sha256OfFile } from './hashing';
+import { endpointOf, fileMetadata, type HubOptions } from './hubApi';
+import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest';
+import { checkRepoId, checkRepoPath, checkRevision } from './names';
+import { runPool, sleep } from './pool';
+import { ProgressMeter, type DownloadProgress } from './progress';
+
+export interface PlannedFile {
+  readonly path: string;
+  /** Exact size when known from the Hub's metadata; null: taken from the Hub at download time. */
+  readonly size: number | null;
+  /** SHA-256 when known; null: the Hub's X-Linked-Etag (LFS) or git oid is checked instead. */
+  readonly sha256: string | null;
+}
+
+export interface DownloadPlan {
+  readonly repo: string;
+  /** Branch, tag or (preferably) the commit; the manifest records the commit the Hub reports. */
+  readonly revision: string;
+  readonly files: readonly PlannedFile[];
+  /** The ONNX variant the plan picked, recorded in the manifest. */
+  readonly variant?: string;
+}
+
+export interface StatFs {
+  readonly bavail: number;
+  readonly bsize: number;
+}
+
+export interface DownloadOptions {
+  readonly hub: HubOptions;
+  /** The model folder to create (or replace once the new one is verified). */
+  readonly target: string;
+  /** Files fetched at once; default 4. */
+  readonly concurrency?: number;
+  /** Further attempts per file after a 5xx, a reset or a timeout; default 5. */
+  readonly retries?: number;
+  /** First backoff in milliseconds, doubled per attempt up to 30 s; default 500. */
+  readonly backoffMs?: number;
+  /** Bytes of free space to leave on the disk beyond the download; default 64 MiB. */
+  readonly reserveBytes?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: DownloadProgress) => void;
+  /** Test hooks: the part-file writer and the free-space probe (default fs.createWriteStream, fs.statfs). */
+  readonly createWriteStream?: WriteStreamFactory;
+  readonly statfs?: (dir: string) => Promise<StatFs>;
+}
+
+export interface DownloadResult {
+  readonly dir: string;
+  readonly manifest: ModelManifest;
+  /** Files fetched over the network (resumed ones included). */
+  readonly downloaded: readonly string[];
+  /** Files taken from a previous copy at the target or in staging, after their hash matched. */
+  readonly reused: readonly string[];
+}
+
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_RETRIES = 5;
+const DEFAULT_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+const DEFAULT_RESERVE = 64 * 1024 * 1024;
+
+/** Where the parts of a download into `target` wait (documented above: a later download resumes them). */
+export function stagingFolder(target: string): string {
+  return path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.download`);
+}
+
+interface Resolved extends FetchJob {
+  readonly commit: string | null;
+}
+
+function checkPlan(plan: DownloadPlan): void {
+  checkRepoId(plan.repo);
+  checkRevision(plan.revision);
+  const seen = new Set<string>();
+  for (const file of plan.files) {
+    checkRepoPath(plan.repo, file.path);
+    if (seen.has(file.path) || file.path === MANIFEST_FILE) {
+      throw new ModelDownloadError('unsafe-path', `${plan.repo}: '${file.path}' is listed twice or is the manifest's name`);
+    }
+    seen.add(file.path);
+  }
+}
+
+async function withRetries<T>(what: () => Promise<T>, options: DownloadOptions, signal: AbortSignal): Promise<T> {
+  const retries = options.retries ?? DEFAULT_RETRIES;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await what();
+    } catch (err) {
+      if (signal.aborted) {
+        throw abortError();
+      }
+      if (attempt >= retries || isAbortError(err) || !isRetryable(err)) {
+        throw err;
+      }
+      await sleep(Math.min(MAX_BACKOFF_MS, (options.backoffMs ?? DEFAULT_BACKOFF_MS) * 2 ** attempt), signal);
+    }
+  }
+}
+
+async function resolveFile(plan: DownloadPlan, file: PlannedFile, options: DownloadOptions, signal: AbortSignal): Promise<Resolved> {
+  const meta = await withRetries(() => fileMetadata(options.hub, plan.repo, plan.revision, file.path, signal), options, signal);
+  const what = `${plan.repo}@${plan.revision}: ${file.path}`;
+  if (file.size !== null && file.size !== meta.size) {
+    throw new ModelDownloadError('integrity', `${what}: the catalog says ${file.size} bytes, the Hub says ${meta.size}: refresh the catalog`);
+  }
+  if (file.sha256 !== null && meta.sha256 !== null && file.sha256 !== meta.sha256) {
+    throw new ModelDownloadError('integrity', `${what}: the catalog's SHA-256 differs from the Hub's: refresh the catalog`);
+  }
+  const sha256 = file.sha256 ?? meta.sha256;
+  const gitOid = sha256 === null && /^[0-9a-f]{40}$/.test(meta.etag) ? meta.etag : null;
+  return { path: file.path, size: meta.size, sha256, gitOid, url: meta.location, commit: meta.commit };
+}
+
+/** A verified copy of the file already at the target or in staging: reused instead of fetched. */
+async function reuse(job: Resolved, target: string, staging: string): Promise<boolean> {
+  if (job.sha256 === null) {
+    return false;
+  }
+  const staged = stagedPath(staging, job.path);
+  for (const candidate of [staged, path.join(target, ...job.path.split('/'))]) {
+    const stat = await fs.lstat(candidate).catch(() => undefined);
+    if (stat?.isFile() && stat.size === job.size && (await sha256OfFile(candidate, job.size)) === job.sha256) {
+      if (candidate !== staged) {
+        await fs.mkdir(path.dirname(staged), { recursive: true });
+        await fs.copyFile(candidate, staged);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+async function partBytes(staging: string, jobs: readonly Resolved[]): Promise<number> {
+  const sizes = await Promise.all(jobs.map((j) => fs.lstat(`${stagedPath(staging, j.path)}.part`).then((s) => (s.isFile() ? Math.min(s.size, j.size) : 0), () => 0)));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+async function checkDiskSpace(staging: string, needed: number, options: DownloadOptions): Promise<void> {
+  const stat = await (options.statfs ?? fs.statfs)(staging);
+  const free = stat.bavail * stat.bsize;
+  const reserve = options.reserveBytes ?? DEFAULT_RESERVE;
+  if (free < needed + reserve) {
+    const mb = (n: number): string => `${Math.ceil(n / 1024 / 1024)} MB`;
+    throw new ModelDownloadError('disk-full', `not enough disk space in ${path.dirname(staging)}: the download needs ${mb(needed)} (plus ${mb(reserve)} to spare), ${mb(free)} are free`);
+  }
+}
+
+async function makeStaging(staging: string): Promise<void> {
+  await fs.mkdir(path.dirname(staging), { recursive: true });
+  const stat = await fs.lstat(staging).catch(() => undefined);
+  if (stat && !stat.isDirectory()) {
+    throw new ModelDownloadError('unsafe-path', `${staging} exists and is not a folder (a link is not followed): remove it`);
+  }
+  await fs.mkdir(staging, { recursive: true });
+}
+
+/** Moves the verified staging folder to the target; an older copy there is replaced only after. */
+async function moveIntoPlace(staging: string, target: string): Promise<void> {
+  const old = await fs.lstat(target).catch(() => undefined);
+  if (!old) {
+    await fs.rename(staging, target);
+    return;
+  }
+  const aside = `${stagingFolder(target)}.old-${process.pid}-${Date.now()}`;
+  await fs.rename(target, aside);
+  try {
+    await fs.rename(staging, target);
+  } catch (err) {
+    await fs.rename(aside, target);
+    throw err;
+  }
+  await fs.rm(aside, { recursive: true, force: true });
+}
+
+/**
+ * The plan plus the files a verified folder of the same repository and commit already holds
+ * at the target, so pulling a second variant adds to the folder instead of replacing it.
+ */
+async function withPreviousFiles(plan: DownloadPlan, target: string): Promise<{ plan: DownloadPlan; variants: string[] }> {
+  const own = plan.variant !== undefined ? [plan.variant] : [];
+  const read = await readManifest(target);
+  if (read.kind !== 'ok' || read.manifest.repo !== plan.repo || read.manifest.revision !== plan.revision) {
+    return { plan, variants: own };
+  }
+  const listed = new Set(plan.files.map((f) => f.path));
+  const kept = read.manifest.files.filter((f) => !listed.has(f.path));
+  return { plan: { ...plan, files: [...plan.files, ...kept] }, variants: [...new Set([...read.manifest.variants, ...own])] };
+}
+
+/** Removes what a staging folder holds beyond the plan (parts of an abandoned plan, stray files). */
+async function pruneStaging(staging: string, keep: ReadonlySet<string>, prefix = ''): Promise<void> {
+  for (const entry of await fs.readdir(path.join(staging, prefix), { withFileTypes: true })) {
+    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory() && [...keep].some((k) => k.startsWith(`${rel}/`))) {
+      await pruneStaging(staging, keep, rel);
+    } else if (!keep.has(rel)) {
+      await fs.rm(path.join(staging, rel), { recursive: true, force: true });
+    }
+  }
+}
+
+function manifestOf(plan: DownloadPlan, variants: readonly string[], jobs: readonly Resolved[], hub: HubOptions): ModelManifest {
+  const commit = jobs.find((j) => j.commit !== null)?.commit ?? plan.revision;
+  return {
+    format: 1,
+    repo: plan.repo,
+    revision: commit,
+    endpointHost: endpointOf(hub).host,
+    variants,
+    files: jobs.map((j) => ({ path: j.path, size: j.size, sha256: j.sha256! })),
+    downloadedAt: new Date().toISOString(),
+  };
+}
+
+async function fetchWithRetries(job: Resolved, ctx: FetchContext, options: DownloadOptions, signal: AbortSignal): Promise<void> {
+  ctx.meter.started(job.path);
+  let integrityRetried = false;
+  await withRetries(
+    async () => {
+      try {
+        await fetchFile(job, ctx, signal);
+      } catch (err) {
+        // One fresh download after a hash mismatch: a corrupted part or a glitch on the link, not a wrong catalog.
+        if (err instanceof ModelDownloadError && err.reason === 'integrity' && !integrityRetried) {
+          integrityRetried = true;
+          throw new ModelDownloadError('network', err.message, { cause: err });
+        }
+        throw err;
+      }
+    },
+    options,
+    signal,
+  );
+  ctx.meter.finished(job.path);
+}
+
+/** Downloads, verifies and moves a plan's files into `options.target`; see the file comment. */
+export async function downloadModel(asked: DownloadPlan, options: DownloadOptions): Promise<DownloadResult> {
+  checkPlan(asked);
+  const signal = options.signal ?? new AbortController().signal;
+  const target = path.resolve(options.target);
+  const { plan, variants } = await withPreviousFiles(asked, target);
+  const staging = stagingFolder(target);
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const jobs = await runPool(plan.files, concurrency, (file, s) => resolveFile(plan, file, options, s), signal);
+  await makeStaging(staging);
+  const reusedFlags = await runPool(jobs, concurrency, (job) => reuse(job, target, staging), signal);
+  const toFetch = jobs.filter((_, i) => !reusedFlags[i]);
+  const total = jobs.reduce((sum, j) => sum + j.size, 0);
+  const fetchBytes = toFetch.reduce((sum, j) => sum + j.size, 0);
+  await checkDiskSpace(staging, fetchBytes - (await partBytes(staging, toFetch)), options);
+  const meter = new ProgressMeter(total, jobs.length, options.onProgress);
+  jobs.filter((_, i) => reusedFlags[i]).forEach((j) => {
+    meter.present(j.size);
+    meter.finished(j.path);
+  });
+  const ctx: FetchContext = { hub: options.hub, staging, meter, ...(options.createWriteStream ? { createWriteStream: options.createWriteStream } : {}) };
+  await runPool(toFetch, concurrency, (job, s) => fetchWithRetries(job, ctx, options, s), signal);
+  const withDigests = await Promise.all(jobs.map(async (j) => ({ ...j, sha256: j.sha256 ?? (await sha256OfFile(stagedPath(staging, j.path), j.size)) })));
+  const manifest = manifestOf(plan, variants, withDigests, options.hub);
+  await pruneStaging(staging, new Set(jobs.map((j) => j.path)));
+  await writeManifest(staging, manifest);
+  if (signal.aborted) {
+    throw abortError();
+  }
+  await moveIntoPlace(staging, target);
+  return { dir: target, manifest, downloaded: toFetch.map((j) => j.path), reused: jobs.filter((_, i) => reusedFlags[i]).map((j) => j.path) };
+}
