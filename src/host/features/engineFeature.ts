@@ -10,6 +10,7 @@ import { Backends } from '../backends';
 import { registerCommands, type Command } from '../commands';
 import type { AutoGlmConfig, LiveConfiguration } from '../configuration';
 import { describeBackend, statusDetail } from '../modelInfo';
+import { chooseModelCommand } from '../models/chooseModel';
 import { hubTokenCommand } from '../models/hubToken';
 import { askOnceAtFirstRun, findLocalServersCommand } from '../models/localServerCommands';
 import { serviceCommands } from '../serviceCommands';
@@ -89,7 +90,8 @@ export class EngineFeature extends Disposable {
   }
 
   private modelCommands(): Command[] {
-    return [hubTokenCommand(this.deps.context.secrets), findLocalServersCommand(this.deps.logger)];
+    const { context, logger, settings } = this.deps;
+    return [chooseModelCommand({ context, logger, settings: () => settings.current }), hubTokenCommand(context.secrets), findLocalServersCommand(logger)];
   }
 
   private showStatusCommand(): Command {
