@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { abortError, isAbortError } from '../common/errors';
 import { isRetryable, ModelDownloadError } from './errors';
 import { fetchFile, stagedPath, type FetchContext, type FetchJob, type WriteStreamFactory } from './fileFetch';
-import { sha256OfFile } from './hashing';
+import { digestFile, FileDigest, sha256OfFile } from './hashing';
 import { endpointOf, fileMetadata, type HubOptions } from './hubApi';
 import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest';
 import { checkRepoId, checkRepoPath, checkRevision } from './names';
@@ -129,15 +129,23 @@ async function resolveFile(plan: DownloadPlan, file: PlannedFile, options: Downl
   return { path: file.path, size: meta.size, sha256, gitOid, url: meta.location, commit: meta.commit };
 }
 
-/** A verified copy of the file already at the target or in staging: reused instead of fetched. */
-async function reuse(job: Resolved, target: string, staging: string): Promise<boolean> {
-  if (job.sha256 === null) {
+/** Whether `file` holds the job's bytes, by SHA-256 or, for small git files, by git oid. */
+async function matches(file: string, job: Resolved): Promise<boolean> {
+  const stat = await fs.lstat(file).catch(() => undefined);
+  if (!stat?.isFile() || stat.size !== job.size || (job.sha256 === null && job.gitOid === null)) {
     return false;
   }
+  const digest = new FileDigest(job.size);
+  await digestFile(file, digest);
+  const { sha256, gitOid } = digest.digests();
+  return job.sha256 !== null ? sha256 === job.sha256 : gitOid === job.gitOid;
+}
+
+/** A verified copy of the file already in staging or at the target: reused instead of fetched. */
+async function reuse(job: Resolved, target: string, staging: string): Promise<boolean> {
   const staged = stagedPath(staging, job.path);
   for (const candidate of [staged, path.join(target, ...job.path.split('/'))]) {
-    const stat = await fs.lstat(candidate).catch(() => undefined);
-    if (stat?.isFile() && stat.size === job.size && (await sha256OfFile(candidate, job.size)) === job.sha256) {
+    if (await matches(candidate, job)) {
       if (candidate !== staged) {
         await fs.mkdir(path.dirname(staged), { recursive: true });
         await fs.copyFile(candidate, staged);

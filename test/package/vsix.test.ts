@@ -53,6 +53,10 @@ describe('linux-x64 VSIX contents', () => {
     }
   });
 
+  it('contains the model catalog', () => {
+    assert.ok(entries.includes('models/catalog.json'), 'models/catalog.json');
+  });
+
   it("contains onnxruntime-node's linux-x64 binary and no other platform's", () => {
     const binaries = under('node_modules/onnxruntime-node/bin/');
     assert.ok(binaries.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'));
