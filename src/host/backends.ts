@@ -9,7 +9,7 @@ import type { Logger } from '../common/logger';
 import { estimateTokens, type TokenCounting } from '../common/tokens';
 import type { ModelSpec } from '../protocol/service';
 import type { AutoGlmConfig } from './configuration';
-import { settingsModelDir, type LocalModelState } from './modelInfo';
+import { modelDisplayName, settingsModelDir, type LocalModelState } from './modelInfo';
 
 export const REMOTE_API_KEY_SECRET = 'autoglm.remote.apiKey';
 
@@ -227,7 +227,7 @@ export class Backends implements vscode.Disposable {
       this.model = { answeringDir: spec.modelDir };
       return;
     }
-    this.model = { ...this.model, pending: { state: 'loading', modelName: path.basename(spec.modelDir), modelPath: spec.modelDir } };
+    this.model = { ...this.model, pending: { state: 'loading', modelName: modelDisplayName(spec.modelDir), modelPath: spec.modelDir } };
     this.onStateChange();
     try {
       if (!(await local.switchModel(spec))) {
@@ -299,7 +299,7 @@ export class Backends implements vscode.Disposable {
 
   private switchFailed(modelDir: string, err: unknown): void {
     this.logger.error('The model did not load', { modelDir, error: err });
-    this.model = { ...this.model, pending: { state: 'failed', modelName: path.basename(modelDir), modelPath: modelDir, error: errorMessage(err).replace(/\.$/, '') } };
+    this.model = { ...this.model, pending: { state: 'failed', modelName: modelDisplayName(modelDir), modelPath: modelDir, error: errorMessage(err).replace(/\.$/, '') } };
     this.onStateChange();
     this.reportLoadError(modelDir, err);
   }
@@ -309,8 +309,7 @@ export class Backends implements vscode.Disposable {
       return;
     }
     this.loadErrorShown = true;
-    const info = this.local?.info();
-    const still = info?.loaded ? ` ${info.modelName} still answers.` : '';
+    const still = this.local?.info().loaded ? ` ${modelDisplayName(this.model.answeringDir)} still answers.` : '';
     const message = `Open AutoGLM could not load the model in ${modelDir}: ${errorMessage(err).replace(/\.$/, '')}.${still}`;
     void vscode.window.showErrorMessage(message, 'Choose Model…', 'Open Log').then((pick) => {
       if (pick === 'Open Log') {

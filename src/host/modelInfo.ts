@@ -20,12 +20,22 @@ export interface LocalModelState {
   pending?: PendingModelView;
 }
 
+/**
+ * The name people know a model folder by: a download lives in `<owner>/<name>/<commit>`, whose
+ * last part (a commit hash) says nothing, so it is named by the repository's name.
+ */
+export function modelDisplayName(dir: string): string {
+  const base = path.basename(dir);
+  return /^[0-9a-f]{40}$/.test(base) ? path.basename(path.dirname(dir)) : base;
+}
+
 /** What runs where as far as the host knows; nothing is loaded to answer this. */
 function describeLocal(config: AutoGlmConfig, extensionPath: string, info: BackendInfo, state: LocalModelState): EngineStatusView {
   const modelPath = state.answeringDir;
   return {
-    // A loaded engine names its own model: that is the one that answers, whatever the settings say.
-    modelName: info.loaded ? info.modelName : path.basename(modelPath),
+    // A loaded engine names its own model (the shared service may hold another window's choice);
+    // where that is the folder the host knows, the folder's own name is the better one.
+    modelName: info.loaded && info.modelName !== path.basename(modelPath) ? info.modelName : modelDisplayName(modelPath),
     modelPath,
     bundled: path.resolve(modelPath) === path.resolve(extensionPath, BUNDLED_MODEL_DIR),
     variant: config.model.variant,
