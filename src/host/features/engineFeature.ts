@@ -12,7 +12,7 @@ import type { AutoGlmConfig, LiveConfiguration } from '../configuration';
 import { describeBackend, statusDetail } from '../modelInfo';
 import { chooseModelCommand } from '../models/chooseModel';
 import { hubTokenCommand } from '../models/hubToken';
-import { askOnceAtFirstRun, findLocalServersCommand } from '../models/localServerCommands';
+import { findLocalServersCommand } from '../models/localServerCommands';
 import { serviceCommands } from '../serviceCommands';
 import { EngineStatusBar } from '../statusBar';
 
@@ -43,10 +43,6 @@ export class EngineFeature extends Disposable {
     this.register(deps.settings.onDidChange(({ next }) => this.onConfigChanged(next)));
     this.register(registerCommands([this.showStatusCommand(), ...serviceCommands({ backends: this.backends, secrets: deps.context.secrets }), ...this.modelCommands()]));
     this.statusBar.update(this.status());
-    // Tests drive the editor themselves; a question at startup would stand in their way.
-    if (deps.context.extensionMode !== vscode.ExtensionMode.Test) {
-      void askOnceAtFirstRun(deps.context.globalState, deps.logger).catch((err: unknown) => deps.logger.warn('Looking for local model servers failed', { error: err }));
-    }
   }
 
   /** Token counts for prompt budgets and the UI: exact once the local tokenizer is loaded. */

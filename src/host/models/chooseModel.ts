@@ -13,7 +13,7 @@ import type { Command } from '../commands';
 import type { AutoGlmConfig } from '../configuration';
 import { BUNDLED_MODEL_DIR } from '../modelInfo';
 import { HUB_TOKEN_SECRET } from './hubToken';
-import { consent, lookForServers, useServerModel } from './localServerCommands';
+import { consent, lookForServers, rememberConsent, useServerModel } from './localServerCommands';
 import { downloadContext, downloadWithProgress, type DownloadContext } from './modelDownload';
 import { downloadedModels, pickerItems, readCatalog, type PickItem, type PickTarget } from './modelPicker';
 import { askRoles, rolesOf, useLocalModel, type RoleChoice } from './roles';
@@ -137,6 +137,10 @@ async function act(deps: ChooseModelDeps, target: PickTarget): Promise<ChooseRes
     case 'lookForServers':
       await vscode.commands.executeCommand('autoglm.models.findLocalServers');
       return undefined;
+    case 'serversConsent':
+      await rememberConsent(deps.context.globalState, target.answer);
+      // Reopened, so that the list shows what the answer allows.
+      return pickAndAct(deps);
     default: {
       const never: never = target;
       throw new Error(`Unhandled model choice ${JSON.stringify(never)}`);
@@ -147,9 +151,10 @@ async function act(deps: ChooseModelDeps, target: PickTarget): Promise<ChooseRes
 async function items(deps: ChooseModelDeps, catalog: Catalog | { error: string }): Promise<PickItem[]> {
   const config = deps.settings();
   const { root } = downloadContext(config, undefined, deps.logger);
-  const looked = consent(deps.context.globalState) === 'yes';
+  const serversConsent = consent(deps.context.globalState);
+  const looked = serversConsent === 'yes';
   const [downloaded, servers] = await Promise.all([downloadedModels(root), looked ? lookForServers(deps.logger) : Promise.resolve(undefined)]);
-  return pickerItems({ bundledName: path.basename(BUNDLED_MODEL_DIR), current: config.model.path, catalog, root, totalMemBytes: os.totalmem(), offline: config.models.offline, servers }, downloaded);
+  return pickerItems({ bundledName: path.basename(BUNDLED_MODEL_DIR), current: config.model.path, catalog, root, totalMemBytes: os.totalmem(), offline: config.models.offline, servers, serversConsent }, downloaded);
 }
 
 async function pickAndAct(deps: ChooseModelDeps): Promise<ChooseResult | undefined> {

@@ -1,7 +1,8 @@
 /**
  * Model servers the user runs on this machine, as the editor offers them: a command that looks,
- * lists their models and uses one for the roles the user picks, and a question at first run
- * whether to look (the answer is remembered; nothing is looked for without it or the command).
+ * lists their models and uses one for the roles the user picks, and the user's standing answer
+ * to whether Choose Model may look each time it opens (asked in the picker the first time it
+ * opens, and remembered; nothing is looked for without that answer or the command).
  */
 import * as vscode from 'vscode';
 import type { Logger } from '../../common/logger';
@@ -70,21 +71,7 @@ export function findLocalServersCommand(logger: Logger): Command {
   return { id: 'autoglm.models.findLocalServers', execute: () => findAndChoose(logger) };
 }
 
-/**
- * Once, at the first run: asks before looking on loopback for servers. A dismissed question
- * counts as "no", so that it is not asked again; the command still looks whenever it is run.
- */
-export async function askOnceAtFirstRun(state: vscode.Memento, logger: Logger): Promise<void> {
-  if (consent(state) !== undefined) {
-    return;
-  }
-  const pick = await vscode.window.showInformationMessage(
-    'Open AutoGLM can use a model server you already run (Ollama, LM Studio, llama.cpp, vLLM). Look for one on this machine (127.0.0.1 only)?',
-    'Look',
-    'No',
-  );
-  await state.update(CONSENT_KEY, pick === 'Look' ? 'yes' : 'no');
-  if (pick === 'Look') {
-    await findAndChoose(logger);
-  }
+/** Remembers the answer to "look for local servers?", given in the picker the first time it opens. */
+export async function rememberConsent(state: vscode.Memento, answer: 'yes' | 'no'): Promise<void> {
+  await state.update(CONSENT_KEY, answer);
 }

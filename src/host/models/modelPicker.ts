@@ -20,7 +20,8 @@ export type PickTarget =
   | { kind: 'server'; item: ServerModelItem }
   | { kind: 'anyRepo' }
   | { kind: 'openFolder' }
-  | { kind: 'lookForServers' };
+  | { kind: 'lookForServers' }
+  | { kind: 'serversConsent'; answer: 'yes' | 'no' };
 
 export interface PickItem extends vscode.QuickPickItem {
   target?: PickTarget;
@@ -34,8 +35,10 @@ export interface PickerInputs {
   root: string;
   totalMemBytes: number;
   offline: boolean;
-  /** Undefined: not looked for (no consent yet). */
+  /** Undefined: not looked for. */
   servers: readonly LocalServer[] | undefined;
+  /** The user's answer to looking each time the picker opens; undefined: not asked yet. */
+  serversConsent: 'yes' | 'no' | undefined;
 }
 
 const separator = (label: string): PickItem => ({ label, kind: vscode.QuickPickItemKind.Separator });
@@ -101,12 +104,22 @@ function catalogItems(inputs: PickerInputs, downloaded: readonly Downloaded[]): 
   return [separator(inputs.offline ? 'Catalog (offline: downloads are off)' : 'Catalog'), ...ordered.map((e) => catalogItem(e, recommended, inputs.totalMemBytes, have))];
 }
 
-function serverItems(servers: readonly LocalServer[] | undefined): PickItem[] {
+const LOOK_NOW: PickItem = { label: '$(search) Look for local model servers…', description: 'Ollama, LM Studio, llama.cpp, vLLM on 127.0.0.1', target: { kind: 'lookForServers' } };
+
+/** The first time: the question whether to look each time, as two items; later, what was found. */
+function serverItems(servers: readonly LocalServer[] | undefined, consent: PickerInputs['serversConsent']): PickItem[] {
+  if (consent === undefined) {
+    return [
+      separator('Local servers'),
+      { label: '$(search) Look for model servers on this machine each time', description: 'Ollama, LM Studio, llama.cpp, vLLM; 127.0.0.1 only', detail: 'One short request to each default port when this list opens. Asked once.', target: { kind: 'serversConsent', answer: 'yes' } },
+      { label: '$(circle-slash) Do not look for local model servers', description: 'Find Local Model Servers still looks when you run it', target: { kind: 'serversConsent', answer: 'no' } },
+    ];
+  }
   if (servers === undefined) {
-    return [separator('Local servers'), { label: '$(search) Look for local model servers…', description: 'Ollama, LM Studio, llama.cpp, vLLM on 127.0.0.1', target: { kind: 'lookForServers' } }];
+    return [separator('Local servers'), LOOK_NOW];
   }
   const items = serverModelItems(servers).map((item): PickItem => ({ label: item.label, description: item.description, ...(item.detail ? { detail: item.detail } : {}), target: { kind: 'server', item } }));
-  return items.length > 0 ? [separator('Local servers'), ...items] : [];
+  return [separator('Local servers'), ...(items.length > 0 ? items : [{ ...LOOK_NOW, label: '$(search) No local model server answered: look again…' }])];
 }
 
 export function pickerItems(inputs: PickerInputs, downloaded: readonly Downloaded[]): PickItem[] {
@@ -127,7 +140,7 @@ export function pickerItems(inputs: PickerInputs, downloaded: readonly Downloade
     bundled,
     ...(mine.length > 0 ? [separator('Downloaded'), ...mine] : []),
     ...catalogItems(inputs, downloaded),
-    ...serverItems(inputs.servers),
+    ...serverItems(inputs.servers, inputs.serversConsent),
     ...others,
   ];
 }
