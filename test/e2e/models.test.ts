@@ -96,6 +96,33 @@ describe('GUI: the walkthrough and Choose Model, with a download from the Hub st
     assert.equal(await button.count(), 1);
   });
 
+  /** Opens Choose Model, picks the stand-in's entry for both roles, and returns its progress toast. */
+  async function startDownload(): Promise<ReturnType<Page['locator']>> {
+    await runCommand(page, 'Open AutoGLM: Choose Model…');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    await rows.filter({ hasText: 'Stand-in Coder' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.quick-input-widget input').fill('Stand-in');
+    await rows.filter({ hasText: 'Stand-in Coder' }).first().click();
+    const both = rows.filter({ hasText: 'completion and chat' }).first();
+    await both.waitFor({ timeout: 10_000 });
+    await both.click();
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Downloading Stand-in Coder' });
+    await toast.filter({ hasText: /\d+% of \d+\.\d MB · \d+\.\d MB\/s/ }).first().waitFor({ timeout: 60_000 });
+    return toast.first();
+  }
+
+  it('cancels a download from its notification, leaving no model folder and the bundled model in use', async () => {
+    hub.setFault({ kind: 'throttle', bytesPerSecond: 200_000 });
+    const toast = await startDownload();
+    await shot('model-download-cancel');
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    await page.locator('.notifications-toasts .notification-list-item', { hasText: 'cancelled; the model in use has not changed' }).first().waitFor({ timeout: 30_000 });
+    const target = path.join(tmp, 'models', ...REPO.split('/'), hub.commitOf(REPO));
+    assert.equal(fs.existsSync(target), false, 'no model folder was created');
+    assert.equal(await page.locator('.statusbar-item', { hasText: 'autoglm-coder' }).count(), 1, 'the bundled model is still named');
+    hub.setFault({ kind: 'throttle', bytesPerSecond: 1_000_000 });
+  });
+
   it('lists the bundled demo, the catalog with fit and the stand-in entry, and downloads it with progress', async () => {
     await runCommand(page, 'Open AutoGLM: Choose Model…');
     const rows = page.locator('.quick-input-list .monaco-list-row');
