@@ -135,7 +135,7 @@ async function matches(file: string, job: Resolved): Promise<boolean> {
   if (!stat?.isFile() || stat.size !== job.size || (job.sha256 === null && job.gitOid === null)) {
     return false;
   }
-  const digest = new FileDigest(job.size);
+  const digest = new FileDigest(job.size, job.sha256 === null);
   await digestFile(file, digest);
   const { sha256, gitOid } = digest.digests();
   return job.sha256 !== null ? sha256 === job.sha256 : gitOid === job.gitOid;

@@ -98,7 +98,7 @@ export async function fetchFile(job: FetchJob, ctx: FetchContext, signal: AbortS
     throw new ModelDownloadError('network', `${job.path}: the server refused the range bytes=${start}-; starting over`);
   }
   const offset = responseOffset(res, start, job);
-  const digest = new FileDigest(job.size);
+  const digest = new FileDigest(job.size, job.sha256 === null);
   await digestFile(part, digest, offset);
   ctx.meter.present(offset);
   let written = offset;

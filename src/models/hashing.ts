@@ -8,19 +8,20 @@ import { createReadStream } from 'node:fs';
  */
 export class FileDigest {
   private readonly sha256: Hash = createHash('sha256');
-  private readonly gitSha1: Hash;
+  private readonly gitSha1: Hash | undefined;
 
-  constructor(size: number) {
-    this.gitSha1 = createHash('sha1').update(`blob ${size}\0`);
+  /** `withGitOid` false skips the sha1 where a SHA-256 is known (LFS files, the large ones). */
+  constructor(size: number, withGitOid = true) {
+    this.gitSha1 = withGitOid ? createHash('sha1').update(`blob ${size}\0`) : undefined;
   }
 
   update(chunk: Buffer): void {
     this.sha256.update(chunk);
-    this.gitSha1.update(chunk);
+    this.gitSha1?.update(chunk);
   }
 
-  digests(): { sha256: string; gitOid: string } {
-    return { sha256: this.sha256.digest('hex'), gitOid: this.gitSha1.digest('hex') };
+  digests(): { sha256: string; gitOid: string | undefined } {
+    return { sha256: this.sha256.digest('hex'), gitOid: this.gitSha1?.digest('hex') };
   }
 }
 

@@ -40,6 +40,8 @@ export type StandInFault =
   | { readonly kind: 'status'; readonly status: number; readonly times?: number; readonly path?: string }
   /** Drop the connection after `afterBytes` bytes of a file's body, `times` times (default once). */
   | { readonly kind: 'reset'; readonly afterBytes: number; readonly times?: number; readonly path?: string }
+  /** Send `afterBytes` bytes of a file's body, then nothing more (the connection stays open), `times` times (default once). */
+  | { readonly kind: 'stall'; readonly afterBytes: number; readonly times?: number; readonly path?: string }
   /** Serve the file with one byte changed (its listed size and sha256 stay the real ones). */
   | { readonly kind: 'wrong-hash'; readonly path: string; readonly times?: number }
   /** Serve bodies at about this rate. */
@@ -192,7 +194,7 @@ class StandIn {
   }
 
   setFaults(faults: StandInFault[]): void {
-    this.faults = faults.map((fault) => ({ fault, left: 'times' in fault && fault.times !== undefined ? fault.times : fault.kind === 'reset' || fault.kind === 'wrong-hash' ? 1 : Infinity }));
+    this.faults = faults.map((fault) => ({ fault, left: 'times' in fault && fault.times !== undefined ? fault.times : fault.kind === 'reset' || fault.kind === 'stall' || fault.kind === 'wrong-hash' ? 1 : Infinity }));
   }
 
   repo(id: string): ServedRepo {
@@ -355,10 +357,11 @@ class StandIn {
       content[content.length >> 1] = content[content.length >> 1]! ^ 0xff;
     }
     const reset = this.takeFault('reset', served.path);
-    void this.stream(res, content, reset?.afterBytes, this.takeFault('throttle', served.path)?.bytesPerSecond);
+    const stall = this.takeFault('stall', served.path);
+    void this.stream(res, content, reset?.afterBytes ?? stall?.afterBytes, stall ? 'stall' : 'reset', this.takeFault('throttle', served.path)?.bytesPerSecond);
   }
 
-  private async stream(res: http.ServerResponse, content: Buffer, resetAfter: number | undefined, bytesPerSecond: number | undefined): Promise<void> {
+  private async stream(res: http.ServerResponse, content: Buffer, resetAfter: number | undefined, how: 'reset' | 'stall', bytesPerSecond: number | undefined): Promise<void> {
     const chunk = bytesPerSecond !== undefined ? Math.max(1024, Math.floor(bytesPerSecond / 20)) : 256 * 1024;
     for (let offset = 0; offset < content.length && !res.destroyed; offset += chunk) {
       const piece = content.subarray(offset, Math.min(offset + chunk, resetAfter ?? Infinity, content.length));
@@ -366,8 +369,10 @@ class StandIn {
         await new Promise((r) => res.once('drain', r));
       }
       if (resetAfter !== undefined && offset + chunk >= resetAfter) {
-        await new Promise((r) => setTimeout(r, 20));
-        res.socket?.destroy();
+        if (how === 'reset') {
+          await new Promise((r) => setTimeout(r, 20));
+          res.socket?.destroy();
+        }
         return;
       }
       if (bytesPerSecond !== undefined) {

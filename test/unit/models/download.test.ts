@@ -112,6 +112,16 @@ describe('models/download against the Hub stand-in', function () {
     assert.equal(sha256(path.join(result.dir, 'onnx/model_int8.onnx')), sha256(path.join(BUNDLED, 'onnx/model_int8.onnx')));
   });
 
+  it('drops a connection that goes silent after the idle timeout and resumes the file', async () => {
+    const plan = await planForRepo(opts, REPO, 'main', 'int8');
+    hub.setFault({ kind: 'stall', afterBytes: 1024 * 1024, path: 'onnx/model_int8.onnx' });
+    const result = await downloadModel(plan, options({ hub: { ...opts, idleTimeoutMs: 300 } }));
+    const ranged = hub.requests.filter((r) => r.path.startsWith('/cdn/') && r.range !== undefined);
+    assert.equal(ranged.length, 1);
+    assert.equal(ranged[0]!.status, 206);
+    assert.equal(sha256(path.join(result.dir, 'onnx/model_int8.onnx')), sha256(path.join(BUNDLED, 'onnx/model_int8.onnx')));
+  });
+
   it('starts a file over when the server ignores Range', async () => {
     const plan = await planForRepo(opts, REPO, 'main', 'int8');
     hub.setFault({ kind: 'reset', afterBytes: 1024 * 1024, path: 'onnx/model_int8.onnx' }, { kind: 'ignore-range' });
