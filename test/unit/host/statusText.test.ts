@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { statusAccessibleLabel, statusBarText, statusTooltipMarkdown } from '../../../src/host/statusText';
-import type { EngineStatusView } from '../../../src/protocol/webview';
+import { isHostToWebview, type EngineStatusView } from '../../../src/protocol/webview';
 
 const engine: EngineStatusView = { modelName: 'autoglm-coder', modelPath: '/ext/models/autoglm-coder', bundled: true, variant: 'q4', executionProvider: 'auto → cpu', loaded: true };
 
@@ -38,5 +38,14 @@ describe('status bar texts while another model loads or after it failed', () => 
     assert.match(statusTooltipMarkdown(failed, 'ready', ''), /Could not load the model in \/models\/junk: config\.json is not JSON\. autoglm-coder still answers\./);
     assert.equal(statusBarText({ ...failed, loaded: false }, '$(hubot)'), '$(warning) no model');
     assert.match(statusAccessibleLabel({ ...failed, loaded: false }, 'ready', ''), /No model answers until one loads\./);
+  });
+});
+
+describe('the status message to the chat header', () => {
+  it('carries a pending model only in its checked shape', () => {
+    const pending = { state: 'failed', modelName: 'junk', modelPath: '/models/junk', error: 'config.json is not JSON' };
+    assert.equal(isHostToWebview({ type: 'host/status', status: { ...engine, pending } }), true);
+    assert.equal(isHostToWebview({ type: 'host/status', status: { ...engine, pending: { ...pending, state: 'done' } } }), false);
+    assert.equal(isHostToWebview({ type: 'host/status', status: { ...engine, pending: { ...pending, error: 42 } } }), false);
   });
 });
