@@ -94,8 +94,12 @@ export class EngineFeature extends Disposable {
     return {
       id: 'autoglm.showStatus',
       execute: async () => {
-        const pick = await vscode.window.showInformationMessage(`Open AutoGLM ${VERSION}: ${statusDetail(await this.currentStatus())}`, 'Open Log', 'Settings');
-        if (pick === 'Open Log') {
+        const status = await this.currentStatus();
+        const show = status.pending?.state === 'failed' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+        const pick = await show(`Open AutoGLM ${VERSION}: ${statusDetail(status)}`, 'Choose Model…', 'Open Log', 'Settings');
+        if (pick === 'Choose Model…') {
+          await vscode.commands.executeCommand('autoglm.chooseModel');
+        } else if (pick === 'Open Log') {
           this.deps.showLog();
         } else if (pick === 'Settings') {
           await vscode.commands.executeCommand('workbench.action.openSettings', 'autoglm');
