@@ -95,8 +95,9 @@ export class EngineFeature extends Disposable {
       id: 'autoglm.showStatus',
       execute: async () => {
         const status = await this.currentStatus();
-        const show = status.pending?.state === 'failed' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-        const pick = await show(`Open AutoGLM ${VERSION}: ${statusDetail(status)}`, 'Choose Model…', 'Open Log', 'Settings');
+        const message = `Open AutoGLM ${VERSION}: ${statusDetail(status)}`;
+        const actions = ['Choose Model…', 'Open Log', 'Settings'];
+        const pick = await (status.pending?.state === 'failed' ? vscode.window.showWarningMessage(message, ...actions) : vscode.window.showInformationMessage(message, ...actions));
         if (pick === 'Choose Model…') {
           await vscode.commands.executeCommand('autoglm.chooseModel');
         } else if (pick === 'Open Log') {
