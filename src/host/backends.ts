@@ -165,7 +165,53 @@ export class Backends implements vscode.Disposable {
   /** The backend a role uses; a remote one is resolved lazily so activation stays synchronous. */
   forRole(role: Role): Backend {
     const useRemote = (role === 'completion' ? this.config.backend.completion : this.config.backend.chat) === 'remote';
-    return useRemote ? this.lazyRemote() : this.localBackend();
+    return useRemote ? this.lazyRemote() : this.trackedLocal();
+  }
+
+  /** The local engine for a role: the same backend, with a request that must load the model first shown as loading it. */
+  private trackedLocal(): Backend {
+    const local = this.localBackend();
+    return {
+      info: () => local.info(),
+      generate: (request, signal) => this.whileFirstLoad(local, () => local.generate(request, signal)),
+      chat: (request, signal) => this.whileFirstLoad(local, () => local.chat(request, signal)),
+      countTokens: (text) => local.countTokens(text),
+      countTokensNow: (text) => local.countTokensNow(text),
+      dispose: () => undefined,
+    };
+  }
+
+  private async *whileFirstLoad(local: LocalBackend, open: () => AsyncIterable<GenerationChunk>): AsyncIterable<GenerationChunk> {
+    const dir = this.model.answeringDir;
+    let loading = !local.info().loaded && this.model.pending === undefined;
+    if (loading) {
+      this.model = { answeringDir: dir, pending: { state: 'loading', modelName: modelDisplayName(dir), modelPath: dir } };
+      this.onStateChange();
+    }
+    const done = (): void => {
+      if (loading) {
+        loading = false;
+        this.firstLoadEnded(dir);
+      }
+    };
+    try {
+      for await (const chunk of open()) {
+        // The first answer means the model has loaded.
+        done();
+        yield chunk;
+      }
+    } finally {
+      done();
+    }
+  }
+
+  /** Ends the loading state of a first load; a failed load has replaced it with what went wrong, which stays. */
+  private firstLoadEnded(dir: string): void {
+    const p = this.model.pending;
+    if (p?.state === 'loading' && p.modelPath === dir && this.model.answeringDir === dir) {
+      this.model = { answeringDir: dir };
+      this.onStateChange();
+    }
   }
 
   private lazyRemote(): Backend {

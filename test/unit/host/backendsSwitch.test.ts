@@ -90,3 +90,31 @@ describe('switching to a model folder that does not load (real engine, bundled m
     assert.equal(statusBarText(s, '$(hubot)'), '$(hubot) coder-copy');
   });
 });
+
+describe('the first request, which loads the model (real engine, bundled model)', function () {
+  this.timeout(120_000);
+
+  it('shows "loading" while the model loads, then names it once it answers', async () => {
+    const current = config('');
+    const seen: string[] = [];
+    const holder: { backends?: Backends } = {};
+    const record = (): void => {
+      const b = holder.backends!;
+      const s = describeBackend(current, EXTENSION_PATH, b.forRole('chat').info(), b.localModel);
+      seen.push(`${statusBarText(s, '$(hubot)')} | ${s.loaded ? 'loaded' : 'not loaded'}`);
+    };
+    const backends = new Backends(current, context, new MemoryLogger('error'), record, () => undefined);
+    holder.backends = backends;
+    try {
+      record();
+      await collect(backends.forRole('completion').generate({ prompt: 'const x = ', maxTokens: 2, priority: 'interactive' }, new AbortController().signal));
+      record();
+    } finally {
+      backends.dispose();
+    }
+    assert.equal(seen[0], '$(hubot) autoglm-coder | not loaded');
+    assert.ok(seen.includes('$(loading~spin) loading autoglm-coder… | not loaded'), seen.join('\n'));
+    assert.equal(seen.at(-1), '$(hubot) autoglm-coder | loaded');
+    assert.ok(!seen.slice(1).includes('$(hubot) autoglm-coder | not loaded'), 'once the request began, never named as answering before it loaded');
+  });
+});
