@@ -70,6 +70,10 @@ describe('choosing a model in a real VS Code (Hub stand-in, real engine)', funct
 
   after(async () => {
     await restore?.();
+    // Back on the bundled model, then a fresh service: the suites after this one count model loads from one.
+    const { backends } = await api();
+    await until(() => (backends.localModel.pending === undefined && path.basename(backends.localModel.answeringDir) === 'autoglm-coder' ? true : undefined), 'the switch back to the bundled model', LOAD_TIMEOUT_MS);
+    await vscode.commands.executeCommand('autoglm.service.restart');
     await hub?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -90,6 +94,7 @@ describe('choosing a model in a real VS Code (Hub stand-in, real engine)', funct
     const prompt = '<|fim_prefix|>function add(a, b) {\n  return <|fim_suffix|>\n}\n<|fim_middle|>';
     const code = await collect(backends.forRole('completion').generate({ prompt, maxTokens: 8, priority: 'interactive' }, new AbortController().signal));
     assert.ok(code.stats && code.stats.generatedTokens > 0, 'the downloaded model completed code');
+    await vscode.commands.executeCommand('autoglm.chat.new');
     await chat.view.submit('Write a function that adds two numbers.');
     const answer = chat.controller().current()?.turns.at(-1);
     assert.equal(answer?.error, undefined);
