@@ -10,6 +10,7 @@ import { estimateTokens, type TokenCounting } from '../common/tokens';
 import type { ModelSpec } from '../protocol/service';
 import type { AutoGlmConfig } from './configuration';
 import { modelDisplayName, settingsModelDir, type LocalModelState } from './modelInfo';
+import { LocalModelTracker } from './models/localModelTracker';
 
 export const REMOTE_API_KEY_SECRET = 'autoglm.remote.apiKey';
 
@@ -98,7 +99,7 @@ export class Backends implements vscode.Disposable {
   private remote: RemoteBackend | undefined;
   private loadErrorShown = false;
   /** Which local model answers, and a model asked for that has not replaced it (yet). */
-  private model: LocalModelState;
+  private readonly model: LocalModelTracker;
   /** Model switches run one after another, so that the last settings win. */
   private switching: Promise<void> = Promise.resolve();
   /** Token counts for synchronous callers: the local tokenizer when it is loaded, else the estimate. */
@@ -112,12 +113,12 @@ export class Backends implements vscode.Disposable {
     private readonly showLog: () => void,
   ) {
     this.tokens = new CountingWith((text) => this.countTokensNow(text));
-    this.model = { answeringDir: settingsModelDir(config, context.extensionPath) };
+    this.model = new LocalModelTracker(settingsModelDir(config, context.extensionPath), () => this.onStateChange());
   }
 
   /** Which local model answers and which one is loading or failed to; the status shows both. */
   get localModel(): LocalModelState {
-    return this.model;
+    return this.model.state;
   }
 
   /** The local engine, created on first use; nothing is loaded before a request needs it. */
@@ -136,9 +137,8 @@ export class Backends implements vscode.Disposable {
 
   /** A folder that failed on a first load and has loaded since (a later request retried it) is no longer a failure. */
   private localStateChanged(): void {
-    const p = this.model.pending;
-    if (p?.state === 'failed' && p.modelPath === this.model.answeringDir && this.local?.info().loaded) {
-      this.model = { answeringDir: this.model.answeringDir };
+    if (this.local?.info().loaded) {
+      this.model.answeringLoaded();
     }
     this.onStateChange();
   }
@@ -182,35 +182,15 @@ export class Backends implements vscode.Disposable {
   }
 
   private async *whileFirstLoad(local: LocalBackend, open: () => AsyncIterable<GenerationChunk>): AsyncIterable<GenerationChunk> {
-    const dir = this.model.answeringDir;
-    let loading = !local.info().loaded && this.model.pending === undefined;
-    if (loading) {
-      this.model = { answeringDir: dir, pending: { state: 'loading', modelName: modelDisplayName(dir), modelPath: dir } };
-      this.onStateChange();
-    }
-    const done = (): void => {
-      if (loading) {
-        loading = false;
-        this.firstLoadEnded(dir);
-      }
-    };
+    const end = local.info().loaded ? () => undefined : this.model.firstLoad();
     try {
       for await (const chunk of open()) {
         // The first answer means the model has loaded.
-        done();
+        end();
         yield chunk;
       }
     } finally {
-      done();
-    }
-  }
-
-  /** Ends the loading state of a first load; a failed load has replaced it with what went wrong, which stays. */
-  private firstLoadEnded(dir: string): void {
-    const p = this.model.pending;
-    if (p?.state === 'loading' && p.modelPath === dir && this.model.answeringDir === dir) {
-      this.model = { answeringDir: dir };
-      this.onStateChange();
+      end();
     }
   }
 
@@ -246,7 +226,7 @@ export class Backends implements vscode.Disposable {
     this.config = next;
     if (change.recreateLocal) {
       this.dropLocal();
-      this.model = { answeringDir: settingsModelDir(next, this.context.extensionPath) };
+      this.model.reset(settingsModelDir(next, this.context.extensionPath));
     } else if (change.model) {
       this.loadErrorShown = false;
       this.switching = this.switching.then(() => this.switchModel(next));
@@ -270,16 +250,15 @@ export class Backends implements vscode.Disposable {
     const spec = modelSpec(next, this.context.extensionPath);
     const local = this.local;
     if (!local) {
-      this.model = { answeringDir: spec.modelDir };
+      this.model.reset(spec.modelDir);
       return;
     }
-    this.model = { ...this.model, pending: { state: 'loading', modelName: modelDisplayName(spec.modelDir), modelPath: spec.modelDir } };
-    this.onStateChange();
+    this.model.switching(spec.modelDir);
     try {
       if (!(await local.switchModel(spec))) {
         await this.replaceLocal(local, next);
       }
-      this.model = { answeringDir: spec.modelDir };
+      this.model.switched(spec.modelDir);
     } catch (err) {
       this.switchFailed(spec.modelDir, err);
     }
@@ -345,8 +324,7 @@ export class Backends implements vscode.Disposable {
 
   private switchFailed(modelDir: string, err: unknown): void {
     this.logger.error('The model did not load', { modelDir, error: err });
-    this.model = { ...this.model, pending: { state: 'failed', modelName: modelDisplayName(modelDir), modelPath: modelDir, error: errorMessage(err).replace(/\.$/, '') } };
-    this.onStateChange();
+    this.model.failed(modelDir, err);
     this.reportLoadError(modelDir, err);
   }
 
@@ -355,7 +333,7 @@ export class Backends implements vscode.Disposable {
       return;
     }
     this.loadErrorShown = true;
-    const still = this.local?.info().loaded ? ` ${modelDisplayName(this.model.answeringDir)} still answers.` : '';
+    const still = this.local?.info().loaded ? ` ${modelDisplayName(this.model.state.answeringDir)} still answers.` : '';
     const message = `Open AutoGLM could not load the model in ${modelDir}: ${errorMessage(err).replace(/\.$/, '')}.${still}`;
     void vscode.window.showErrorMessage(message, 'Choose Model…', 'Open Log').then((pick) => {
       if (pick === 'Open Log') {
