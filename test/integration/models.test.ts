@@ -42,6 +42,21 @@ function testCatalog(extensionPath: string, dir: string): string {
   return file;
 }
 
+/** The service answers the request that stopped it before its connection closes; the request after that starts the new one. */
+async function loadAfterRestart(load: () => Promise<unknown>, attempts = 50): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await load();
+      return;
+    } catch (err) {
+      if (i >= attempts) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 const lastStatus = (messages: readonly HostToWebview[]): EngineStatusView | undefined => messages.filter((m) => m.type === 'host/status').map((m) => (m.type === 'host/status' ? m.status : undefined)).at(-1);
 
 describe('choosing a model in a real VS Code (Hub stand-in, real engine)', function () {
@@ -70,10 +85,12 @@ describe('choosing a model in a real VS Code (Hub stand-in, real engine)', funct
 
   after(async () => {
     await restore?.();
-    // Back on the bundled model, then a fresh service: the suites after this one count model loads from one.
+    // Back on the bundled model in a fresh service that has loaded it once, as the suites after
+    // this one (and the window reload) expect to find it.
     const { backends } = await api();
     await until(() => (backends.localModel.pending === undefined && path.basename(backends.localModel.answeringDir) === 'autoglm-coder' ? true : undefined), 'the switch back to the bundled model', LOAD_TIMEOUT_MS);
     await vscode.commands.executeCommand('autoglm.service.restart');
+    await loadAfterRestart(() => backends.forRole('chat').countTokens('load the bundled model'));
     await hub?.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
