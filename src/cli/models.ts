@@ -7,23 +7,20 @@ import {
   defaultCatalogPath,
   defaultModelsRoot,
   describeReport,
-  downloadModel,
   findEntry,
   findInstalled,
   fitsMachine,
   installedModels,
   loadCatalog,
-  modelFolderFor,
   parseRepoSpec,
-  planForEntry,
-  planForRepo,
+  pullModel,
   proxyFromEnv,
   removeModel,
-  stagingFolder,
   variantOf,
   verifyModelFolder,
   type Catalog,
   type CatalogEntry,
+  type DownloadPlan,
   type DownloadProgress,
   type HubOptions,
   type InstalledModel,
@@ -173,11 +170,12 @@ async function pull(arg: string | undefined, values: Values, ctx: ModelsCommandE
   const printer = progressPrinter(io, ctx.isTTY);
   let staging = '';
   try {
-    const plan = entry ? await planForEntry(hub, entry, values.variant, ctl.signal) : await planForRepo(hub, repo, revision ?? 'main', values.variant, ctl.signal);
-    const dir = modelFolderFor(modelsRoot(values, ctx.env), plan.repo, plan.revision);
-    staging = stagingFolder(dir);
-    io.stdout(`Pulling ${plan.repo}@${plan.revision.slice(0, 12)} (${plan.variant ?? 'files'}) into ${dir}\n`);
-    const result = await downloadModel(plan, { hub, target: dir, signal: ctl.signal, onProgress: printer.report });
+    const source = entry ? { entry } : { repo, ...(revision !== undefined ? { revision } : {}) };
+    const onPlan = (plan: DownloadPlan, dir: string, stagingDir: string): void => {
+      staging = stagingDir;
+      io.stdout(`Pulling ${plan.repo}@${plan.revision.slice(0, 12)} (${plan.variant ?? 'files'}) into ${dir}\n`);
+    };
+    const result = await pullModel(source, { hub, root: modelsRoot(values, ctx.env), signal: ctl.signal, onProgress: printer.report, onPlan, ...(values.variant !== undefined ? { variant: values.variant } : {}) });
     printer.end();
     const bytes = result.manifest.files.reduce((s, f) => s + f.size, 0);
     io.stdout(`Verified ${result.manifest.files.length} files (${mb(bytes)}, ${result.reused.length} already present): ${result.dir}\n`);
@@ -185,7 +183,8 @@ async function pull(arg: string | undefined, values: Values, ctx: ModelsCommandE
   } catch (err) {
     printer.end();
     const resumable = staging !== '' && existsSync(staging) ? ` The partial download in ${staging} resumes on the next pull.` : '';
-    io.stderr(`autoglm models pull: ${isAbortError(err) ? 'cancelled.' : errorMessage(err)}${resumable}\n`);
+    const message = isAbortError(err) ? 'cancelled' : errorMessage(err).replace(/[.\s]+$/, '');
+    io.stderr(`autoglm models pull: ${message}.${resumable}\n`);
     return EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);

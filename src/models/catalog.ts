@@ -13,7 +13,7 @@ import { readRegularFile } from '../common/regularFile';
 import type { DownloadPlan } from './download';
 import type { HubOptions } from './hubApi';
 import { isRepoId, isRevision, isSafeRepoPath } from './names';
-import { planForRepo } from './plan';
+import { planForRepo, variantFileName } from './plan';
 
 export type ModelRole = 'completion' | 'chat';
 
@@ -116,6 +116,9 @@ function checkVariants(source: string, id: string, variants: unknown): void {
     const variant = (v ?? {}) as Record<string, unknown>;
     fail(source, id, `variants[${i}].name`, str(variant.name));
     checkFiles(source, id, `variants[${i}].files`, variant.files);
+    const model = typeof variant.name === 'string' ? variantFileName(variant.name) : '';
+    const named = (variant.files as { path: string }[]).some((f) => f.path === model || f.path.endsWith(`/${model}`));
+    fail(source, id, `variants[${i}].files`, named ? undefined : `lists no ${model} for variant '${String(variant.name)}'`);
     fail(source, id, `variants[${i}].diskBytes`, count(variant.diskBytes));
     fail(source, id, `variants[${i}].memoryBytes`, count(variant.memoryBytes));
     fail(source, id, `variants[${i}].source`, str(variant.source));

@@ -18,6 +18,7 @@ import { endpointOf, fileMetadata, type HubOptions } from './hubApi';
 import { MANIFEST_FILE, readManifest, writeManifest, type ModelManifest } from './manifest';
 import { checkRepoId, checkRepoPath, checkRevision } from './names';
 import { runPool, sleep } from './pool';
+import { lockStaging, makeStaging, moveIntoPlace, pruneStaging, removeIfEmpty, stagingFolder } from './staging';
 import { ProgressMeter, type DownloadProgress } from './progress';
 
 export interface PlannedFile {
@@ -75,11 +76,6 @@ const DEFAULT_RETRIES = 5;
 const DEFAULT_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 const DEFAULT_RESERVE = 64 * 1024 * 1024;
-
-/** Where the parts of a download into `target` wait (documented above: a later download resumes them). */
-export function stagingFolder(target: string): string {
-  return path.join(path.dirname(path.resolve(target)), `.${path.basename(target)}.download`);
-}
 
 interface Resolved extends FetchJob {
   readonly commit: string | null;
@@ -148,7 +144,9 @@ async function reuse(job: Resolved, target: string, staging: string): Promise<bo
     if (await matches(candidate, job)) {
       if (candidate !== staged) {
         await fs.mkdir(path.dirname(staged), { recursive: true });
-        await fs.copyFile(candidate, staged);
+        await fs.rm(staged, { force: true });
+        // A hard link costs no space (staging and target share the file system); copy where links are refused.
+        await fs.link(candidate, staged).catch(() => fs.copyFile(candidate, staged));
       }
       return true;
     }
@@ -171,33 +169,6 @@ async function checkDiskSpace(staging: string, needed: number, options: Download
   }
 }
 
-async function makeStaging(staging: string): Promise<void> {
-  await fs.mkdir(path.dirname(staging), { recursive: true });
-  const stat = await fs.lstat(staging).catch(() => undefined);
-  if (stat && !stat.isDirectory()) {
-    throw new ModelDownloadError('unsafe-path', `${staging} exists and is not a folder (a link is not followed): remove it`);
-  }
-  await fs.mkdir(staging, { recursive: true });
-}
-
-/** Moves the verified staging folder to the target; an older copy there is replaced only after. */
-async function moveIntoPlace(staging: string, target: string): Promise<void> {
-  const old = await fs.lstat(target).catch(() => undefined);
-  if (!old) {
-    await fs.rename(staging, target);
-    return;
-  }
-  const aside = `${stagingFolder(target)}.old-${process.pid}-${Date.now()}`;
-  await fs.rename(target, aside);
-  try {
-    await fs.rename(staging, target);
-  } catch (err) {
-    await fs.rename(aside, target);
-    throw err;
-  }
-  await fs.rm(aside, { recursive: true, force: true });
-}
-
 /**
  * The plan plus the files a verified folder of the same repository and commit already holds
  * at the target, so pulling a second variant adds to the folder instead of replacing it.
@@ -211,18 +182,6 @@ async function withPreviousFiles(plan: DownloadPlan, target: string): Promise<{ 
   const listed = new Set(plan.files.map((f) => f.path));
   const kept = read.manifest.files.filter((f) => !listed.has(f.path));
   return { plan: { ...plan, files: [...plan.files, ...kept] }, variants: [...new Set([...read.manifest.variants, ...own])] };
-}
-
-/** Removes what a staging folder holds beyond the plan (parts of an abandoned plan, stray files). */
-async function pruneStaging(staging: string, keep: ReadonlySet<string>, prefix = ''): Promise<void> {
-  for (const entry of await fs.readdir(path.join(staging, prefix), { withFileTypes: true })) {
-    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDirectory() && [...keep].some((k) => k.startsWith(`${rel}/`))) {
-      await pruneStaging(staging, keep, rel);
-    } else if (!keep.has(rel)) {
-      await fs.rm(path.join(staging, rel), { recursive: true, force: true });
-    }
-  }
 }
 
 function manifestOf(plan: DownloadPlan, variants: readonly string[], jobs: readonly Resolved[], hub: HubOptions): ModelManifest {
@@ -260,35 +219,65 @@ async function fetchWithRetries(job: Resolved, ctx: FetchContext, options: Downl
   ctx.meter.finished(job.path);
 }
 
-/** Downloads, verifies and moves a plan's files into `options.target`; see the file comment. */
-export async function downloadModel(asked: DownloadPlan, options: DownloadOptions): Promise<DownloadResult> {
-  checkPlan(asked);
-  const signal = options.signal ?? new AbortController().signal;
-  const target = path.resolve(options.target);
-  const { plan, variants } = await withPreviousFiles(asked, target);
-  const staging = stagingFolder(target);
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const jobs = await runPool(plan.files, concurrency, (file, s) => resolveFile(plan, file, options, s), signal);
-  await makeStaging(staging);
-  const reusedFlags = await runPool(jobs, concurrency, (job) => reuse(job, target, staging), signal);
-  const toFetch = jobs.filter((_, i) => !reusedFlags[i]);
-  const total = jobs.reduce((sum, j) => sum + j.size, 0);
-  const fetchBytes = toFetch.reduce((sum, j) => sum + j.size, 0);
-  await checkDiskSpace(staging, fetchBytes - (await partBytes(staging, toFetch)), options);
-  const meter = new ProgressMeter(total, jobs.length, options.onProgress);
-  jobs.filter((_, i) => reusedFlags[i]).forEach((j) => {
-    meter.present(j.size);
-    meter.finished(j.path);
-  });
-  const ctx: FetchContext = { hub: options.hub, staging, meter, ...(options.createWriteStream ? { createWriteStream: options.createWriteStream } : {}) };
-  await runPool(toFetch, concurrency, (job, s) => fetchWithRetries(job, ctx, options, s), signal);
+/** Splits the jobs into those a verified local copy satisfies and those to fetch. */
+async function sortReusable(jobs: readonly Resolved[], target: string, staging: string, concurrency: number, signal: AbortSignal): Promise<{ reused: Resolved[]; toFetch: Resolved[] }> {
+  const flags = await runPool(jobs, concurrency, (job) => reuse(job, target, staging), signal);
+  return { reused: jobs.filter((_, i) => flags[i]), toFetch: jobs.filter((_, i) => !flags[i]) };
+}
+
+function startMeter(jobs: readonly Resolved[], reused: readonly Resolved[], report: DownloadOptions['onProgress']): ProgressMeter {
+  const meter = new ProgressMeter(
+    jobs.reduce((sum, j) => sum + j.size, 0),
+    jobs.length,
+    report,
+  );
+  for (const job of reused) {
+    meter.present(job.size);
+    meter.finished(job.path);
+  }
+  return meter;
+}
+
+/** The manifest of the verified staging folder, written into it once stray files are gone. */
+async function finishStaging(plan: DownloadPlan, variants: readonly string[], jobs: readonly Resolved[], staging: string, hub: HubOptions): Promise<ModelManifest> {
   const withDigests = await Promise.all(jobs.map(async (j) => ({ ...j, sha256: j.sha256 ?? (await sha256OfFile(stagedPath(staging, j.path), j.size)) })));
-  const manifest = manifestOf(plan, variants, withDigests, options.hub);
+  const manifest = manifestOf(plan, variants, withDigests, hub);
   await pruneStaging(staging, new Set(jobs.map((j) => j.path)));
   await writeManifest(staging, manifest);
+  return manifest;
+}
+
+async function downloadLocked(asked: DownloadPlan, target: string, staging: string, options: DownloadOptions, signal: AbortSignal): Promise<DownloadResult> {
+  const { plan, variants } = await withPreviousFiles(asked, target);
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const jobs = await runPool(plan.files, concurrency, (file, s) => resolveFile(plan, file, options, s), signal);
+  const { reused, toFetch } = await sortReusable(jobs, target, staging, concurrency, signal);
+  await checkDiskSpace(staging, toFetch.reduce((sum, j) => sum + j.size, 0) - (await partBytes(staging, toFetch)), options);
+  const meter = startMeter(jobs, reused, options.onProgress);
+  const ctx: FetchContext = { hub: options.hub, staging, meter, ...(options.createWriteStream ? { createWriteStream: options.createWriteStream } : {}) };
+  await runPool(toFetch, concurrency, (job, s) => fetchWithRetries(job, ctx, options, s), signal);
+  const manifest = await finishStaging(plan, variants, jobs, staging, options.hub);
   if (signal.aborted) {
     throw abortError();
   }
   await moveIntoPlace(staging, target);
-  return { dir: target, manifest, downloaded: toFetch.map((j) => j.path), reused: jobs.filter((_, i) => reusedFlags[i]).map((j) => j.path) };
+  return { dir: target, manifest, downloaded: toFetch.map((j) => j.path), reused: reused.map((j) => j.path) };
 }
+
+/** Downloads, verifies and moves a plan's files into `options.target`; see the file comment. */
+export async function downloadModel(plan: DownloadPlan, options: DownloadOptions): Promise<DownloadResult> {
+  checkPlan(plan);
+  const signal = options.signal ?? new AbortController().signal;
+  const target = path.resolve(options.target);
+  const staging = stagingFolder(target);
+  await makeStaging(staging);
+  const release = await lockStaging(staging);
+  try {
+    return await downloadLocked(plan, target, staging, options, signal);
+  } finally {
+    await removeIfEmpty(staging);
+    await release();
+  }
+}
+
+export { stagingFolder };

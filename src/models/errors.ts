@@ -6,9 +6,10 @@ import { AutoGlmError } from '../common/errors';
  * `offline` (offline mode refused before any connection), `network` (connection failed after
  * the retries), `http` (another status), `integrity` (size or SHA-256 differs),
  * `disk-full` (no space while writing or before starting), `unsafe-path` (a listed path that
- * would leave the model folder), `protocol` (the server's answer is not what the Hub sends).
+ * would leave the model folder), `protocol` (the server's answer is not what the Hub sends),
+ * `busy` (another process is downloading into the same folder).
  */
-export type ModelErrorCode = 'gated' | 'not-found' | 'offline' | 'network' | 'http' | 'integrity' | 'disk-full' | 'unsafe-path' | 'protocol';
+export type ModelErrorCode = 'gated' | 'not-found' | 'offline' | 'network' | 'http' | 'integrity' | 'disk-full' | 'unsafe-path' | 'protocol' | 'busy';
 
 export class ModelDownloadError extends AutoGlmError {
   constructor(

@@ -85,22 +85,8 @@ function responseOffset(res: IncomingMessage, start: number, job: FetchJob): num
   return 0;
 }
 
-/** Downloads one file into the staging folder (resuming a part), verifies it and renames it into place there. */
-export async function fetchFile(job: FetchJob, ctx: FetchContext, signal: AbortSignal): Promise<void> {
-  const final = stagedPath(ctx.staging, job.path);
-  const part = `${final}.part`;
-  await fs.mkdir(path.dirname(final), { recursive: true });
-  const start = await partLength(part, job.size);
-  const res = await openFile(ctx.hub, job.url, start, job.path, signal);
-  if (res.statusCode === 416) {
-    res.resume();
-    await fs.rm(part, { force: true });
-    throw new ModelDownloadError('network', `${job.path}: the server refused the range bytes=${start}-; starting over`);
-  }
-  const offset = responseOffset(res, start, job);
-  const digest = new FileDigest(job.size, job.sha256 === null);
-  await digestFile(part, digest, offset);
-  ctx.meter.present(offset);
+/** Streams the body into the part file (appending from `offset`), hashing and counting it; returns the bytes the part holds. */
+async function writeBody(res: IncomingMessage, part: string, offset: number, job: FetchJob, ctx: FetchContext, digest: FileDigest, signal: AbortSignal): Promise<number> {
   let written = offset;
   const count = new Transform({
     transform(chunk: Buffer, _encoding, done) {
@@ -124,6 +110,26 @@ export async function fetchFile(job: FetchJob, ctx: FetchContext, signal: AbortS
     }
     throw err;
   }
+  return written;
+}
+
+/** Downloads one file into the staging folder (resuming a part), verifies it and renames it into place there. */
+export async function fetchFile(job: FetchJob, ctx: FetchContext, signal: AbortSignal): Promise<void> {
+  const final = stagedPath(ctx.staging, job.path);
+  const part = `${final}.part`;
+  await fs.mkdir(path.dirname(final), { recursive: true });
+  const start = await partLength(part, job.size);
+  const res = await openFile(ctx.hub, job.url, start, job.path, signal);
+  if (res.statusCode === 416) {
+    res.resume();
+    await fs.rm(part, { force: true });
+    throw new ModelDownloadError('network', `${job.path}: the server refused the range bytes=${start}-; starting over`);
+  }
+  const offset = responseOffset(res, start, job);
+  const digest = new FileDigest(job.size, job.sha256 === null);
+  await digestFile(part, digest, offset);
+  ctx.meter.present(offset);
+  const written = await writeBody(res, part, offset, job, ctx, digest, signal);
   try {
     expectDigest(job, digest, written);
   } catch (err) {

@@ -7,6 +7,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { ModelDownloadError } from './errors';
 import { proxyFor, type ProxySettings } from './proxy';
@@ -17,6 +18,8 @@ export interface HttpSettings {
   readonly proxy?: ProxySettings;
   /** Milliseconds a connection may stay silent (connecting, waiting or mid-body) before it is dropped; default 30000. */
   readonly idleTimeoutMs?: number;
+  /** PEM certificates trusted beside the system's roots (a mirror's or a TLS-inspecting proxy's own CA); default none. */
+  readonly ca?: string;
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -43,9 +46,11 @@ function requestOptions(target: URL, settings: HttpSettings): { module: typeof h
       options: { host: proxy.hostname, port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80), path: target.href, headers: { Host: target.host, ...auth } },
     };
   }
+  // A `ca` option replaces node's roots, so the extra certificates are added to them.
+  const ca = secure && settings.ca ? { ca: [...tls.rootCertificates, settings.ca] } : {};
   return {
     module: secure ? https : http,
-    options: { host: target.hostname, port: target.port || (secure ? 443 : 80), path: `${target.pathname}${target.search}`, ...(proxy ? { agent: tunnel(proxy) } : {}) },
+    options: { host: target.hostname, port: target.port || (secure ? 443 : 80), path: `${target.pathname}${target.search}`, ...ca, ...(proxy ? { agent: tunnel(proxy) } : {}) },
   };
 }
 

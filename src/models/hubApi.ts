@@ -92,8 +92,22 @@ function authHeaders(hub: HubOptions, url: URL): Record<string, string> {
   return hub.token && sameHost ? { Authorization: `Bearer ${hub.token}` } : {};
 }
 
-/** The user-facing error for a status the Hub answered with. */
-export function statusError(status: number, what: string, hub: HubOptions): ModelDownloadError {
+const NOT_FOUND: Record<string, string> = {
+  RepoNotFound: 'no such repository (or it is private: set an access token)',
+  RevisionNotFound: 'no such revision (branch, tag or commit)',
+  EntryNotFound: 'no such file in this revision',
+};
+
+/**
+ * The user-facing error for a status the Hub answered with. The Hub's `X-Error-Code` says which
+ * thing is missing; it also answers 401 with `RepoNotFound` for a repository that does not exist
+ * when no token is sent, which is reported as not found rather than gated.
+ */
+export function statusError(status: number, what: string, hub: HubOptions, errorCode?: string): ModelDownloadError {
+  const missing = errorCode !== undefined ? NOT_FOUND[errorCode] : undefined;
+  if (missing !== undefined && (status === 404 || status === 401)) {
+    return new ModelDownloadError('not-found', `${what}: ${missing} (HTTP ${status})`);
+  }
   if (status === 401 || status === 403) {
     const hint = hub.token ? 'the access token was refused (does it have access to this repository?)' : 'set an access token (HF_TOKEN, or the editor\'s "Set Hugging Face Token")';
     return new ModelDownloadError('gated', `${what}: gated or private (HTTP ${status}): ${hint}`);
@@ -107,12 +121,32 @@ export function statusError(status: number, what: string, hub: HubOptions): Mode
   return new ModelDownloadError('http', `${what}: unexpected HTTP ${status}`);
 }
 
-async function getJson(hub: HubOptions, url: URL, what: string, signal: AbortSignal | undefined): Promise<{ body: unknown; next: URL | undefined }> {
-  const res = await send({ method: 'GET', url, headers: { Accept: 'application/json', ...authHeaders(hub, url) }, signal }, hub);
-  if (res.statusCode !== 200) {
-    discard(res);
-    throw statusError(res.statusCode ?? 0, what, hub);
+function failure(res: IncomingMessage, what: string, hub: HubOptions): ModelDownloadError {
+  discard(res);
+  return statusError(res.statusCode ?? 0, what, hub, header(res, 'x-error-code'));
+}
+
+/** GET of an API URL, following the Hub's own redirects (a renamed repository) on its host. */
+async function getApi(hub: HubOptions, url: URL, what: string, signal: AbortSignal | undefined): Promise<{ res: IncomingMessage; url: URL }> {
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await send({ method: 'GET', url: current, headers: { Accept: 'application/json', ...authHeaders(hub, current) }, signal }, hub);
+    const target = redirectTarget(res, current);
+    if (target && target.host === current.host) {
+      discard(res);
+      current = target;
+      continue;
+    }
+    if (res.statusCode !== 200) {
+      throw failure(res, what, hub);
+    }
+    return { res, url: current };
   }
+  throw new ModelDownloadError('protocol', `${what}: more than ${MAX_REDIRECTS} redirects`);
+}
+
+async function getJson(hub: HubOptions, start: URL, what: string, signal: AbortSignal | undefined): Promise<{ body: unknown; next: URL | undefined }> {
+  const { res, url } = await getApi(hub, start, what, signal);
   const text = (await readBody(res, LISTING_LIMIT)).toString('utf8');
   let body: unknown;
   try {
@@ -180,14 +214,14 @@ export async function fileMetadata(hub: HubOptions, repo: string, revision: stri
   const what = `${repo}@${revision}: ${file}`;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const res = await send({ method: 'HEAD', url, headers: { 'Accept-Encoding': 'identity', ...authHeaders(hub, url) }, signal }, hub);
-    discard(res);
     const target = redirectTarget(res, url);
+    if (res.statusCode !== 200 && !target) {
+      throw failure(res, what, hub);
+    }
+    discard(res);
     if (target && isRelativeLocation(res) && header(res, 'x-linked-etag') === undefined) {
       url = target;
       continue;
-    }
-    if (res.statusCode !== 200 && !target) {
-      throw statusError(res.statusCode ?? 0, what, hub);
     }
     const linked = normaliseEtag(header(res, 'x-linked-etag'));
     const etag = linked ?? normaliseEtag(header(res, 'etag'));
@@ -218,8 +252,7 @@ export async function openFile(hub: HubOptions, url: URL, start: number, what: s
     if (res.statusCode === 200 || res.statusCode === 206 || res.statusCode === 416) {
       return res;
     }
-    discard(res);
-    throw statusError(res.statusCode ?? 0, what, hub);
+    throw failure(res, what, hub);
   }
   throw new ModelDownloadError('protocol', `${what}: more than ${MAX_REDIRECTS} redirects`);
 }

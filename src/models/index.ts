@@ -27,3 +27,4 @@ export { planForRepo, pickModelFiles, availableVariants, variantFileName, ENGINE
 export { parseRepoSpec, isRepoId, isSafeRepoPath } from './names';
 export { defaultModelsRoot, modelFolder, isInside } from './paths';
 export { installedModels, findInstalled, modelFolderFor, removeModel, type InstalledModel } from './installed';
+export { pullModel, planPull, modelFolderProblem, type PullSource, type PullOptions } from './pull';

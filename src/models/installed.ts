@@ -41,8 +41,9 @@ export async function findInstalled(root: string, repo: string, revision?: strin
   return all.find((m) => m.manifest.repo.toLowerCase() === repo.toLowerCase() && (revision === undefined || m.manifest.revision === revision));
 }
 
-export function modelFolderFor(root: string, repo: string, commit: string): string {
-  return modelFolder(root, checkRepoId(repo), checkRevision(commit));
+/** The folder of `repo` at `revision` (normally a commit; a `refs/pr/1` style name keeps one folder level as `refs--pr--1`). */
+export function modelFolderFor(root: string, repo: string, revision: string): string {
+  return modelFolder(root, checkRepoId(repo), checkRevision(revision).replace(/\//g, '--'));
 }
 
 /** True when no component from `root` down to `dir` is a symbolic link. */

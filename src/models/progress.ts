@@ -64,7 +64,8 @@ export class ProgressMeter {
   snapshot(): DownloadProgress {
     const first = this.samples[0];
     const span = first ? (this.now() - first.at) / 1000 : 0;
-    const bytes = this.samples.reduce((sum, s) => sum + s.bytes, 0);
+    // The first sample's bytes arrived before the window opened; counting them would overstate the rate.
+    const bytes = this.samples.slice(1).reduce((sum, s) => sum + s.bytes, 0);
     const rate = span > 0.05 ? bytes / span : 0;
     const left = Math.max(0, this.bytesTotal - this.bytesDone);
     return {

@@ -16,12 +16,14 @@
  *     (*.onnx, *.onnx_data, > 10 MB) answer 302 to /cdn/... with X-Linked-Size, X-Linked-Etag
  *     (quoted sha256), ETag and X-Repo-Commit on the redirect
  *   GET /cdn/{sha256} on a second server (the CDN, another origin): the bytes, with Range (206 / 416)
- * A gated repository answers 401 without its token; unknown repositories, revisions and files 404
- * with the Hub's X-Error-Code.
+ * A gated repository answers 401 without its token; an unknown repository 401 without a token
+ * and 404 with one (X-Error-Code: RepoNotFound), unknown revisions and files 404, as the Hub does;
+ * a renamed repository's old id answers 307 with a relative Location.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ROOT } from './paths';
@@ -74,6 +76,12 @@ export interface HubStandIn {
 
 export interface HubStandInOptions {
   readonly repos: readonly StandInRepo[];
+  /** Old id -> current id: requests under the old name answer 307 with a relative Location, as the Hub does for a renamed repository. */
+  readonly renamed?: Readonly<Record<string, string>>;
+  /** Serve https with this key and certificate (PEM) instead of http, on both origins. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** Entries per tree page; more are paginated with `Link: <...&cursor=N>; rel="next"` as the Hub does. Default: one page. */
+  readonly treePageSize?: number;
 }
 
 interface ServedFile {
@@ -184,6 +192,8 @@ class StandIn {
     repos: readonly StandInRepo[],
     private readonly base: () => string,
     private readonly cdnBase: () => string,
+    private readonly pageSize: number,
+    private readonly renamed: Readonly<Record<string, string>>,
   ) {
     this.repos = new Map(repos.map((r) => [r.id, buildRepo(r)]));
     for (const repo of this.repos.values()) {
@@ -219,8 +229,14 @@ class StandIn {
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/(revision|tree)\/([^/]+)$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
+    const old = api?.[1] ?? resolve?.[1];
+    if (old !== undefined && this.renamed[old] !== undefined) {
+      res.writeHead(307, { Location: `${url.pathname.replace(old, this.renamed[old])}${url.search}` });
+      res.end();
+      return;
+    }
     if (api) {
-      this.api(req, res, api[1]!, api[2]!, decodeURIComponent(api[3]!));
+      this.api(req, res, api[1]!, api[2]!, decodeURIComponent(api[3]!), Number(url.searchParams.get('cursor') ?? 0));
     } else if (resolve) {
       this.resolve(req, res, resolve[1]!, decodeURIComponent(resolve[2]!), decodeURIComponent(resolve[3]!));
     } else if (cdn) {
@@ -239,7 +255,8 @@ class StandIn {
   private access(req: http.IncomingMessage, res: http.ServerResponse, id: string, revision: string): ServedRepo | undefined {
     const repo = this.repos.get(id);
     if (!repo) {
-      this.fail(res, 404, 'RepoNotFound');
+      // The Hub answers 401 to an anonymous request for a repository it does not have (it might be private).
+      this.fail(res, req.headers.authorization === undefined ? 401 : 404, 'RepoNotFound');
       return undefined;
     }
     if (repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`) {
@@ -253,7 +270,7 @@ class StandIn {
     return repo;
   }
 
-  private api(req: http.IncomingMessage, res: http.ServerResponse, id: string, kind: string, revision: string): void {
+  private api(req: http.IncomingMessage, res: http.ServerResponse, id: string, kind: string, revision: string, cursor: number): void {
     const repo = this.access(req, res, id, revision);
     if (!repo) {
       return;
@@ -272,8 +289,11 @@ class StandIn {
               ...(f.lfs ? { lfs: { oid: f.sha256, size: f.content.length, pointerSize: lfsPointer(f.sha256, f.content.length).length } } : {}),
             })),
           ];
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
+    const page = Array.isArray(body) ? body.slice(cursor, cursor + this.pageSize) : body;
+    const more = Array.isArray(body) && cursor + this.pageSize < body.length;
+    const next = `${this.base()}/api/models/${id}/tree/${encodeURIComponent(revision)}?recursive=true&cursor=${cursor + this.pageSize}`;
+    res.writeHead(200, { 'Content-Type': 'application/json', ...(more ? { Link: `<${next}>; rel="next"` } : {}) });
+    res.end(JSON.stringify(page));
   }
 
   private takeFault<K extends StandInFault['kind']>(kind: K, file: string): Extract<StandInFault, { kind: K }> | undefined {
@@ -386,12 +406,13 @@ class StandIn {
 export async function startHubStandIn(options: HubStandInOptions = { repos: standardRepos() }): Promise<HubStandIn> {
   let base = '';
   let cdnBase = '';
-  const standIn = new StandIn(options.repos, () => base, () => cdnBase);
+  const standIn = new StandIn(options.repos, () => base, () => cdnBase, options.treePageSize ?? Infinity, options.renamed ?? {});
   const listen = async (): Promise<{ server: http.Server; url: string }> => {
-    const server = http.createServer((req, res) => standIn.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => standIn.handle(req, res);
+    const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
     server.on('connection', () => standIn.connections++);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    return { server, url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}` };
   };
   const hubServer = await listen();
   const cdnServer = await listen();

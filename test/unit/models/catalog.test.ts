@@ -113,6 +113,9 @@ describe('models/catalog', () => {
       'variants[0].files[0].path',
     );
     assert.equal(errorOf((c) => (c.entries[2]!.defaultVariant = 'q2')).field, 'defaultVariant');
+    const misnamed = errorOf((c) => ((c.entries[0]!.variants as { name: string }[])[0]!.name = 'int8'));
+    assert.equal(misnamed.field, 'variants[0].files');
+    assert.match(misnamed.message, /lists no model_int8\.onnx/);
     assert.equal(errorOf((c) => (c.entries[3]!.id = c.entries[2]!.id)).field, 'id');
     assert.equal(errorOf((c) => ((c.entries[0]!.files as { sha256: string }[])[0]!.sha256 = 'XYZ')).field, 'files[0].sha256');
   });

@@ -84,7 +84,7 @@ describe('autoglm models (CLI) against the Hub stand-in', () => {
     assert.equal(gated.code, 1);
     assert.match(gated.err, /gated or private \(HTTP 401\): set an access token/);
     assert.equal((await run(['pull', 'gated-org/Gated-Coder', '--variant', 'int8'], { ...env, env: { ...env.env, HF_TOKEN: 'hf_test_token' } })).code, 0);
-    assert.match((await run(['pull', 'nobody/nothing'])).err, /no such repository, revision or file \(HTTP 404\)/);
+    assert.match((await run(['pull', 'nobody/nothing'])).err, /nobody\/nothing@main: no such repository \(or it is private: set an access token\) \(HTTP 401\)/);
     const before = hub.connections;
     const offline = await run(['pull', REPO, '--offline']);
     assert.match(offline.err, /offline mode: not connecting/);

@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, promises as fs, readFileSync } from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,7 +13,7 @@ import type { HubOptions } from '../../../src/models/hubApi';
 import { MANIFEST_FILE, verifyModelFolder } from '../../../src/models/manifest';
 import { planForRepo } from '../../../src/models/plan';
 import type { DownloadProgress } from '../../../src/models/progress';
-import { startHubStandIn, type HubStandIn } from '../../harness/hubStandIn';
+import { bundledRepo, standardRepos, startHubStandIn, type HubStandIn } from '../../harness/hubStandIn';
 import { ROOT } from '../../harness/paths';
 import { exists, listFiles, tempRoot } from './helpers';
 
@@ -75,7 +76,10 @@ describe('models/download against the Hub stand-in', function () {
   });
 
   it('answers an unknown repository with not-found and a gated one with gated until the token is set', async () => {
-    await assert.rejects(planForRepo(opts, 'nobody/nothing'), rejectsWith('not-found', /no such repository/));
+    await assert.rejects(planForRepo(opts, 'nobody/nothing'), rejectsWith('not-found', /no such repository \(or it is private: set an access token\) \(HTTP 401\)/));
+    await assert.rejects(planForRepo({ ...opts, token: 'x' }, 'nobody/nothing'), rejectsWith('not-found', /no such repository .*\(HTTP 404\)/));
+    await assert.rejects(planForRepo(opts, REPO, 'no-such-branch'), rejectsWith('not-found', /no such revision/));
+    await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'nothing.json', size: null, sha256: null }] }, options()), rejectsWith('not-found', /nothing\.json: no such file in this revision/));
     await assert.rejects(planForRepo(opts, GATED), rejectsWith('gated', /set an access token/));
     await assert.rejects(planForRepo({ ...opts, token: 'wrong' }, GATED), rejectsWith('gated', /token was refused/));
     const withToken = { ...opts, token: 'hf_test_token' };
@@ -225,12 +229,53 @@ describe('models/download against the Hub stand-in', function () {
     assert.equal(hub.requests.filter((r) => r.method === 'GET').length, 0);
   });
 
+  it('refuses a second download into the same folder while the first runs, and takes over a dead one\'s lock', async () => {
+    const plan = await planForRepo(opts, REPO, 'main', 'int8');
+    const target = path.join(tmp.root, 'model');
+    await fs.writeFile(`${stagingFolder(target)}.lock`, String(process.ppid));
+    await assert.rejects(downloadModel(plan, options()), rejectsWith('busy', new RegExp(`process ${process.ppid}`)));
+    await fs.writeFile(`${stagingFolder(target)}.lock`, '4194304');
+    const result = await downloadModel(plan, options());
+    assert.equal((await verifyModelFolder(result.dir, 'full')).ok, true);
+    assert.equal(await exists(`${stagingFolder(target)}.lock`), false);
+  });
+
+  it('leaves no staging folder when the plan fails before any byte', async () => {
+    await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'missing.json', size: null, sha256: null }] }, options()), rejectsWith('not-found'));
+    assert.deepEqual(await fs.readdir(tmp.root), []);
+  });
+
   it('offline mode opens no connection at all', async () => {
     const before = hub.connections;
     const offline = { ...opts, offline: true };
     await assert.rejects(planForRepo(offline, REPO), rejectsWith('offline'));
     await assert.rejects(downloadModel({ repo: REPO, revision: 'main', files: [{ path: 'config.json', size: null, sha256: null }] }, options({ hub: offline })), rejectsWith('offline'));
     assert.equal(hub.connections, before);
+  });
+
+  it('follows the Hub\'s relative redirects of a renamed repository', async () => {
+    const renamed = await startHubStandIn({ repos: standardRepos(), renamed: { 'old-org/old-name': REPO } });
+    try {
+      const hubOpts = { endpoint: renamed.url };
+      const plan = await planForRepo(hubOpts, 'old-org/old-name', 'main', 'int8');
+      assert.equal(plan.revision, renamed.commitOf(REPO));
+      const result = await downloadModel(plan, options({ hub: hubOpts }));
+      assert.equal(result.manifest.files.length, 6);
+      assert.ok(renamed.requests.some((r) => r.status === 307 && r.method === 'HEAD'));
+    } finally {
+      await renamed.close();
+    }
+  });
+
+  it('follows the tree listing across pages', async () => {
+    const paged = await startHubStandIn({ repos: standardRepos(), treePageSize: 3 });
+    try {
+      const plan = await planForRepo({ endpoint: paged.url }, 'onnx-community/Qwen2.5-Coder-0.5B-Instruct', 'main', 'q4f16');
+      assert.deepEqual(plan.files.map((f) => f.path).slice(-2), ['onnx/model_q4f16.onnx', 'onnx/model_q4f16.onnx_data']);
+      assert.ok(paged.requests.filter((r) => r.path.includes('/tree/')).length >= 4);
+    } finally {
+      await paged.close();
+    }
   });
 
   it('goes through an explicit proxy when one is set, and around it for NO_PROXY hosts', async () => {
@@ -269,6 +314,79 @@ describe('models/download against the Hub stand-in', function () {
     assert.equal(sha256(path.join(result.dir, 'onnx/model.onnx')), sha256(path.join(BUNDLED, 'onnx/model.onnx')));
   });
 });
+
+/**
+ * A self-signed certificate for 127.0.0.1, or undefined where openssl is not installed. It also
+ * names localhost: through a tunnel to an IP address https-proxy-agent checks the name 'localhost'.
+ */
+function testCertificate(dir: string): { key: string; cert: string } | undefined {
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return made.status === 0 ? { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') } : undefined;
+}
+
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+describe('models/download over https through a CONNECT proxy', () => {
+  it(hasOpenssl ? 'tunnels https through the proxy with CONNECT and trusts the extra CA it is given' : 'tunnels https through a CONNECT proxy (skipped: no openssl here to make a test certificate)', async function () {
+    if (!hasOpenssl) {
+      this.skip();
+    }
+    const tmp = tempRoot();
+    const certificate = testCertificate(tmp.root)!;
+    const hub = await startHubStandIn({ repos: [bundledRepo()], tls: certificate });
+    const proxy = await startConnectProxy();
+    try {
+      const untrusted = { endpoint: hub.url, proxy: { url: proxy.url } };
+      await assert.rejects(planForRepo(untrusted, REPO), /self[- ]signed|certificate/i);
+      const trusted = { ...untrusted, ca: certificate.cert };
+      const plan = await planForRepo(trusted, REPO, 'main', 'int8');
+      const result = await downloadModel(plan, { hub: trusted, target: path.join(tmp.root, 'model') });
+      assert.equal(sha256(path.join(result.dir, 'onnx/model_int8.onnx')), sha256(path.join(BUNDLED, 'onnx/model_int8.onnx')));
+      assert.deepEqual([...new Set(proxy.tunnels())].sort(), [new URL(hub.url).host, new URL(hub.cdnUrl).host].sort());
+    } finally {
+      await proxy.close();
+      await hub.close();
+      await tmp.cleanup();
+    }
+  });
+});
+
+/** A CONNECT-only proxy: opens a TCP tunnel to the asked host:port and records it. */
+async function startConnectProxy(): Promise<{ url: string; tunnels: () => string[]; close: () => Promise<void> }> {
+  const tunnels: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((_req, res) => {
+    res.writeHead(405);
+    res.end();
+  });
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    tunnels.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => s.destroy());
+      s.on('close', () => sockets.delete(s));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    tunnels: () => tunnels,
+    close: () =>
+      new Promise<void>((resolve) => {
+        sockets.forEach((s) => s.destroy());
+        server.close(() => resolve());
+      }),
+  };
+}
 
 async function waitFor(condition: () => Promise<boolean>, limitMs = 30_000): Promise<void> {
   const start = Date.now();

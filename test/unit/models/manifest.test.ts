@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { describeReport, MANIFEST_FILE, verifyModelFolder, writeManifest, type ModelManifest } from '../../../src/models/manifest';
+import { modelFolderProblem } from '../../../src/models/pull';
 import { tempRoot } from './helpers';
 
 function sha(text: string): string {
@@ -57,6 +58,14 @@ describe('models/manifest: verifying a model folder', () => {
     await fs.rm(path.join(dir, 'onnx', 'model_q4.onnx'));
     await fs.symlink('/etc/passwd', path.join(dir, 'onnx', 'model_q4.onnx'));
     assert.deepEqual((await verifyModelFolder(dir, 'fast')).changed, [{ path: 'onnx/model_q4.onnx', problem: 'a link' }]);
+  });
+
+  it('tells the host whether a folder may be loaded: a user folder without manifest yes, a changed download no', async () => {
+    assert.equal(await modelFolderProblem(dir), undefined);
+    await fs.appendFile(path.join(dir, 'config.json'), ' ');
+    assert.match((await modelFolderProblem(dir)) ?? '', /no longer matches its download \(config\.json: size 8 instead of 7\)/);
+    await fs.rm(path.join(dir, MANIFEST_FILE));
+    assert.equal(await modelFolderProblem(dir), undefined);
   });
 
   it('reports a folder without a manifest, or with a broken one, as unverified', async () => {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelDownloadError } from '../../../src/models/errors';
 import type { HubFile, RepoListing } from '../../../src/models/hubApi';
-import { installedModels, removeModel } from '../../../src/models/installed';
+import { installedModels, modelFolderFor, removeModel } from '../../../src/models/installed';
 import { isSafeRepoPath, parseRepoSpec } from '../../../src/models/names';
 import { defaultModelsRoot, modelFolder } from '../../../src/models/paths';
 import { availableVariants, pickModelFiles } from '../../../src/models/plan';
@@ -73,6 +73,8 @@ describe('models/paths, proxy and installed models', () => {
     assert.equal(defaultModelsRoot({ XDG_CACHE_HOME: 'relative' }, '/home/u'), '/home/u/.cache/open-autoglm/models');
     assert.equal(defaultModelsRoot({ AUTOGLM_MODELS_DIR: '/m' }, '/home/u'), '/m');
     assert.equal(modelFolder('/m', 'org/name', 'abc'), path.join('/m', 'org', 'name', 'abc'));
+    assert.equal(modelFolderFor('/m', 'org/name', 'refs/pr/1'), path.join('/m', 'org', 'name', 'refs--pr--1'));
+    assert.throws(() => modelFolderFor('/m', 'org/name', '..'), /not a branch, tag or commit/);
   });
 
   it('reads HTTPS_PROXY and NO_PROXY and bypasses listed hosts', () => {
