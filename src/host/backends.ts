@@ -9,7 +9,8 @@ import type { Logger } from '../common/logger';
 import { estimateTokens, type TokenCounting } from '../common/tokens';
 import type { ModelSpec } from '../protocol/service';
 import type { AutoGlmConfig } from './configuration';
-import { BUNDLED_MODEL_DIR } from './modelInfo';
+import { modelDisplayName, settingsModelDir, type LocalModelState } from './modelInfo';
+import { LocalModelTracker } from './models/localModelTracker';
 
 export const REMOTE_API_KEY_SECRET = 'autoglm.remote.apiKey';
 
@@ -49,8 +50,12 @@ export interface LocalBackendHooks {
 }
 
 function modelSpec(config: AutoGlmConfig, extensionPath: string): ModelSpec {
-  const modelDir = config.model.path === '' ? path.join(extensionPath, BUNDLED_MODEL_DIR) : config.model.path;
-  return { modelDir, variant: config.model.variant, provider: config.engine.executionProvider, threads: config.engine.threads };
+  return { modelDir: settingsModelDir(config, extensionPath), variant: config.model.variant, provider: config.engine.executionProvider, threads: config.engine.threads };
+}
+
+/** Loads the backend's model now, as its first request would; throws what that request would see. */
+async function loadNow(backend: LocalBackend): Promise<void> {
+  await backend.countTokens('');
 }
 
 /** The one place that knows the concrete local backends: the shared service, or an engine in this window. */
@@ -93,6 +98,10 @@ export class Backends implements vscode.Disposable {
   private local: LocalBackend | undefined;
   private remote: RemoteBackend | undefined;
   private loadErrorShown = false;
+  /** Which local model answers, and a model asked for that has not replaced it (yet). */
+  private readonly model: LocalModelTracker;
+  /** Model switches run one after another, so that the last settings win. */
+  private switching: Promise<void> = Promise.resolve();
   /** Token counts for synchronous callers: the local tokenizer when it is loaded, else the estimate. */
   readonly tokens: TokenCounting;
 
@@ -104,16 +113,34 @@ export class Backends implements vscode.Disposable {
     private readonly showLog: () => void,
   ) {
     this.tokens = new CountingWith((text) => this.countTokensNow(text));
+    this.model = new LocalModelTracker(settingsModelDir(config, context.extensionPath), () => this.onStateChange());
+  }
+
+  /** Which local model answers and which one is loading or failed to; the status shows both. */
+  get localModel(): LocalModelState {
+    return this.model.state;
   }
 
   /** The local engine, created on first use; nothing is loaded before a request needs it. */
   localBackend(): LocalBackend {
-    this.local ??= createLocalBackend(this.config, this.context.extensionPath, {
-      logger: this.logger.child({ component: 'backend' }),
-      onStateChange: this.onStateChange,
-      onLoadError: (err) => this.reportLoadError(err),
-    });
+    this.local ??= this.newLocal(this.config, (err) => this.firstLoadFailed(this.config, err));
     return this.local;
+  }
+
+  private newLocal(config: AutoGlmConfig, onLoadError: (err: unknown) => void): LocalBackend {
+    return createLocalBackend(config, this.context.extensionPath, {
+      logger: this.logger.child({ component: 'backend' }),
+      onStateChange: () => this.localStateChanged(),
+      onLoadError,
+    });
+  }
+
+  /** A folder that failed on a first load and has loaded since (a later request retried it) is no longer a failure. */
+  private localStateChanged(): void {
+    if (this.local?.info().loaded) {
+      this.model.answeringLoaded();
+    }
+    this.onStateChange();
   }
 
   /** The remote server's backend, with the API key from VS Code's secret storage. */
@@ -138,7 +165,33 @@ export class Backends implements vscode.Disposable {
   /** The backend a role uses; a remote one is resolved lazily so activation stays synchronous. */
   forRole(role: Role): Backend {
     const useRemote = (role === 'completion' ? this.config.backend.completion : this.config.backend.chat) === 'remote';
-    return useRemote ? this.lazyRemote() : this.localBackend();
+    return useRemote ? this.lazyRemote() : this.trackedLocal();
+  }
+
+  /** The local engine for a role: the same backend, with a request that must load the model first shown as loading it. */
+  private trackedLocal(): Backend {
+    const local = this.localBackend();
+    return {
+      info: () => local.info(),
+      generate: (request, signal) => this.whileFirstLoad(local, () => local.generate(request, signal)),
+      chat: (request, signal) => this.whileFirstLoad(local, () => local.chat(request, signal)),
+      countTokens: (text) => local.countTokens(text),
+      countTokensNow: (text) => local.countTokensNow(text),
+      dispose: () => undefined,
+    };
+  }
+
+  private async *whileFirstLoad(local: LocalBackend, open: () => AsyncIterable<GenerationChunk>): AsyncIterable<GenerationChunk> {
+    const end = local.info().loaded ? () => undefined : this.model.firstLoad();
+    try {
+      for await (const chunk of open()) {
+        // The first answer means the model has loaded.
+        end();
+        yield chunk;
+      }
+    } finally {
+      end();
+    }
   }
 
   private lazyRemote(): Backend {
@@ -171,13 +224,13 @@ export class Backends implements vscode.Disposable {
   async update(next: AutoGlmConfig): Promise<void> {
     const change = backendChange(this.config, next);
     this.config = next;
-    if (change.model) {
-      this.loadErrorShown = false;
-    }
     if (change.recreateLocal) {
       this.dropLocal();
-    } else if (change.model && this.local && !(await this.switchModel(this.local, next))) {
-      this.dropLocal();
+      this.model.reset(settingsModelDir(next, this.context.extensionPath));
+    } else if (change.model) {
+      this.loadErrorShown = false;
+      this.switching = this.switching.then(() => this.switchModel(next));
+      await this.switching;
     }
     if (change.http) {
       await this.local?.setHttp(next.server.enabled ? next.server.port : null);
@@ -188,13 +241,50 @@ export class Backends implements vscode.Disposable {
     this.onStateChange();
   }
 
-  /** True when the backend switched in place (or tried and reported why not); false: recreate it. */
-  private async switchModel(local: LocalBackend, next: AutoGlmConfig): Promise<boolean> {
+  /**
+   * Loads the model `next` asks for while the current one keeps answering, and only then routes
+   * requests to it; when it fails, the current model stays and the user is told what is wrong.
+   * With no engine yet, nothing is loaded: the first request loads the new folder.
+   */
+  private async switchModel(next: AutoGlmConfig): Promise<void> {
+    const spec = modelSpec(next, this.context.extensionPath);
+    const local = this.local;
+    if (!local) {
+      this.model.reset(spec.modelDir);
+      return;
+    }
+    this.model.switching(spec.modelDir);
     try {
-      return await local.switchModel(modelSpec(next, this.context.extensionPath));
+      if (!(await local.switchModel(spec))) {
+        await this.replaceLocal(local, next);
+      }
+      this.model.switched(spec.modelDir);
     } catch (err) {
-      this.reportLoadError(err);
-      return true;
+      this.switchFailed(spec.modelDir, err);
+    }
+  }
+
+  /**
+   * For a backend that cannot switch in place: a loaded one stays until its successor has loaded;
+   * one that never loaded has nothing to keep, and is replaced at once.
+   */
+  private async replaceLocal(old: LocalBackend, next: AutoGlmConfig): Promise<void> {
+    if (!old.info().loaded) {
+      this.dropLocal();
+      return;
+    }
+    const successor = this.newLocal(next, () => undefined);
+    try {
+      await loadNow(successor);
+    } catch (err) {
+      successor.dispose();
+      throw err;
+    }
+    if (this.local === old) {
+      this.local = successor;
+      old.dispose();
+    } else {
+      successor.dispose();
     }
   }
 
@@ -227,12 +317,31 @@ export class Backends implements vscode.Disposable {
     await this.local?.restart().catch((err: unknown) => this.logger.warn('Stopping the engine service failed', { error: err }));
   }
 
-  private reportLoadError(err: unknown): void {
+  /** A first load (by a request) failed: nothing answers until a load succeeds. */
+  private firstLoadFailed(config: AutoGlmConfig, err: unknown): void {
+    this.switchFailed(settingsModelDir(config, this.context.extensionPath), err);
+  }
+
+  private switchFailed(modelDir: string, err: unknown): void {
+    this.logger.error('The model did not load', { modelDir, error: err });
+    this.model.failed(modelDir, err);
+    this.reportLoadError(modelDir, err);
+  }
+
+  private reportLoadError(modelDir: string, err: unknown): void {
     if (this.loadErrorShown) {
       return;
     }
     this.loadErrorShown = true;
-    void vscode.window.showErrorMessage(`Open AutoGLM could not load the model: ${errorMessage(err)}`, 'Open Log').then((pick) => pick && this.showLog());
+    const still = this.local?.info().loaded ? ` ${modelDisplayName(this.model.state.answeringDir)} still answers.` : '';
+    const message = `Open AutoGLM could not load the model in ${modelDir}: ${errorMessage(err).replace(/\.$/, '')}.${still}`;
+    void vscode.window.showErrorMessage(message, 'Choose Model…', 'Open Log').then((pick) => {
+      if (pick === 'Open Log') {
+        this.showLog();
+      } else if (pick) {
+        void vscode.commands.executeCommand('autoglm.chooseModel');
+      }
+    });
   }
 
   dispose(): void {

@@ -18,6 +18,18 @@ export interface AutoGlmConfig {
     path: string;
     variant: ModelVariantSetting;
   };
+  models: {
+    /** The Hugging Face Hub or a mirror speaking its protocol. */
+    endpoint: string;
+    /** Where downloads go; '' for the default cache folder. */
+    folder: string;
+    /** No network connection for models at all. */
+    offline: boolean;
+    /** A catalog file of the user's own; '' for the shipped catalog. */
+    catalog: string;
+    /** The editor's `http.proxy`, '' for direct connections. */
+    proxy: string;
+  };
   engine: {
     executionProvider: ExecutionProviderSetting;
     /** Intra-op threads; 0 lets the engine choose. */
@@ -83,6 +95,27 @@ function clampNumber(value: unknown, min: number, max: number, fallback: number)
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
 }
 
+const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+/** An http(s) URL without its trailing slashes, or `fallback` for anything else. */
+function httpUrl(value: unknown, fallback: string): string {
+  const text = typeof value === 'string' ? value.trim().replace(/\/+$/, '') : '';
+  return /^https?:\/\/[^\s]+$/i.test(text) ? text : fallback;
+}
+
+const trimmed = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
+
+function readModelsSettings(c: vscode.WorkspaceConfiguration): AutoGlmConfig['models'] {
+  return {
+    endpoint: httpUrl(c.get('models.endpoint'), DEFAULT_HUB_ENDPOINT),
+    folder: trimmed(c.get('models.folder')),
+    offline: c.get<boolean>('models.offline') === true,
+    catalog: trimmed(c.get('models.catalog')),
+    // The editor's own proxy setting, so that downloads go where the rest of the editor's traffic goes.
+    proxy: httpUrl(vscode.workspace.getConfiguration('http').get('proxy'), ''),
+  };
+}
+
 export function readConfiguration(): AutoGlmConfig {
   const c = vscode.workspace.getConfiguration('autoglm');
   const level = c.get<unknown>('log.level');
@@ -92,6 +125,7 @@ export function readConfiguration(): AutoGlmConfig {
       path: (c.get<string>('model.path') ?? '').trim(),
       variant: oneOf(c.get('model.variant'), MODEL_VARIANTS, 'auto'),
     },
+    models: readModelsSettings(c),
     engine: {
       executionProvider: oneOf(c.get('engine.executionProvider'), EXECUTION_PROVIDERS, 'auto'),
       threads: clampInt(c.get('engine.threads'), 0, 64, 0),
@@ -141,7 +175,7 @@ export function readConfiguration(): AutoGlmConfig {
 /** Calls `listener` with fresh values whenever an `autoglm.*` setting changes. */
 export function onConfigurationChanged(listener: (config: AutoGlmConfig) => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('autoglm')) {
+    if (e.affectsConfiguration('autoglm') || e.affectsConfiguration('http.proxy')) {
       listener(readConfiguration());
     }
   });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { EngineStatusView } from '../protocol/webview';
-import { statusAccessibleLabel, statusTooltipMarkdown, type CompletionState } from './statusText';
+import { statusAccessibleLabel, statusBarText, statusTooltipMarkdown, type CompletionState } from './statusText';
 
 export type { CompletionState } from './statusText';
 
@@ -11,6 +11,13 @@ const ICONS: Record<CompletionState, string> = {
   snoozed: '$(clock)',
   error: '$(error)',
 };
+
+function backgroundFor(e: EngineStatusView, state: CompletionState): vscode.ThemeColor | undefined {
+  if (state === 'error') {
+    return new vscode.ThemeColor('statusBarItem.errorBackground');
+  }
+  return e.pending?.state === 'failed' ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+}
 
 /** Says what runs where and what inline completion is doing: model, device and state. */
 export class EngineStatusBar implements vscode.Disposable {
@@ -48,8 +55,8 @@ export class EngineStatusBar implements vscode.Disposable {
     if (!e) {
       return;
     }
-    this.item.text = `${ICONS[this.state]} ${e.modelName}`;
-    this.item.backgroundColor = this.state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.text = statusBarText(e, ICONS[this.state]);
+    this.item.backgroundColor = backgroundFor(e, this.state);
     this.item.tooltip = new vscode.MarkdownString(statusTooltipMarkdown(e, this.state, this.detail));
     // Screen readers read the label, not the tooltip: plain words, no Markdown syntax.
     this.item.accessibilityInformation = { label: statusAccessibleLabel(e, this.state, this.detail), role: 'button' };

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Command } from './commands';
 import type { InlineCompletionProvider } from './inlineCompletion';
@@ -10,7 +11,7 @@ export interface StatusMenuDeps {
 
 type Action = { label: string; description?: string; run(): Thenable<unknown> | void };
 
-/** The status bar menu and its entries as commands: toggle, snooze, logs, switch model, engine status. */
+/** The status bar menu and its entries as commands: toggle, snooze, logs, choose model, engine status. */
 export function statusMenuCommands({ provider, completionsEnabled, bundledModelName }: StatusMenuDeps): Command[] {
   const config = () => vscode.workspace.getConfiguration('autoglm');
   const toggle = () => config().update('inlineCompletion.enabled', !completionsEnabled(), vscode.ConfigurationTarget.Global);
@@ -20,30 +21,10 @@ export function statusMenuCommands({ provider, completionsEnabled, bundledModelN
       provider.snooze(value);
     }
   };
-  const switchModel = async (folder?: unknown) => {
-    if (typeof folder === 'string') {
-      await config().update('model.path', folder, vscode.ConfigurationTarget.Global);
-      return;
-    }
-    const current = config().get<string>('model.path') ?? '';
-    const pick = await vscode.window.showQuickPick(
-      [
-        { label: `Bundled model (${bundledModelName})`, description: current === '' ? 'in use' : '', value: '' },
-        { label: 'Choose a model folder...', description: 'Hugging Face ONNX layout: config.json, tokenizer.json, onnx/*.onnx', value: undefined },
-      ],
-      { placeHolder: 'Model for completions and chat' },
-    );
-    if (!pick) {
-      return;
-    }
-    let value = pick.value;
-    if (value === undefined) {
-      const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Use this model' });
-      value = chosen?.[0]?.fsPath;
-    }
-    if (value !== undefined) {
-      await config().update('model.path', value, vscode.ConfigurationTarget.Global);
-    }
+  /** What the menu says runs now, as the settings name it (the status bar names what really answers). */
+  const modelNow = (): string => {
+    const folder = config().get<string>('model.path') ?? '';
+    return folder === '' ? `${bundledModelName} (bundled demo)` : path.basename(folder);
   };
 
   const menu = async (): Promise<void> => {
@@ -55,7 +36,7 @@ export function statusMenuCommands({ provider, completionsEnabled, bundledModelN
             { label: '$(clock) Snooze for 5 minutes', run: () => snooze(5) },
             { label: '$(clock) Snooze for 30 minutes', run: () => snooze(30) },
           ]),
-      { label: '$(file-directory) Switch model...', run: () => switchModel() },
+      { label: '$(file-directory) Choose model...', description: modelNow(), run: () => vscode.commands.executeCommand('autoglm.chooseModel') },
       { label: '$(output) Open log', run: () => vscode.commands.executeCommand('autoglm.showLog') },
       { label: '$(info) Show engine status', run: () => vscode.commands.executeCommand('autoglm.showStatus') },
     ];
@@ -66,7 +47,6 @@ export function statusMenuCommands({ provider, completionsEnabled, bundledModelN
   return [
     { id: 'autoglm.toggleInlineCompletions', execute: toggle },
     { id: 'autoglm.snooze', execute: snooze },
-    { id: 'autoglm.switchModel', execute: switchModel },
     { id: 'autoglm.statusMenu', execute: menu },
   ];
 }

@@ -9,6 +9,19 @@ export interface EngineStatusView {
   variant: string;
   executionProvider: string;
   loaded: boolean;
+  /**
+   * A model asked for that does not answer (yet): it is loading, or it failed to load and why.
+   * The fields above always describe the model that really answers, never this one.
+   */
+  pending?: PendingModelView;
+}
+
+export interface PendingModelView {
+  state: 'loading' | 'failed';
+  modelName: string;
+  modelPath: string;
+  /** What is wrong with the folder, when it failed. */
+  error?: string;
 }
 
 export interface ContextChipView {
@@ -143,7 +156,18 @@ function isStatus(s: unknown): s is EngineStatusView {
     typeof s['bundled'] === 'boolean' &&
     typeof s['variant'] === 'string' &&
     typeof s['executionProvider'] === 'string' &&
-    typeof s['loaded'] === 'boolean'
+    typeof s['loaded'] === 'boolean' &&
+    (s['pending'] === undefined || isPending(s['pending']))
+  );
+}
+
+function isPending(p: unknown): p is PendingModelView {
+  return (
+    isRecord(p) &&
+    (p['state'] === 'loading' || p['state'] === 'failed') &&
+    typeof p['modelName'] === 'string' &&
+    typeof p['modelPath'] === 'string' &&
+    (p['error'] === undefined || typeof p['error'] === 'string')
   );
 }
 

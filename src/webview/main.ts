@@ -159,9 +159,19 @@ function applyDelta(turnId: string, text: string): void {
   }
 }
 
+/** The model that answers; a model loading or failed to load is named beside it, never in its place. */
 function renderStatus(status: EngineStatusView): void {
-  statusLine.textContent = `${status.modelName}${status.bundled ? ' (bundled)' : ''} · ${status.variant} · ${status.executionProvider} · ${status.loaded ? 'loaded' : 'loads on first request'}`;
-  statusLine.setAttribute('data-state', 'ready');
+  const answering = `${status.modelName}${status.bundled ? ' (bundled)' : ''} · ${status.variant} · ${status.executionProvider} · ${status.loaded ? 'loaded' : 'loads on first request'}`;
+  const pending = status.pending;
+  if (pending?.state === 'loading') {
+    statusLine.textContent = `loading ${pending.modelName}… · ${answering}`;
+  } else if (pending?.state === 'failed') {
+    const still = status.loaded ? `${status.modelName} still answers` : 'no model answers';
+    statusLine.textContent = `Could not load ${pending.modelPath}: ${pending.error ?? 'unknown error'} · ${still}`;
+  } else {
+    statusLine.textContent = answering;
+  }
+  statusLine.setAttribute('data-state', pending?.state ?? 'ready');
 }
 
 function showSuggestions(): void {

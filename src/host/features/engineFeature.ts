@@ -10,6 +10,9 @@ import { Backends } from '../backends';
 import { registerCommands, type Command } from '../commands';
 import type { AutoGlmConfig, LiveConfiguration } from '../configuration';
 import { describeBackend, statusDetail } from '../modelInfo';
+import { chooseModelCommand } from '../models/chooseModel';
+import { hubTokenCommand } from '../models/hubToken';
+import { findLocalServersCommand } from '../models/localServerCommands';
 import { serviceCommands } from '../serviceCommands';
 import { EngineStatusBar } from '../statusBar';
 
@@ -38,7 +41,7 @@ export class EngineFeature extends Disposable {
     super();
     this.backends = this.register(new Backends(deps.settings.current, deps.context, deps.logger, () => this.refreshStatus(), deps.showLog));
     this.register(deps.settings.onDidChange(({ next }) => this.onConfigChanged(next)));
-    this.register(registerCommands([this.showStatusCommand(), ...serviceCommands({ backends: this.backends, secrets: deps.context.secrets })]));
+    this.register(registerCommands([this.showStatusCommand(), ...serviceCommands({ backends: this.backends, secrets: deps.context.secrets }), ...this.modelCommands()]));
     this.statusBar.update(this.status());
   }
 
@@ -52,7 +55,7 @@ export class EngineFeature extends Disposable {
   }
 
   status(): EngineStatusView {
-    return describeBackend(this.deps.settings.current, this.deps.context.extensionPath, this.chatInfo());
+    return describeBackend(this.deps.settings.current, this.deps.context.extensionPath, this.chatInfo(), this.backends.localModel);
   }
 
   /**
@@ -82,12 +85,22 @@ export class EngineFeature extends Disposable {
     this.deps.logger.info('Settings changed', { model: next.model, engine: next.engine, backend: next.backend, logLevel: next.log.level });
   }
 
+  private modelCommands(): Command[] {
+    const { context, logger, settings } = this.deps;
+    return [chooseModelCommand({ context, logger, settings: () => settings.current }), hubTokenCommand(context.secrets), findLocalServersCommand(logger)];
+  }
+
   private showStatusCommand(): Command {
     return {
       id: 'autoglm.showStatus',
       execute: async () => {
-        const pick = await vscode.window.showInformationMessage(`Open AutoGLM ${VERSION}: ${statusDetail(await this.currentStatus())}`, 'Open Log', 'Settings');
-        if (pick === 'Open Log') {
+        const status = await this.currentStatus();
+        const message = `Open AutoGLM ${VERSION}: ${statusDetail(status)}`;
+        const actions = ['Choose Model…', 'Open Log', 'Settings'];
+        const pick = await (status.pending?.state === 'failed' ? vscode.window.showWarningMessage(message, ...actions) : vscode.window.showInformationMessage(message, ...actions));
+        if (pick === 'Choose Model…') {
+          await vscode.commands.executeCommand('autoglm.chooseModel');
+        } else if (pick === 'Open Log') {
           this.deps.showLog();
         } else if (pick === 'Settings') {
           await vscode.commands.executeCommand('workbench.action.openSettings', 'autoglm');

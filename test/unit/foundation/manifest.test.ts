@@ -73,7 +73,7 @@ describe('package.json manifest', () => {
     const properties = Object.entries(pkg.contributes.configuration.properties as Record<string, Setting & { scope?: string }>);
     const machineScoped = properties.filter(([, s]) => s.scope === 'machine' || s.scope === 'machine-overridable').map(([key]) => key);
     // Anything else must show under Settings > User in a remote or browser window.
-    assert.deepEqual(machineScoped.sort(), ['autoglm.model.path', 'autoglm.templates.userPacks']);
+    assert.deepEqual(machineScoped.sort(), ['autoglm.model.path', 'autoglm.models.folder', 'autoglm.templates.userPacks']);
     for (const key of machineScoped) {
       const s = pkg.contributes.configuration.properties[key] as Setting;
       assert.match(s.markdownDescription ?? s.description ?? '', /Settings > Remote/, `${key} says where to find it in a remote window`);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { BackendInfo } from '../../../src/backends/backend';
 import type { AutoGlmConfig } from '../../../src/host/configuration';
-import { describeBackend, statusDetail } from '../../../src/host/modelInfo';
+import { describeBackend, modelDisplayName, statusDetail } from '../../../src/host/modelInfo';
 
 function config(variant = 'auto', executionProvider = 'auto'): AutoGlmConfig {
   return { model: { path: '', variant }, engine: { executionProvider } } as unknown as AutoGlmConfig;
@@ -34,5 +34,19 @@ describe('engine status description', () => {
   it('names the remote server and its model for a remote backend', () => {
     const view = describeBackend(config(), '/ext', { kind: 'remote', modelName: 'served', device: 'http://gpu:8000/v1', loaded: true });
     assert.deepEqual([view.modelName, view.modelPath, view.bundled, view.executionProvider], ['served', 'http://gpu:8000/v1', false, 'remote server']);
+  });
+});
+
+describe('model display names', () => {
+  it('names a download by its repository, not by the commit folder it lives in', () => {
+    const commit = 'a'.repeat(40);
+    assert.equal(modelDisplayName(path.join('/cache', 'onnx-community', 'Qwen2.5-Coder-1.5B', commit)), 'Qwen2.5-Coder-1.5B');
+    assert.equal(modelDisplayName('/models/my-export'), 'my-export');
+  });
+
+  it('shows a loaded download by that name in the status', () => {
+    const dir = path.join('/cache', 'onnx-community', 'Qwen2.5-Coder-1.5B', 'b'.repeat(40));
+    const view = describeBackend(config(), '/ext', { kind: 'local', modelName: 'b'.repeat(40), device: 'cpu', loaded: true }, { answeringDir: dir });
+    assert.deepEqual([view.modelName, view.modelPath, view.bundled], ['Qwen2.5-Coder-1.5B', dir, false]);
   });
 });

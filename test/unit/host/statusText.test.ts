@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { statusAccessibleLabel, statusTooltipMarkdown } from '../../../src/host/statusText';
-import type { EngineStatusView } from '../../../src/protocol/webview';
+import { statusAccessibleLabel, statusBarText, statusTooltipMarkdown } from '../../../src/host/statusText';
+import { isHostToWebview, type EngineStatusView } from '../../../src/protocol/webview';
 
 const engine: EngineStatusView = { modelName: 'autoglm-coder', modelPath: '/ext/models/autoglm-coder', bundled: true, variant: 'q4', executionProvider: 'auto → cpu', loaded: true };
 
@@ -21,5 +21,31 @@ describe('status bar texts', () => {
     assert.match(tooltip, /^\*\*Open AutoGLM\*\*: Inline completions are on\./);
     assert.match(tooltip, /Model: `autoglm-coder` \(bundled\), loaded/);
     assert.notEqual(tooltip, statusAccessibleLabel(engine, 'ready', ''));
+  });
+});
+
+describe('status bar texts while another model loads or after it failed', () => {
+  const loading: EngineStatusView = { ...engine, pending: { state: 'loading', modelName: 'qwen-1.5b', modelPath: '/models/qwen-1.5b' } };
+  const failed: EngineStatusView = { ...engine, pending: { state: 'failed', modelName: 'junk', modelPath: '/models/junk', error: 'config.json is not JSON' } };
+
+  it('says which model loads, not that it answers', () => {
+    assert.equal(statusBarText(loading, '$(hubot)'), '$(loading~spin) loading qwen-1.5b…');
+    assert.match(statusAccessibleLabel(loading, 'ready', ''), /Loading qwen-1\.5b from \/models\/qwen-1\.5b\.\.\. Model autoglm-coder \(bundled\), loaded\./);
+  });
+
+  it('names the folder, what is wrong and the model that still answers after a failed switch', () => {
+    assert.equal(statusBarText(failed, '$(hubot)'), '$(warning) autoglm-coder');
+    assert.match(statusTooltipMarkdown(failed, 'ready', ''), /Could not load the model in \/models\/junk: config\.json is not JSON\. autoglm-coder still answers\./);
+    assert.equal(statusBarText({ ...failed, loaded: false }, '$(hubot)'), '$(warning) no model');
+    assert.match(statusAccessibleLabel({ ...failed, loaded: false }, 'ready', ''), /No model answers until one loads\./);
+  });
+});
+
+describe('the status message to the chat header', () => {
+  it('carries a pending model only in its checked shape', () => {
+    const pending = { state: 'failed', modelName: 'junk', modelPath: '/models/junk', error: 'config.json is not JSON' };
+    assert.equal(isHostToWebview({ type: 'host/status', status: { ...engine, pending } }), true);
+    assert.equal(isHostToWebview({ type: 'host/status', status: { ...engine, pending: { ...pending, state: 'done' } } }), false);
+    assert.equal(isHostToWebview({ type: 'host/status', status: { ...engine, pending: { ...pending, error: 42 } } }), false);
   });
 });

@@ -34,6 +34,8 @@ export const Disposable = {
   from: (...items: { dispose(): void }[]) => ({ dispose: () => items.forEach((d) => d.dispose()) }),
 };
 
+export const QuickPickItemKind = { Separator: -1, Default: 0 };
+
 export const commands = { executeCommand: async () => undefined, registerCommand: noListener };
 export const languages = { registerInlineCompletionItemProvider: noListener };
 export const workspace = { onDidChangeTextDocument: noListener, textDocuments: [] };
