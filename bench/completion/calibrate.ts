@@ -5,8 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { binObservations, calibrationCurve, ConfidenceGate, EAGERNESS_LEVELS, TARGET_RECALL, type Calibration, type Eagerness } from '../../src/completion';
+import { binObservations, calibrationCurve, ConfidenceGate, EAGERNESS_LEVELS, TARGET_RECALL, type Calibration, type ConfidenceMeasure, type Eagerness } from '../../src/completion';
 import { calibrationSvg } from './calibrationPlot';
+
+const MEASURE_NAMES: Readonly<Record<ConfidenceMeasure, string>> = { mean: 'geometric mean', min: 'least', first: 'first', line: 'product' };
 
 export interface Observation {
   confidence: number;
@@ -18,8 +20,8 @@ export interface CalibrationOutput {
   thresholds: Record<Eagerness, number>;
 }
 
-export function buildCalibration(observations: readonly Observation[], model: string, source: string): CalibrationOutput {
-  const calibration: Calibration = { model, measure: 'mean', source, bins: binObservations(observations) };
+export function buildCalibration(observations: readonly Observation[], model: string, source: string, measure: ConfidenceMeasure): CalibrationOutput {
+  const calibration: Calibration = { model, measure, source, bins: binObservations(observations) };
   const gate = new ConfidenceGate(calibration);
   const thresholds = Object.fromEntries(EAGERNESS_LEVELS.map((e) => [e, gate.threshold(e)])) as Record<Eagerness, number>;
   return { calibration, thresholds };
@@ -43,5 +45,5 @@ export function writeCalibration(out: CalibrationOutput, modelFile: string, resu
     bins: out.calibration.bins,
   };
   writeFileSync(path.join(resultsDir, 'completion-calibration.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(path.join(resultsDir, 'completion-calibration.svg'), calibrationSvg(`Confidence calibration of ${out.calibration.model}\n${result.observations} generated suggestions on code it was not trained on`, curve, out.thresholds));
+  writeFileSync(path.join(resultsDir, 'completion-calibration.svg'), calibrationSvg(`Confidence calibration of ${out.calibration.model}\n${result.observations} generated suggestions on code it was not trained on`, curve, out.thresholds, MEASURE_NAMES[out.calibration.measure]));
 }

@@ -34,7 +34,7 @@ function markers(thresholds: Readonly<Record<Eagerness, number>>): string {
     .join('');
 }
 
-export function calibrationSvg(title: string, curve: readonly CurvePoint[], thresholds: Readonly<Record<Eagerness, number>>): string {
+export function calibrationSvg(title: string, curve: readonly CurvePoint[], thresholds: Readonly<Record<Eagerness, number>>, measure: string): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
@@ -46,7 +46,7 @@ export function calibrationSvg(title: string, curve: readonly CurvePoint[], thre
     line(curve, (p) => p.coverage, '#d1242f'),
     line(curve, (p) => p.recall, '#1a7f37', '6 4'),
     legend(),
-    `<text x="${(x(0) + x(1)) / 2}" y="${H - 10}" text-anchor="middle">confidence threshold (geometric mean probability of the first line's tokens)</text>`,
+    `<text x="${(x(0) + x(1)) / 2}" y="${H - 10}" text-anchor="middle">confidence threshold (${measure} of the first line's token probabilities)</text>`,
     '</svg>',
     '',
   ].join('\n');

@@ -39,7 +39,7 @@ import { type Backend, type GenerationChunk, type BackendInfo, type GenerationRe
 import { abortError } from '../../src/common/errors';
 import { AcceptanceTally, firstLineRight } from './acceptance';
 import { buildCalibration, writeCalibration } from './calibrate';
-import { BUILTIN_FIM_TEMPLATES, ConfidenceGate, parseCalibration, type Calibration, type Eagerness, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
+import { BUILTIN_FIM_TEMPLATES, CONFIDENCE_MEASURES, confidenceOf, recordTrail, TokenTrail, type ConfidenceMeasure, ConfidenceGate, parseCalibration, type Calibration, type Eagerness, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -259,6 +259,12 @@ interface RequestRecord {
   correct?: boolean;
   /** The confidence of a generated suggestion. */
   confidence?: number;
+  /** Its confidence by every measure (for `--calibrate`). */
+  scores?: Partial<Record<ConfidenceMeasure, number>>;
+}
+
+function scoresOf(trail: TokenTrail, text: string): Partial<Record<ConfidenceMeasure, number>> {
+  return Object.fromEntries(CONFIDENCE_MEASURES.map((m) => [m, confidenceOf(trail, text, m)]).filter(([, v]) => v !== undefined));
 }
 
 interface RunResult {
@@ -273,10 +279,20 @@ async function replay(files: { name: string; source: string; region: { start: nu
   const eagerness = variant.gate ?? 'balanced';
   const gate = eagerness === 'off' ? undefined : new ConfidenceGate(calibration);
   const backendStats = new Map<string, GenerationStats>();
+  // Each generation's token log-probabilities, by trace id, to score its suggestion by every measure.
+  const trails = new Map<string, TokenTrail>();
+  const traced: Pick<Backend, 'generate' | 'info'> = {
+    info: () => backend.info(),
+    generate: (request, signal) => {
+      const trail = new TokenTrail();
+      if (request.traceId !== undefined) trails.set(request.traceId, trail);
+      return recordTrail(backend.generate(request, signal), trail);
+    },
+  };
   let sleepDecision: { gap: number; controller: AbortController } | undefined;
   let abortTimer: NodeJS.Timeout | undefined;
   const pipeline = new CompletionPipeline({
-    backend,
+    backend: traced,
     settings: { ...DEFAULT_COMPLETION_SETTINGS, fimTemplate: variant.fimTemplate ?? DEFAULT_COMPLETION_SETTINGS.fimTemplate },
     countTokens,
     reuse: variant.reuse,
@@ -356,6 +372,7 @@ async function replay(files: { name: string; source: string; region: { start: nu
         reusedTokens: stats?.reusedTokens ?? result?.stats.reusedTokens ?? 0,
         ...(ghost !== undefined ? { correct: firstLineRight(ghost, upcoming) } : {}),
         ...(result?.stats.confidence !== undefined ? { confidence: result.stats.confidence } : {}),
+        ...(result !== undefined && result.stats.source === 'generated' && trails.has(result.stats.traceId) ? { scores: scoresOf(trails.get(result.stats.traceId)!, result.text) } : {}),
       });
     }
   }
@@ -463,17 +480,36 @@ function gateVariants(args: Pick<Args, 'compareGate'>): Record<string, Variant> 
   };
 }
 
+/**
+ * How well each measure tells right suggestions from wrong ones: the area under the ROC curve
+ * (the chance that a right suggestion scores above a wrong one; 0.5 is no better than chance).
+ */
+function compareMeasures(records: readonly RequestRecord[]): Record<string, { auc: number }> {
+  const auc = (m: ConfidenceMeasure): number => {
+    const right = records.filter((r) => r.correct === true).map((r) => r.scores![m] ?? 0);
+    const wrong = records.filter((r) => r.correct !== true).map((r) => r.scores![m] ?? 0);
+    let wins = 0;
+    for (const a of right) for (const b of wrong) wins += a > b ? 1 : a === b ? 0.5 : 0;
+    return right.length * wrong.length === 0 ? NaN : Math.round((1000 * wins) / (right.length * wrong.length)) / 1000;
+  };
+  return Object.fromEntries(CONFIDENCE_MEASURES.map((m) => [m, { auc: auc(m) }]));
+}
+
 function readCalibration(): Calibration | undefined {
   return existsSync(CALIBRATION_FILE) ? parseCalibration(JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8'))) : undefined;
 }
 
 /** `--calibrate`: one replay without the gate; its generated suggestions make the calibration. */
 function calibrateFrom(run: RunResult, files: readonly string[], device: string): void {
-  const observations = run.records.filter((r) => r.outcome === 'generated' && r.confidence !== undefined).map((r) => ({ confidence: r.confidence!, right: r.correct === true }));
+  const scored = run.records.filter((r) => r.outcome === 'generated' && r.scores !== undefined);
+  const measures = compareMeasures(scored);
+  // The gate uses the measure that best tells right from wrong on these files.
+  const measure = CONFIDENCE_MEASURES.reduce((best, m) => (measures[m]!.auc > measures[best]!.auc ? m : best), 'mean' as ConfidenceMeasure);
+  const observations = scored.filter((r) => r.scores![measure] !== undefined).map((r) => ({ confidence: r.scores![measure]!, right: r.correct === true }));
   const source = `bench/completion/replay.ts --calibrate on ${files.map((f) => path.basename(path.dirname(f)) === 'lib' ? path.basename(path.dirname(path.dirname(f))) : path.basename(path.dirname(f))).join(', ')}, ${new Date().toISOString().slice(0, 10)}`;
-  const out = buildCalibration(observations, `autoglm-coder (${device})`, source);
-  writeCalibration(out, CALIBRATION_FILE, path.join(root, 'bench', 'results'), { date: new Date().toISOString(), files, device });
-  console.log(JSON.stringify({ observations: observations.length, right: observations.filter((o) => o.right).length, thresholds: out.thresholds }, null, 2));
+  const out = buildCalibration(observations, `autoglm-coder (${device})`, source, measure);
+  writeCalibration(out, CALIBRATION_FILE, path.join(root, 'bench', 'results'), { date: new Date().toISOString(), files, device, measures });
+  console.log(JSON.stringify({ measure, measures, observations: observations.length, right: observations.filter((o) => o.right).length, thresholds: out.thresholds }, null, 2));
   console.log(`calibration: ${path.relative(process.cwd(), CALIBRATION_FILE)}`);
 }
 

@@ -1,4 +1,4 @@
-import type { ConfidenceMeasure } from './score';
+import { CONFIDENCE_MEASURES, type ConfidenceMeasure } from './score';
 
 /**
  * A model's calibration for the confidence gate: how often a suggestion's first line was right,
@@ -91,6 +91,7 @@ export function parseCalibration(value: unknown): Calibration | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const c = value as Partial<Calibration>;
   const bins = c.bins;
-  if (typeof c.model !== 'string' || (c.measure !== 'mean' && c.measure !== 'min') || !Array.isArray(bins) || bins.length !== BIN_COUNT || !bins.every(isBin)) return undefined;
-  return { model: c.model, measure: c.measure, source: typeof c.source === 'string' ? c.source : '', bins: bins.map((b) => ({ lo: b.lo, shown: b.shown, right: b.right })) };
+  const measure = CONFIDENCE_MEASURES.find((m) => m === c.measure);
+  if (typeof c.model !== 'string' || measure === undefined || !Array.isArray(bins) || bins.length !== BIN_COUNT || !bins.every(isBin)) return undefined;
+  return { model: c.model, measure, source: typeof c.source === 'string' ? c.source : '', bins: bins.map((b) => ({ lo: b.lo, shown: b.shown, right: b.right })) };
 }

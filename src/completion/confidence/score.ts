@@ -3,11 +3,12 @@ import type { TokenTrail, TrailToken } from './tokenTrail';
 /**
  * How sure the model was of a suggestion, in [0, 1], from the tokens of its first line with
  * something on it (what a user reads and accepts with one Tab).
- * `mean`: the geometric mean of their probabilities; `min`: the least likely one.
+ * `mean`: the geometric mean of their probabilities; `min`: the least likely one; `first`: the
+ * first generated token's; `line`: the whole line's (their product).
  */
-export type ConfidenceMeasure = 'mean' | 'min';
+export type ConfidenceMeasure = 'mean' | 'min' | 'first' | 'line';
 
-export const CONFIDENCE_MEASURES: readonly ConfidenceMeasure[] = ['mean', 'min'];
+export const CONFIDENCE_MEASURES: readonly ConfidenceMeasure[] = ['mean', 'min', 'first', 'line'];
 
 /** End offset of the first line with something on it in `raw`, or -1 when every line is blank. */
 function firstContentLineEnd(raw: string): number {
@@ -36,8 +37,21 @@ export function shownFirstLineEnd(raw: string, shown: string): number {
 
 export function scoreTokens(tokens: readonly TrailToken[], measure: ConfidenceMeasure): number | undefined {
   if (tokens.length === 0) return undefined;
-  if (measure === 'min') return Math.exp(Math.min(...tokens.map((t) => t.logprob)));
-  return Math.exp(tokens.reduce((sum, t) => sum + t.logprob, 0) / tokens.length);
+  const sum = tokens.reduce((total, t) => total + t.logprob, 0);
+  switch (measure) {
+    case 'min':
+      return Math.exp(Math.min(...tokens.map((t) => t.logprob)));
+    case 'first':
+      return Math.exp(tokens[0]!.logprob);
+    case 'line':
+      return Math.exp(sum);
+    case 'mean':
+      return Math.exp(sum / tokens.length);
+    default: {
+      const never: never = measure;
+      throw new Error(`unknown confidence measure ${String(never)}`);
+    }
+  }
 }
 
 /** The confidence of `shown`, made from the generation recorded in `trail`; undefined when the backend gave no log-probabilities. */

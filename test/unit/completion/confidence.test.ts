@@ -35,6 +35,8 @@ describe('completion/confidence: scores', () => {
     assert.equal(shownFirstLineEnd(trail.raw, shown), '\n  return a;'.length);
     assert.ok(Math.abs(confidenceOf(trail, shown)! - Math.cbrt(0.9 * 0.4 * 0.1)) < 1e-9, 'tokens after the first line do not count');
     assert.ok(Math.abs(confidenceOf(trail, shown, 'min')! - 0.1) < 1e-9);
+    assert.ok(Math.abs(confidenceOf(trail, shown, 'first')! - 0.9) < 1e-9);
+    assert.ok(Math.abs(confidenceOf(trail, shown, 'line')! - 0.9 * 0.4 * 0.1) < 1e-9, 'the whole line: the product');
   });
 
   it('follows a first line the guards shortened, and says nothing without log-probabilities', () => {
