@@ -96,10 +96,13 @@ describe('GUI: the ghost-text guards on the answers that used to break code (scr
 
   async function open(wb: Workbench, c: Case): Promise<string> {
     const { page } = wb;
+    // The extension is up once the status bar names a model.
+    await page.locator('.statusbar-item', { hasText: new RegExp(`${MODEL}|autoglm-coder`) }).first().waitFor({ timeout: 60_000 });
     const file = path.join(wb.workspace, `guard-${c.name}.ts`);
     fs.writeFileSync(file, c.file);
+    // Quick Open finds a file by its absolute path before the workspace's file index has it.
     await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').fill(path.basename(file));
+    await page.locator('.quick-input-widget input').fill(file);
     await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor();
     await page.keyboard.press('Enter');
     await page.locator('.tab.active', { hasText: path.basename(file) }).waitFor();
@@ -130,7 +133,11 @@ describe('GUI: the ghost-text guards on the answers that used to break code (scr
         await wb.screenshot(`guard-${c.name}-nothing-shown`);
         return;
       }
-      await ghosts.first().waitFor({ timeout: 30_000 });
+      // The first request of a fresh window may still be on its way: ask again while no ghost text shows.
+      for (let attempt = 0; attempt < 3 && !(await ghosts.first().isVisible()); attempt++) {
+        await ghosts.first().waitFor({ timeout: 10_000 }).catch(() => page.keyboard.press('Alt+Backslash'));
+      }
+      await ghosts.first().waitFor({ timeout: 10_000 });
       await new Promise((r) => setTimeout(r, 500));
       await wb.screenshot(`guard-${c.name}-ghost`);
       await page.keyboard.press('Tab');

@@ -57,6 +57,16 @@ async function loadAfterRestart(load: () => Promise<unknown>, attempts = 50): Pr
   }
 }
 
+async function untilAsync<T>(read: () => Promise<T | undefined>, what: string, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 const lastStatus = (messages: readonly HostToWebview[]): EngineStatusView | undefined => messages.filter((m) => m.type === 'host/status').map((m) => (m.type === 'host/status' ? m.status : undefined)).at(-1);
 
 describe('choosing a model in a real VS Code (Hub stand-in, real engine)', function () {
@@ -108,6 +118,8 @@ describe('choosing a model in a real VS Code (Hub stand-in, real engine)', funct
     assert.ok(hub.requests.some((r) => r.path.includes('/cdn/')), 'the model bytes came from the stand-in');
     assert.equal(vscode.workspace.getConfiguration('autoglm').get('model.path'), downloaded);
 
+    // The settings change reaches the shared service asynchronously: wait until it runs the download.
+    await untilAsync(async () => ((await backends.liveStats()).model === path.basename(downloaded) ? true : undefined), 'the service to run the downloaded folder', LOAD_TIMEOUT_MS);
     const prompt = '<|fim_prefix|>function add(a, b) {\n  return <|fim_suffix|>\n}\n<|fim_middle|>';
     const code = await collect(backends.forRole('completion').generate({ prompt, maxTokens: 8, priority: 'interactive' }, new AbortController().signal));
     assert.ok(code.stats && code.stats.generatedTokens > 0, 'the downloaded model completed code');
