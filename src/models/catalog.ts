@@ -200,9 +200,17 @@ export function fitsMachine(entry: CatalogEntry, totalMemBytes: number, variant?
 }
 
 /** The largest entry for `role` that fits, the one a first run recommends. */
+/**
+ * Most parameters recommended for inline completion: ghost text must come within a keystroke or
+ * two, and a CPU decodes a 7B model several times slower than a 1.5B one. A user may still pick a
+ * larger one; it is not recommended.
+ */
+export const COMPLETION_MAX_PARAMETERS = 2e9;
+
 export function recommendedEntry(catalog: Catalog, role: ModelRole, totalMemBytes: number): CatalogEntry | undefined {
   return catalog.entries
     .filter((e) => e.kind === 'hub' && e.roles.includes(role) && fitsMachine(e, totalMemBytes))
+    .filter((e) => role !== 'completion' || e.parameters <= COMPLETION_MAX_PARAMETERS)
     .sort((a, b) => b.parameters - a.parameters)[0];
 }
 

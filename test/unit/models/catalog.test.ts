@@ -94,7 +94,8 @@ describe('models/catalog', () => {
     assert.equal(fitsMachine(large, 64 * GB), true);
     assert.equal(recommendedEntry(catalog, 'completion', 4 * GB)?.id, 'qwen2.5-coder-0.5b');
     assert.equal(recommendedEntry(catalog, 'completion', 6 * GB)?.id, 'qwen2.5-coder-1.5b');
-    assert.equal(recommendedEntry(catalog, 'completion', 8 * GB)?.id, 'qwen2.5-coder-3b-instruct');
+    assert.equal(recommendedEntry(catalog, 'completion', 8 * GB)?.id, 'qwen2.5-coder-1.5b', 'completion is kept to models fast enough for ghost text');
+    assert.equal(recommendedEntry(catalog, 'completion', 64 * GB)?.id, 'qwen2.5-coder-1.5b');
     assert.equal(recommendedEntry(catalog, 'chat', 64 * GB)?.id, 'qwen2.5-coder-7b-instruct');
     assert.equal(recommendedEntry(catalog, 'chat', 512 * 1024 * 1024), undefined);
   });
