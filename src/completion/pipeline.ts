@@ -209,10 +209,7 @@ export class CompletionPipeline {
         return this.result(typed.text, typed.range, 'typed-ahead', begun, 0, typed.origin ?? traceId);
       }
 
-      const view = viewOf(snapshot);
-      const template = this.template();
-      const { mode, reason: modeReason } = chooseLineMode(view.text, view.offset, snapshot.languageId);
-      const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
+      const { view, template, mode, modeReason, key } = this.requestShape(snapshot);
       const cached = reuse ? this.cache.get(key) : undefined;
       if (cached !== undefined && !(explicit && cached === '')) {
         this.counters.servedFromCache++;
@@ -332,6 +329,15 @@ export class CompletionPipeline {
     return true;
   }
 
+  /** What a request's answer depends on: the view of the document, the template, the line mode, and the cache key they make. */
+  private requestShape(snapshot: CompletionSnapshot): { view: View; template: FimTemplate; mode: LineMode; modeReason: string; key: string } {
+    const view = viewOf(snapshot);
+    const template = this.template();
+    const { mode, reason: modeReason } = chooseLineMode(view.text, view.offset, snapshot.languageId);
+    const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
+    return { view, template, mode, modeReason, key };
+  }
+
   /**
    * Alternative suggestions for what `main` answered: today the continuation that starts with the
    * model's second most likely first token, when the backend can be made to start with it
@@ -341,10 +347,7 @@ export class CompletionPipeline {
     if (this.backend.info().forcedPrefix !== true || main.stats.source === 'typed-ahead') {
       return [];
     }
-    const view = viewOf(snapshot);
-    const template = this.template();
-    const { mode } = chooseLineMode(view.text, view.offset, snapshot.languageId);
-    const key = CompletionCache.key({ family: template.family, path: snapshot.path, mode, prefix: view.text.slice(Math.max(0, view.offset - 4_000), view.offset), suffix: view.text.slice(view.offset, view.offset + 1_000) });
+    const { view, template, mode, key } = this.requestShape(snapshot);
     const step = this.alternatives.get(key);
     const first = step === undefined ? undefined : alternativeFirstToken(step);
     if (first === undefined) {

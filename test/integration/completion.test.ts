@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { AutoGlmApi } from '../../src/extension';
 import { api, until } from './helpers';
 
 /** Documents whose end is a natural place for code to continue. */
@@ -8,6 +9,19 @@ const CANDIDATES = [
   'import * as fs from "node:fs";\n\nexport function readJson(file: string): unknown {\n  const text = ',
   'export class Stack<T> {\n  private items: T[] = [];\n\n  push(item: T): void {\n    ',
 ];
+
+/** Asks for ghost text explicitly and waits for what the provider shows for `doc` at `version`; undefined when nothing comes. */
+async function triggerAndWait(provider: AutoGlmApi['completion']['provider'], doc: vscode.TextDocument, version: number, what: string) {
+  await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+  return until(
+    () => {
+      const s = provider.lastShown;
+      return s && s.uri === doc.uri.toString() && s.version === version ? s : undefined;
+    },
+    what,
+    60_000,
+  ).catch(() => undefined);
+}
 
 describe('inline completion in a real VS Code', () => {
   it('shows a completion from the bundled model after typing, and Tab-accept inserts exactly it', async () => {
@@ -23,15 +37,7 @@ describe('inline completion in a real VS Code', () => {
       assert.equal(doc.getText(), content);
       const before = doc.getText();
       const version = doc.version;
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      const shown = await until(
-        () => {
-          const s = completion.provider.lastShown;
-          return s && s.uri === doc.uri.toString() && s.version === version ? s : undefined;
-        },
-        'an inline completion',
-        60_000,
-      ).catch(() => undefined);
+      const shown = await triggerAndWait(completion.provider, doc, version, 'an inline completion');
       if (!shown) {
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
         continue;
@@ -61,15 +67,7 @@ describe('inline completion in a real VS Code', () => {
       const end = doc.positionAt(doc.getText().length);
       editor.selection = new vscode.Selection(end, end);
       const version = doc.version;
-      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      const shown = await until(
-        () => {
-          const s = completion.provider.lastShown;
-          return s && s.uri === doc.uri.toString() && s.version === version ? s : undefined;
-        },
-        'an explicitly asked-for completion',
-        60_000,
-      ).catch(() => undefined);
+      const shown = await triggerAndWait(completion.provider, doc, version, 'an explicitly asked-for completion');
       const alternative = shown?.alternatives[0];
       if (!shown || !alternative) {
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
