@@ -66,8 +66,12 @@ export async function openWorkbench(settings: Record<string, unknown> = {}): Pro
 
 /** Runs a command through the command palette, as a user would. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
+  // F1 pressed while the workbench is busy (a notification, a view opening) can be lost: press it again.
+  for (let attempt = 0; attempt < 3 && !(await input.isVisible()); attempt++) {
+    await page.keyboard.press('F1');
+    await input.waitFor({ timeout: 10_000 }).catch(() => undefined);
+  }
   await input.waitFor();
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
