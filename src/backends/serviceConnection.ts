@@ -103,6 +103,9 @@ export function fromResponseError(err: ResponseError<unknown>): Error {
   return new BackendError(err.message, code, { cause: err });
 }
 
+/** How long a stop waits for the service to close the connection. */
+const STOP_CLOSE_WAIT_MS = 5_000;
+
 export class ServiceConnection {
   private readonly rpc: MessageConnection;
   private readonly streams = new Map<string, AsyncChannel<GenerationChunk>>();
@@ -112,6 +115,8 @@ export class ServiceConnection {
   private watchdog: NodeJS.Timeout | undefined;
   private onPurpose = false;
   private closedOnce = false;
+  private markClosed: () => void = () => undefined;
+  private readonly closedSignal = new Promise<void>((resolve) => (this.markClosed = resolve));
   private unresponsive: string | undefined;
   /** Why the connection ended; requests that fail after that fail with it. */
   private ended: Error | undefined;
@@ -130,6 +135,7 @@ export class ServiceConnection {
       if (this.closedOnce) return;
       this.closedOnce = true;
       this.closed();
+      this.markClosed();
     };
     this.rpc.onClose(onClosed);
     socket.on('close', onClosed);
@@ -211,9 +217,17 @@ export class ServiceConnection {
   }
 
   /** Asks the service to stop, for every window; this connection then ends on purpose. */
-  async stopService(): Promise<void> {
+  /**
+   * Asks the service to stop and waits (at most `closeWaitMs`) until it has closed this
+   * connection, so that the next request starts a fresh service instead of reaching this one.
+   */
+  async stopService(closeWaitMs = STOP_CLOSE_WAIT_MS): Promise<void> {
     this.onPurpose = true;
     await this.rpc.sendRequest(ShutdownRequestType, {}).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeWaitMs)));
+    await Promise.race([this.closedSignal, waited]);
+    clearTimeout(timer);
   }
 
   /** Ends the connection on purpose; streams in flight end quietly. */

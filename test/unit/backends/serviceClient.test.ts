@@ -98,10 +98,13 @@ describe('service client backend (real service processes)', function () {
     await b.countTokens('x');
     const first = remember(a);
     await a.restart();
+    assert.equal(a.connected, false, 'restart returns once the stopped service has closed the connection');
     await waitFor('the service to stop', () => (processAlive(first) ? undefined : true), 15_000);
     await waitFor('the other window to see it gone', () => (b.connected ? undefined : true), 5000);
     assert.ok((await b.countTokens('x')) > 0);
     assert.notEqual(remember(b), first);
+    assert.ok((await a.countTokens('x')) > 0);
+    assert.equal(a.servicePid, b.servicePid, 'the restarting window reaches the fresh service');
   });
 
   it('attachIfRunning never starts a service; after a window reload it learns the loaded model and its variant from the running one', async () => {
