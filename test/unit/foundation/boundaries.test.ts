@@ -61,6 +61,13 @@ describe('import boundaries', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('lets codeIndex/ depend on common/ only, with no editor, engine or template package', () => {
+    const bad = files
+      .filter((f) => f.rel.startsWith('codeIndex/'))
+      .flatMap((f) => f.deps.filter((d) => (d.startsWith('../') && !/^\.\.\/common\//.test(d)) || ['vscode', 'onnxruntime-node', 'handlebars'].includes(d)).map((d) => `${f.rel} -> ${d}`));
+    assert.deepEqual(bad, []);
+  });
+
   it('keeps completion/, chat/ and templates/ independent of host/', () => {
     const bad = files.filter((f) => /^(completion|chat|templates)\//.test(f.rel) && f.deps.some((d) => /(^|\/)host(\/|$)/.test(d))).map((f) => f.rel);
     assert.deepEqual(bad, []);

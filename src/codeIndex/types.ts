@@ -1,0 +1,46 @@
+/**
+ * Plain values of the workspace index: what a file is cut into (chunks along its syntax) and
+ * what it defines (symbols). Lines are zero-based and inclusive at both ends.
+ */
+
+export type SymbolKind = 'function' | 'method' | 'class' | 'interface' | 'type' | 'enum' | 'variable' | 'module' | 'struct' | 'trait' | 'macro';
+
+/** A named definition found in a syntax tree. */
+export interface SymbolDefinition {
+  name: string;
+  kind: SymbolKind;
+  /** Workspace-relative path with forward slashes. */
+  path: string;
+  startLine: number;
+  endLine: number;
+  /**
+   * What a prompt shows of it: the declaration up to its body for functions and methods, the
+   * whole declaration for types, interfaces, enums and short classes (cut to a line cap).
+   */
+  text: string;
+  /** Name of the enclosing class, struct, impl or module, for members. */
+  container?: string;
+}
+
+/** A piece of a file that search returns and a prompt can carry: whole declarations where they fit. */
+export interface CodeChunk {
+  path: string;
+  startLine: number;
+  endLine: number;
+  text: string;
+  /** Names defined in this chunk (its declarations and their members). */
+  symbols: string[];
+}
+
+export interface FileOutline {
+  chunks: CodeChunk[];
+  definitions: SymbolDefinition[];
+  /** 'syntax' when a grammar cut the file, 'lines' for the line-window fallback. */
+  cutBy: 'syntax' | 'lines';
+}
+
+export interface SourceFile {
+  path: string;
+  languageId: string;
+  text: string;
+}
