@@ -44,3 +44,20 @@ export interface SourceFile {
   languageId: string;
   text: string;
 }
+
+/** A chunk search found, with its BM25 score (higher is better; comparable within one query only). */
+export interface CodeSearchHit extends CodeChunk {
+  score: number;
+}
+
+export type IndexStatus = 'off' | 'building' | 'ready';
+
+/** What chat and completion ask of the workspace index. */
+export interface CodebaseSearch {
+  /** The chunks most relevant to `query` (a question, code, identifiers), best first. */
+  search(query: string, limit: number): CodeSearchHit[];
+  /** Definitions named exactly `name`, best guess first (exported, top-level). */
+  definitions(name: string): SymbolDefinition[];
+  /** Whether there is anything to search yet. */
+  status(): { status: IndexStatus; files: number };
+}
