@@ -1,0 +1,140 @@
+/**
+ * The repository the index benchmarks run on: the TypeScript sources effect@3.19.0 ships
+ * (`node_modules/effect/src`, MIT; effect is not among the packages of the bundled model's
+ * corpus, `models/autoglm-coder/provenance.json`), and call sites in it with the definition
+ * each one calls.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export interface RepoFile {
+  /** Relative to the repository root, forward slashes. */
+  path: string;
+  text: string;
+}
+
+export interface Repository {
+  name: string;
+  root: string;
+  files: RepoFile[];
+}
+
+export interface BenchChunk {
+  path: string;
+  startLine: number;
+  endLine: number;
+  text: string;
+}
+
+export interface Definition {
+  name: string;
+  path: string;
+  line: number;
+}
+
+export interface CallSite {
+  name: string;
+  path: string;
+  /** Zero-based line of the call. */
+  line: number;
+  /** Offset in the file right after the callee's name: where a completion would be asked for its arguments. */
+  offset: number;
+  /** The lines before the call and the call's line up to the name, as a completion or chat query would see them. */
+  query: string;
+  definition: Definition;
+  /** Ids of the chunks (in the list given) that hold the definition's line. */
+  targets: number[];
+}
+
+export const REPOSITORY_PACKAGE = 'effect';
+
+const PACKAGE_DIR = path.join(__dirname, '..', '..', 'node_modules', REPOSITORY_PACKAGE);
+
+export async function loadRepository(root = path.join(PACKAGE_DIR, 'src')): Promise<Repository> {
+  const version = (JSON.parse(await fs.readFile(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+  const files: RepoFile[] = [];
+  for (const rel of await listTs(root, '')) {
+    files.push({ path: rel, text: await fs.readFile(path.join(root, rel), 'utf8') });
+  }
+  return { name: `${REPOSITORY_PACKAGE}@${version}/src`, root, files };
+}
+
+async function listTs(root: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of (await fs.readdir(path.join(root, rel), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (entry.isDirectory()) out.push(...(await listTs(root, child)));
+    else if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(child);
+  }
+  return out;
+}
+
+export function windowChunks(files: readonly RepoFile[], lines: number): BenchChunk[] {
+  const chunks: BenchChunk[] = [];
+  for (const file of files) {
+    const all = file.text.split('\n');
+    for (let start = 0; start < all.length; start += lines) {
+      chunks.push({ path: file.path, startLine: start, endLine: Math.min(all.length, start + lines) - 1, text: all.slice(start, start + lines).join('\n') });
+    }
+  }
+  return chunks;
+}
+
+const DEFINITION = /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:const|let|function\*?|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/;
+
+/** Exported top-level definitions whose name is defined exactly once in the repository. */
+export function uniqueDefinitions(files: readonly RepoFile[]): Map<string, Definition> {
+  const seen = new Map<string, Definition[]>();
+  for (const file of files) {
+    file.text.split('\n').forEach((text, line) => {
+      const m = DEFINITION.exec(text);
+      if (m) seen.set(m[1]!, [...(seen.get(m[1]!) ?? []), { name: m[1]!, path: file.path, line }]);
+    });
+  }
+  const unique = new Map<string, Definition>();
+  for (const [name, defs] of seen) if (defs.length === 1 && name.length > 3) unique.set(name, defs[0]!);
+  return unique;
+}
+
+/** A deterministic generator, so that every run picks the same call sites. */
+export function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const QUERY_LINES_BEFORE = 8;
+
+/** `count` call sites (a use of a unique definition's name followed by `(` in another file), chosen at random with `seed`. */
+export function callSites(repo: Repository, chunks: readonly BenchChunk[], count: number, seed: number): CallSite[] {
+  const defs = uniqueDefinitions(repo.files);
+  const all: Omit<CallSite, 'targets'>[] = [];
+  for (const file of repo.files) {
+    const lines = file.text.split('\n');
+    let lineStart = 0;
+    lines.forEach((text, line) => {
+      for (const m of text.matchAll(/\b([A-Za-z_$][\w$]*)\(/g)) {
+        const definition = defs.get(m[1]!);
+        if (!definition || definition.path === file.path || /^\s*(\/\/|\*|\/\*)/.test(text)) continue;
+        const column = m.index! + m[1]!.length;
+        const query = [...lines.slice(Math.max(0, line - QUERY_LINES_BEFORE), line), text.slice(0, column)].join('\n');
+        all.push({ name: m[1]!, path: file.path, line, offset: lineStart + column, query, definition });
+      }
+      lineStart += text.length + 1;
+    });
+  }
+  const random = seeded(seed);
+  const picked: CallSite[] = [];
+  const pool = [...all];
+  while (picked.length < count && pool.length > 0) {
+    const [site] = pool.splice(Math.floor(random() * pool.length), 1);
+    const targets = chunks.flatMap((c, id) => (c.path === site!.definition.path && c.startLine <= site!.definition.line && site!.definition.line <= c.endLine ? [id] : []));
+    picked.push({ ...site!, targets });
+  }
+  return picked;
+}
