@@ -20,6 +20,8 @@ export interface ContextInput {
   text: string;
   offset: number;
   neighbours: readonly NeighbourFile[];
+  /** Definitions from other files the code before the cursor uses, most wanted first (`definitionSnippets`). */
+  definitions?: readonly Snippet[];
 }
 
 export interface ContextBudget {
@@ -52,6 +54,22 @@ const FRESH_FILL = 0.85;
 export class ContextMemo {
   readonly snippets = new SnippetIndex();
   private readonly starts = new Map<string, number>();
+  private readonly definitions = new Map<string, readonly Snippet[]>();
+
+  /**
+   * The definitions to show for `path`: the previous ones in their order while all of them are
+   * still wanted, with newly wanted ones after them, so that the prompt's opening (where the
+   * repository-level formats put other files) stays the same while the user types.
+   */
+  stableDefinitions(path: string, fresh: readonly Snippet[]): readonly Snippet[] {
+    const previous = this.definitions.get(path);
+    const same = (a: Snippet, b: Snippet): boolean => a.path === b.path && a.text === b.text;
+    const kept = previous !== undefined && previous.every((p) => fresh.some((f) => same(f, p))) ? [...previous, ...fresh.filter((f) => !previous.some((p) => same(f, p)))] : fresh;
+    this.definitions.delete(path);
+    this.definitions.set(path, kept);
+    if (this.definitions.size > 64) this.definitions.delete(this.definitions.keys().next().value!);
+    return kept;
+  }
 
   prefixStart(path: string): number | undefined {
     return this.starts.get(path);
@@ -74,12 +92,14 @@ export class ContextMemo {
  */
 export function buildContext(input: ContextInput, budget: ContextBudget, count: TokenCounter, memo?: ContextMemo): CompletionContext {
   const available = Math.max(0, budget.promptTokens - budget.reservedTokens);
-  const candidates = input.neighbours.length > 0 ? rankSnippets(queryAround(input.text, input.offset), input.neighbours, input.languageId, input.path, budget.snippetOptions, memo?.snippets) : [];
-  const maxSnippets = budget.maxSnippets ?? 3;
+  const windows = input.neighbours.length > 0 ? rankSnippets(queryAround(input.text, input.offset), input.neighbours, input.languageId, input.path, budget.snippetOptions, memo?.snippets) : [];
+  const definitions = input.definitions ?? [];
+  const shown = windows.filter((w) => !definitions.some((d) => d.path === w.path && w.text.includes(d.text)));
+  const candidates = [...definitions, ...shown.slice(0, budget.maxSnippets ?? 3)];
   const snippets: Snippet[] = [];
   let snippetTokens = 0;
   const addSnippets = (limit: number): void => {
-    for (const candidate of candidates.slice(0, maxSnippets)) {
+    for (const candidate of candidates) {
       if (snippets.includes(candidate)) {
         continue;
       }

@@ -7,6 +7,8 @@ import { CompletionCache } from './completionCache';
 import { confidenceOf, recordTrail, TokenTrail, type ConfidenceMeasure } from './confidence';
 import { alternativeFirstToken, AlternativeMemo, firstStepOf, type FirstStep } from './alternatives';
 import { buildContext, ContextMemo } from './context';
+import { definitionSnippets, type DefinitionLookup } from './definitionSnippets';
+import type { Snippet } from './snippets';
 import { AdaptiveDebounce } from './debounce';
 import { resolveFimTemplate } from './fimFamily';
 import { type FimTemplate } from './fimTemplates';
@@ -58,6 +60,8 @@ export interface CompletionPipelineOptions {
    * `threshold()` is not shown. Default: none (every suggestion the guards pass is shown).
    */
   gate?: ConfidenceThreshold;
+  /** The workspace index's definitions, once there is one: definitions the code near the cursor uses join the prompt. */
+  codebase?: () => DefinitionLookup | undefined;
   /** Called with the backend's final stats of each generation, also when they arrive after `provide` returned. */
   onBackendStats?: (traceId: string, stats: GenerationStats) => void;
 }
@@ -78,6 +82,9 @@ interface GenerationOutcome {
 
 /** Alternatives per step asked of the backend: the second-best first token makes the alternative suggestion. */
 const TOP_LOGPROBS = 2;
+
+/** Most definitions from other files in one prompt (signatures and short types: a few dozen tokens each). */
+const MAX_DEFINITIONS = 4;
 
 /** Most tokens for a single-line completion; a line longer than this is not a good suggestion. */
 const SINGLE_LINE_MAX_TOKENS = 64;
@@ -365,16 +372,23 @@ export class CompletionPipeline {
     return [result];
   }
 
+  private definitionsFor(path: string, view: View): readonly Snippet[] {
+    const lookup = this.options.codebase?.();
+    if (lookup === undefined) return [];
+    return this.contextMemo.stableDefinitions(path, definitionSnippets(view.text, view.offset, path, lookup, MAX_DEFINITIONS));
+  }
+
   private async runGeneration(job: GenerationJob, signal: AbortSignal, onText: (delta: string) => void): Promise<GenerationOutcome> {
     const { snapshot, view, template, mode, traceId, firstToken } = job;
     const settings = this.settings;
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
     // A family trained without cross-file context gets none: it would only cost prompt tokens.
     const neighbours = template.snippets ? snapshot.neighbours : [];
+    const definitions = template.snippets ? this.definitionsFor(snapshot.path, view) : [];
     const info = this.backend.info();
     const maxTokens = mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens;
     const context = buildContext(
-      { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours },
+      { path: snapshot.path, languageId: snapshot.languageId, text: view.text, offset: view.offset, neighbours, definitions },
       { promptTokens: promptBudget(settings.promptTokens, maxTokens, template, info.contextLength), reservedTokens: this.countTokens(template.render('', '', renderContext)) },
       this.countTokens,
       this.contextMemo,
