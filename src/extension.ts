@@ -11,6 +11,7 @@ import { LiveConfiguration } from './host/configuration';
 import { ChatFeature } from './host/features/chatFeature';
 import { CompletionFeature } from './host/features/completionFeature';
 import { EngineFeature } from './host/features/engineFeature';
+import { IndexFeature } from './host/features/indexFeature';
 import { LogFeature } from './host/features/logFeature';
 import { TemplatesFeature } from './host/features/templatesFeature';
 import type { InlineCompletionProvider } from './host/inlineCompletion';
@@ -29,6 +30,7 @@ export interface AutoGlmApi {
     whenReady(): Promise<void>;
   };
   readonly backends: Backends;
+  readonly index: IndexFeature;
   readonly completion: {
     provider: InlineCompletionProvider;
     pipeline(): CompletionPipeline;
@@ -56,7 +58,8 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   const showLog = (): void => log.show();
   const engine = own(new EngineFeature({ context, settings, logger, showLog }));
   const templates = own(new TemplatesFeature({ settings, logger, extensionPath: context.extensionPath, tokens: engine.tokens }));
-  const completion = own(new CompletionFeature({ settings, globalState: context.globalState, extensionPath: context.extensionPath, logger, engine, templates }));
+  const index = own(new IndexFeature({ settings, extensionPath: context.extensionPath, storageUri: context.storageUri, logger }));
+  const completion = own(new CompletionFeature({ settings, globalState: context.globalState, extensionPath: context.extensionPath, logger, engine, templates, index }));
   const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog }));
 
   const activationMs = performance.now() - started;
@@ -68,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     isChatViewReady: () => chat.view.isReady,
     chat: { view: chat.view, controller: () => chat.controller(), codeActions: chat.codeActions, whenReady: () => chat.view.whenReady() },
     backends: engine.backends,
+    index,
     completion: { provider: completion.provider, pipeline: () => completion.pipeline(), statusBar: () => engine.statusBar.current, feedback: () => completion.feedback.counts },
   };
 }

@@ -74,8 +74,8 @@ export class IndexBuilder {
   }
 
   /** A full pass: restore what was saved, then bring every file up to date. */
-  build(signal?: AbortSignal): Promise<BuildReport> {
-    const run = this.running.then(() => this.fullPass(signal));
+  build(signal?: AbortSignal, onProgress?: (progress: BuildProgress) => void): Promise<BuildReport> {
+    const run = this.running.then(() => this.fullPass(signal, onProgress ?? this.options.onProgress));
     this.running = run.catch(() => undefined);
     return run;
   }
@@ -102,11 +102,11 @@ export class IndexBuilder {
     clearTimeout(this.changeTimer);
   }
 
-  private async fullPass(signal: AbortSignal | undefined): Promise<BuildReport> {
+  private async fullPass(signal: AbortSignal | undefined, onProgress: ((progress: BuildProgress) => void) | undefined): Promise<BuildReport> {
     const started = performance.now();
     this.index.setBuilding(true);
     try {
-      const restored = await this.restore(signal);
+      const restored = await this.restore(signal, onProgress);
       const walk: WalkSummary = { files: 0, skippedLarge: 0 };
       const seen = new Set<string>();
       let cut = 0;
@@ -115,19 +115,19 @@ export class IndexBuilder {
         if (!this.index.isCurrent(file.path, file)) {
           if (await this.indexFile(file.path, file.absolute, file)) cut++;
         }
-        this.options.onProgress?.({ phase: 'indexing', done: seen.size, cut });
+        onProgress?.({ phase: 'indexing', done: seen.size, cut });
         await this.yieldIfDue();
       }
       const removed = signal?.aborted ? 0 : this.removeUnseen(seen);
       if (!signal?.aborted && (cut > 0 || removed > 0 || restored === 0)) await this.save();
-      this.options.onProgress?.({ phase: 'ready', done: seen.size, cut });
+      onProgress?.({ phase: 'ready', done: seen.size, cut });
       return { files: this.index.paths().length, cut, removed, restored, walk, ms: performance.now() - started };
     } finally {
       this.index.setBuilding(false);
     }
   }
 
-  private async restore(signal: AbortSignal | undefined): Promise<number> {
+  private async restore(signal: AbortSignal | undefined, onProgress: ((progress: BuildProgress) => void) | undefined): Promise<number> {
     if (!this.options.storeFile || this.index.paths().length > 0) return 0;
     const { saved, reason } = await loadIndex(this.options.storeFile, { outliner: this.outliner.id, root: this.options.root });
     if (!saved) {
@@ -138,7 +138,7 @@ export class IndexBuilder {
     for (const file of saved.files) {
       if (signal?.aborted) break;
       if (this.index.put(file)) n++;
-      if (n % 50 === 0) this.options.onProgress?.({ phase: 'restoring', done: n, cut: 0 });
+      if (n % 50 === 0) onProgress?.({ phase: 'restoring', done: n, cut: 0 });
       await this.yieldIfDue();
     }
     return n;
@@ -196,7 +196,12 @@ export class IndexBuilder {
     const absolute = path.join(this.options.root, rel);
     const stat = await fs.lstat(absolute).catch(() => undefined);
     const maxBytes = this.options.walk.maxFileBytes ?? 1_000_000;
-    if (!stat?.isFile() || stat.size > maxBytes || this.options.languageOf(rel) === undefined || !(await admits(this.options.root, rel, this.options.walk))) {
+    if (!stat) {
+      // A deleted folder is one event: everything under it goes.
+      for (const p of this.index.paths()) if (p === rel || p.startsWith(`${rel}/`)) this.index.remove(p);
+      return;
+    }
+    if (!stat.isFile() || stat.size > maxBytes || this.options.languageOf(rel) === undefined || !(await admits(this.options.root, rel, this.options.walk))) {
       this.index.remove(rel);
       return;
     }

@@ -67,6 +67,16 @@ export interface AutoGlmConfig {
     /** Tokens of file content a template may include. */
     fileContextTokens: number;
   };
+  index: {
+    /** The workspace index (syntax chunks, BM25 search, definitions) for completions and chat. */
+    enabled: boolean;
+    /** Most files indexed per workspace folder. */
+    maxFiles: number;
+    /** Files larger than this many KB are not indexed. */
+    maxFileKB: number;
+    /** Glob patterns (`files.exclude` and `search.exclude` set to true) the index skips. */
+    exclude: string[];
+  };
   chat: {
     /** Most tokens of one answer. */
     maxTokens: number;
@@ -164,6 +174,7 @@ export function readConfiguration(): AutoGlmConfig {
       userPacks: (c.get<unknown[]>('templates.userPacks') ?? []).filter((f): f is string => typeof f === 'string' && f.trim() !== ''),
       fileContextTokens: clampInt(c.get('templates.fileContextTokens'), 0, 200_000, 4000),
     },
+    index: readIndexSettings(c),
     chat: {
       maxTokens: clampInt(c.get('chat.maxTokens'), 16, 8192, 512),
       temperature: clampNumber(c.get('chat.temperature'), 0, 2, 0.2),
@@ -172,10 +183,20 @@ export function readConfiguration(): AutoGlmConfig {
   };
 }
 
+function readIndexSettings(c: vscode.WorkspaceConfiguration): AutoGlmConfig['index'] {
+  const excludes = (section: string): string[] => Object.entries(booleanMap(vscode.workspace.getConfiguration(section).get('exclude'))).flatMap(([glob, on]) => (on ? [glob] : []));
+  return {
+    enabled: c.get<boolean>('index.enabled') !== false,
+    maxFiles: clampInt(c.get('index.maxFiles'), 100, 200_000, 20_000),
+    maxFileKB: clampInt(c.get('index.maxFileKB'), 16, 16_384, 1024),
+    exclude: [...new Set([...excludes('files'), ...excludes('search')])],
+  };
+}
+
 /** Calls `listener` with fresh values whenever an `autoglm.*` setting changes. */
 export function onConfigurationChanged(listener: (config: AutoGlmConfig) => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('autoglm') || e.affectsConfiguration('http.proxy')) {
+    if (e.affectsConfiguration('autoglm') || e.affectsConfiguration('http.proxy') || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude')) {
       listener(readConfiguration());
     }
   });

@@ -13,6 +13,7 @@ import { InlineCompletionProvider } from '../inlineCompletion';
 import { BUNDLED_MODEL_DIR } from '../modelInfo';
 import { statusMenuCommands } from '../statusMenu';
 import type { EngineFeature } from './engineFeature';
+import type { IndexFeature } from './indexFeature';
 import type { TemplatesFeature } from './templatesFeature';
 
 export interface CompletionFeatureDeps {
@@ -23,6 +24,8 @@ export interface CompletionFeatureDeps {
   logger: Logger;
   engine: EngineFeature;
   templates: TemplatesFeature;
+  /** The workspace index, whose definitions join completion prompts. */
+  index?: IndexFeature;
 }
 
 const DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
@@ -78,6 +81,7 @@ export class CompletionFeature extends Disposable {
       logger: this.deps.logger,
       countTokens: this.deps.engine.tokens.count,
       templates: this.deps.templates.fimTemplates(),
+      codebase: () => this.deps.index?.search(),
       gate: { measure: gate.measure, threshold: () => gate.threshold(this.deps.settings.current.completion.eagerness) },
     });
   }
