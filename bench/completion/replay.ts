@@ -37,6 +37,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Backend, type GenerationChunk, type BackendInfo, type GenerationRequest, type GenerationStats } from '../../src/backends/backend';
 import { abortError } from '../../src/common/errors';
+import { languageOfPath } from '../../src/codeIndex/languages';
+import type { WorkspaceIndex } from '../../src/codeIndex/workspaceIndex';
+import type { FimTemplate } from '../../src/completion/fimTemplates';
+import { indexFolder } from '../index/indexFolder';
 import { AcceptanceTally, firstLineRight } from './acceptance';
 import { buildCalibration, writeCalibration } from './calibrate';
 import { BUILTIN_FIM_TEMPLATES, CONFIDENCE_MEASURES, confidenceOf, recordTrail, TokenTrail, type ConfidenceMeasure, ConfidenceGate, parseCalibration, type Calibration, type Eagerness, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
@@ -66,6 +70,8 @@ interface Args {
   calibrate: boolean;
   /** Runs of each variant; the median one is reported, with the spread. */
   repeat: number;
+  /** A workspace folder to index (the replayed files should be in it): adds runs with the index. */
+  indexRoot: string | undefined;
 }
 
 /** What one run changes from the pipeline as shipped. */
@@ -79,6 +85,10 @@ interface Variant {
   guards?: GuardSelection;
   /** The confidence gate's eagerness, or off; default balanced (off with the fake backend, which has no log-probabilities). */
   gate?: Eagerness | 'off';
+  /** Completion asks the workspace index (`--index-root`) for definitions. */
+  index?: boolean;
+  /** The bundled model's template takes definitions as plain code ahead of the prefix. */
+  inlineDefinitions?: boolean;
 }
 
 /**
@@ -113,7 +123,7 @@ function inCorpus(files: readonly string[]): string[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, compareGate: false, calibrate: false, repeat: 1 };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, compareGate: false, calibrate: false, repeat: 1, indexRoot: undefined };
   let filesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -137,6 +147,7 @@ function parseArgs(argv: string[]): Args {
       case '--guard-ablation': args.guardAblation = true; break;
       case '--compare-gate': args.compareGate = true; break;
       case '--calibrate': args.calibrate = true; break;
+      case '--index-root': args.indexRoot = value(); break;
       case '--repeat': args.repeat = Math.max(1, Math.floor(Number(value()))); break;
       default: throw new Error(`unknown argument ${flag}`);
     }
@@ -275,7 +286,22 @@ interface RunResult {
   acceptance: AcceptanceTally;
 }
 
-async function replay(files: { name: string; source: string; region: { start: number; end: number } }[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant, calibration: Calibration | undefined): Promise<RunResult> {
+interface ReplayFile {
+  name: string;
+  /** The path the editor would show: relative to the indexed folder when there is one. */
+  path: string;
+  languageId: string;
+  source: string;
+  region: { start: number; end: number };
+}
+
+function templatesFor(variant: Variant): Record<string, FimTemplate> | undefined {
+  const bundled = BUILTIN_FIM_TEMPLATES['autoglm-coder'];
+  const changed = { ...bundled, ...(variant.fullPrompt === true ? { trainedContext: Infinity } : {}), ...(variant.inlineDefinitions === true ? { definitions: true } : {}) };
+  return variant.fullPrompt === true || variant.inlineDefinitions === true ? { 'autoglm-coder': changed } : undefined;
+}
+
+async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant, calibration: Calibration | undefined, index: WorkspaceIndex | undefined): Promise<RunResult> {
   const eagerness = variant.gate ?? 'balanced';
   const gate = eagerness === 'off' ? undefined : new ConfidenceGate(calibration);
   const backendStats = new Map<string, GenerationStats>();
@@ -299,7 +325,8 @@ async function replay(files: { name: string; source: string; region: { start: nu
     healing: variant.healing ?? true,
     guards: variant.guards ?? 'all',
     ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness) } } : {}),
-    ...(variant.fullPrompt === true ? { templates: { 'autoglm-coder': { ...BUILTIN_FIM_TEMPLATES['autoglm-coder'], trainedContext: Infinity } } } : {}),
+    ...(templatesFor(variant) !== undefined ? { templates: templatesFor(variant)! } : {}),
+    ...(variant.index === true && index !== undefined ? { codebase: () => index } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
     sleep: async (ms, signal) => {
       const decision = sleepDecision!;
@@ -333,8 +360,8 @@ async function replay(files: { name: string; source: string; region: { start: nu
       const offset = before.length + typed.length;
       const prefix = text.slice(0, offset);
       const snapshot: CompletionSnapshot = {
-        path: file.name,
-        languageId: 'javascript',
+        path: file.path,
+        languageId: file.languageId,
         text,
         offset,
         line: prefix.split('\n').length - 1,
@@ -342,7 +369,7 @@ async function replay(files: { name: string; source: string; region: { start: nu
         eol: '\n',
         indentation: { insertSpaces: true, tabSize: 2 },
         selectionEmpty: true,
-        neighbours: files.filter((f) => f !== file).map((f) => ({ path: f.name, languageId: 'javascript', text: f.source })),
+        neighbours: files.filter((f) => f !== file).map((f) => ({ path: f.path, languageId: f.languageId, text: f.source })),
       };
       if (oracle !== undefined) {
         oracle.original = file.source;
@@ -413,6 +440,8 @@ function summarize(run: RunResult) {
     latencyGeneratedMs: latency(generated),
     promptTokensMean: round(generated.reduce((s, r) => s + r.promptTokens, 0) / Math.max(1, generated.length)),
     reusedTokensMean: round(generated.reduce((s, r) => s + r.reusedTokens, 0) / Math.max(1, generated.length)),
+    /** Prompt tokens the backend had to compute (not served from its prefix cache), per keystroke. */
+    prefilledTokensPerKeystroke: round(run.records.reduce((s, r) => s + Math.max(0, r.promptTokens - r.reusedTokens), 0) / Math.max(1, run.keystrokes)),
     servedWithoutGenerationShare: round(reused / Math.max(1, run.keystrokes)),
     shownCorrectShare: round(shown.filter((r) => r.correct === true).length / Math.max(1, shown.length)),
     /** Characters a user would have accepted (Tab on a right first line, else word by word), per 100 typed. */
@@ -519,10 +548,13 @@ async function main(): Promise<void> {
   if (memorised.length > 0) {
     console.error(`warning: the bundled model was trained on the packages of ${memorised.join(', ')}; their numbers are flattered by memorisation`);
   }
-  const files = args.files.map((name) => {
+  const indexRoot = args.indexRoot === undefined ? undefined : path.resolve(root, args.indexRoot);
+  const files: ReplayFile[] = args.files.map((name) => {
     const source = readFileSync(path.resolve(root, name), 'utf8').replace(/\r\n/g, '\n');
-    return { name, source, region: pickRegion(source, args.chars) };
+    const inside = indexRoot !== undefined ? path.relative(indexRoot, path.resolve(root, name)) : '..';
+    return { name, path: inside.startsWith('..') ? name : inside.split(path.sep).join('/'), languageId: languageOfPath(name) ?? 'javascript', source, region: pickRegion(source, args.chars) };
   });
+  const index = indexRoot === undefined ? undefined : await indexFolder(indexRoot);
 
   /** A fresh backend per run: the peer must not find the first run's prompts in the engine's prefix cache. */
   const makeBackend = async (): Promise<{ backend: Pick<Backend, 'generate' | 'info'>; oracle?: OracleBackend; countTokens: TokenCounter; device: string; dispose: () => Promise<void> }> => {
@@ -548,7 +580,7 @@ async function main(): Promise<void> {
   const runOnce = async (variant: Variant) => {
     const made = await makeBackend();
     try {
-      const run = await replay(files, made.backend, made.oracle, made.countTokens, args.seed, variant, calibration);
+      const run = await replay(files, made.backend, made.oracle, made.countTokens, args.seed, variant, calibration, index);
       return { run, summary: summarize(run), device: made.device };
     } finally {
       await made.dispose();
@@ -567,6 +599,7 @@ async function main(): Promise<void> {
     ...(args.compareFullPrompt ? { fullPrompt: { reuse: true, fullPrompt: true } } : {}),
     ...guardVariants(args),
     ...gateVariants(args),
+    ...(index !== undefined ? { withIndex: { reuse: true, index: true }, withIndexInline: { reuse: true, index: true, inlineDefinitions: true } } : {}),
   };
   // Rounds take the variants in turn, so that a change in the machine's load touches them all.
   const runs: Record<string, Summary[]> = {};
@@ -584,6 +617,8 @@ async function main(): Promise<void> {
   const compared = pick('withTemplate');
   const withoutHealing = pick('withoutHealing');
   const fullPrompt = pick('fullPrompt');
+  const withIndex = pick('withIndex');
+  const withIndexInline = pick('withIndexInline');
 
   const guardRuns = Object.fromEntries(Object.keys(variants).filter((name) => name.startsWith('guards:')).map((name) => [name.slice('guards:'.length), pick(name)!]));
   const gateRuns = Object.fromEntries(Object.keys(variants).filter((name) => name.startsWith('gate:')).map((name) => [name.slice('gate:'.length), pick(name)!]));
@@ -603,6 +638,7 @@ async function main(): Promise<void> {
     ...(compared !== undefined ? { withTemplate: { fimTemplate: args.compareTemplate, ...compared } } : {}),
     ...(withoutHealing !== undefined ? { withoutHealing } : {}),
     ...(fullPrompt !== undefined ? { fullPrompt } : {}),
+    ...(withIndex !== undefined ? { index: { root: args.indexRoot, files: index!.paths().length, withIndex, withIndexInline } } : {}),
     ...(Object.keys(guardRuns).length > 0 ? { guards: guardRuns } : {}),
     ...(Object.keys(gateRuns).length > 0 ? { gate: gateRuns } : {}),
     calibration: calibration === undefined ? null : { model: calibration.model, source: calibration.source },

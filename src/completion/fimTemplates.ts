@@ -14,6 +14,12 @@ export interface FimTraits {
   /** False when the family was trained without cross-file context; the pipeline then sends none. */
   readonly snippets: boolean;
   /**
+   * True when a family without cross-file training (`snippets: false`) still takes definitions
+   * from other files, written as plain code ahead of the prefix, as a file's own earlier
+   * declarations would be.
+   */
+  readonly definitions?: boolean;
+  /**
    * Length of the token windows the family was trained on, when it is shorter than the context
    * the model's config declares: prompt and output together are kept within it.
    */
@@ -89,10 +95,15 @@ export const autoGlmCoderTemplate: FimTemplate = {
   stop: qwenCoderTemplate.stop,
   snippets: false,
   trainedContext: 512,
-  render(prefix, suffix) {
-    return `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`;
+  render(prefix, suffix, context) {
+    return `<|fim_suffix|>${suffix}<|fim_prefix|>${inlineDefinitions(context)}${prefix}<|fim_middle|>`;
   },
 };
+
+/** Definitions from other files as plain code, one after another, for formats without file separators. */
+export function inlineDefinitions(context: FimRenderContext): string {
+  return context.snippets.map((s) => `${s.text}\n\n`).join('');
+}
 
 /** StarCoder2: repository metadata with `<file_sep>`, the file path right after `<fim_prefix>`. */
 export const starCoder2Template: FimTemplate = {
@@ -161,6 +172,6 @@ export function fimFamilyRecord(family: string): Omit<FimTemplate, 'render'> {
   if (!isFimFamily(family)) {
     return { family, stop: [], snippets: true };
   }
-  const { stop, snippets, trainedContext } = BUILTIN_FIM_TEMPLATES[family];
-  return { family, stop, snippets, ...(trainedContext !== undefined ? { trainedContext } : {}) };
+  const { stop, snippets, definitions, trainedContext } = BUILTIN_FIM_TEMPLATES[family];
+  return { family, stop, snippets, ...(definitions !== undefined ? { definitions } : {}), ...(trainedContext !== undefined ? { trainedContext } : {}) };
 }

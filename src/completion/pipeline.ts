@@ -384,7 +384,7 @@ export class CompletionPipeline {
     const renderContext = { filePath: snapshot.path, languageId: snapshot.languageId, snippets: [] };
     // A family trained without cross-file context gets none: it would only cost prompt tokens.
     const neighbours = template.snippets ? snapshot.neighbours : [];
-    const definitions = template.snippets ? this.definitionsFor(snapshot.path, view) : [];
+    const definitions = template.snippets || template.definitions === true ? this.definitionsFor(snapshot.path, view) : [];
     const info = this.backend.info();
     const maxTokens = mode === 'single' ? Math.min(settings.maxTokens, SINGLE_LINE_MAX_TOKENS) : settings.maxTokens;
     const context = buildContext(
