@@ -30,6 +30,11 @@ export interface CodeChunk {
   text: string;
   /** Names defined in this chunk (its declarations and their members). */
   symbols: string[];
+  /**
+   * The head line of the declaration this chunk is a part of (`export class Cache<V> {`), when a
+   * declaration too long for one chunk was cut into its members and the chunk does not start it.
+   */
+  context?: string;
 }
 
 export interface FileOutline {
@@ -37,7 +42,15 @@ export interface FileOutline {
   definitions: SymbolDefinition[];
   /** 'syntax' when a grammar cut the file, 'lines' for the line-window fallback. */
   cutBy: 'syntax' | 'lines';
+  /** Why a file was cut by lines; absent when a grammar cut it. */
+  reason?: LineCutReason;
 }
+
+/**
+ * Why a file was cut into line windows: no grammar for its language, its grammar failed to load,
+ * it is over the size cap, its parse ran past the time cap, or the parser failed on it.
+ */
+export type LineCutReason = 'no-grammar' | 'grammar-unavailable' | 'too-large' | 'timeout' | 'parse-failed';
 
 export interface SourceFile {
   path: string;
