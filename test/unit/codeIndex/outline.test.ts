@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { languageOfPath } from '../../../src/codeIndex/languages';
-import { SyntaxOutliner, syntaxAssetsFromPackages } from '../../../src/codeIndex/syntax';
+import { syntaxAssetsFromPackages } from '../../../src/codeIndex/packageAssets';
+import { SyntaxOutliner } from '../../../src/codeIndex/syntax';
 import type { FileOutline } from '../../../src/codeIndex/types';
 import { assertEveryLineOnce } from './coverage';
 
