@@ -35,7 +35,7 @@ function golden(outline: FileOutline): unknown {
   return {
     cutBy: outline.cutBy,
     chunks: outline.chunks.map((c) => ({ startLine: c.startLine, endLine: c.endLine, symbols: c.symbols, ...(c.context === undefined ? {} : { context: c.context }) })),
-    definitions: outline.definitions.map((d) => ({ name: d.name, kind: d.kind, startLine: d.startLine, endLine: d.endLine, container: d.container ?? null, text: d.text })),
+    definitions: outline.definitions.map((d) => ({ name: d.name, kind: d.kind, startLine: d.startLine, endLine: d.endLine, container: d.container ?? null, exported: d.exported === true, text: d.text })),
   };
 }
 
