@@ -53,6 +53,16 @@ describe('codeIndex/definitions', () => {
     );
   });
 
+  it('parses JSX in javascriptreact files with the javascript grammar', () => {
+    const text = "export function Hello({ name }) {\n  return <p className='x'>Hi {name}</p>;\n}\n";
+    const outline = outliner.outline({ path: 'src/Hello.jsx', languageId: 'javascriptreact', text });
+    assert.equal(outline.cutBy, 'syntax');
+    assert.deepEqual(
+      outline.definitions.map((d) => [d.kind, d.name, d.text]),
+      [['function', 'Hello', 'export function Hello({ name })']],
+    );
+  });
+
   it('names the container of members: class, impl type, Go receiver, C++ qualifier', () => {
     const cases: Array<[string, string, string[]]> = [
       ['typescript', 'class A {\n  m() {}\n  f = () => 1;\n}\n', ['A', 'A.m', 'A.f']],
