@@ -1,7 +1,8 @@
 // Builds the four bundles: extension host, webview (browser), CLI and engine service.
 // Usage: node esbuild.mjs [--watch] [--dev]
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 const watch = process.argv.includes('--watch');
@@ -9,6 +10,19 @@ const dev = process.argv.includes('--dev');
 
 /** Native or editor-provided modules are loaded at run time, never bundled. */
 const nodeExternals = ['vscode', 'onnxruntime-node', 'mocha', '@huggingface/transformers'];
+
+/**
+ * web-tree-sitter's ESM entry finds its wasm through import.meta.url, which a CommonJS bundle
+ * does not have; its CommonJS entry reads the wasm with fs from the path locateFile gives
+ * (dist/grammars/, see src/codeIndex/syntax.ts), so bundles take that one.
+ */
+const treeSitterCjs = {
+  name: 'web-tree-sitter-cjs',
+  setup(build) {
+    const path = createRequire(import.meta.url).resolve('web-tree-sitter');
+    build.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path }));
+  },
+};
 
 const shared = {
   bundle: true,
@@ -19,7 +33,7 @@ const shared = {
   define: { __AUTOGLM_VERSION__: JSON.stringify(pkg.version) },
 };
 
-const node = { ...shared, platform: 'node', target: 'node20', format: 'cjs', external: nodeExternals };
+const node = { ...shared, platform: 'node', target: 'node20', format: 'cjs', external: nodeExternals, plugins: [treeSitterCjs] };
 
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
@@ -49,6 +63,15 @@ const builds = [
 mkdirSync('dist/codicons', { recursive: true });
 for (const file of ['codicon.css', 'codicon.ttf']) {
   copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/codicons/${file}`);
+}
+
+// The workspace index parses with tree-sitter: its runtime and the eight grammars it uses, nothing more.
+const GRAMMARS = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'cpp'];
+rmSync('dist/grammars', { recursive: true, force: true });
+mkdirSync('dist/grammars', { recursive: true });
+copyFileSync('node_modules/web-tree-sitter/web-tree-sitter.wasm', 'dist/grammars/web-tree-sitter.wasm');
+for (const grammar of GRAMMARS) {
+  copyFileSync(`node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-${grammar}.wasm`, `dist/grammars/tree-sitter-${grammar}.wasm`);
 }
 
 if (watch) {

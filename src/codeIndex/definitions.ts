@@ -366,10 +366,52 @@ function emit(walk: Walk, f: Found, container: string | undefined): void {
   if (owner !== undefined) {
     definition.container = owner;
   }
+  if (isExported(walk.grammar, f)) {
+    definition.exported = true;
+  }
   walk.out.push(definition);
 }
 
+/** A class member without `private`, `protected` or a `#` name. */
+function isPublicScriptMember(f: Found): boolean {
+  const hidden = f.node.namedChildren.some((c) => c.type === 'accessibility_modifier' && c.text !== 'public');
+  return !hidden && !f.name.startsWith('#');
+}
+
+/** A function of a trait, or of a trait's impl: as visible as the trait. */
+function isTraitItem(node: Node): boolean {
+  const owner = node.parent?.parent;
+  return owner?.type === 'trait_item' || (owner?.type === 'impl_item' && owner.childForFieldName('trait') !== null);
+}
+
+function isExported(grammar: GrammarName, f: Found): boolean {
+  switch (grammar) {
+    case 'typescript':
+    case 'tsx':
+    case 'javascript':
+      return f.outer.type === 'export_statement' || (f.kind === 'method' && isPublicScriptMember(f));
+    case 'python':
+      return !f.name.startsWith('_') || /^__\w+__$/.test(f.name);
+    case 'go':
+      return /^\p{Lu}/u.test(f.name);
+    case 'rust':
+      return f.node.namedChildren.some((c) => c.type === 'visibility_modifier') || isTraitItem(f.node);
+    case 'java':
+      return f.node.namedChildren.some((c) => c.type === 'modifiers' && /\bpublic\b/.test(c.text)) || f.node.parent?.type === 'interface_body';
+    case 'cpp':
+      return !f.node.namedChildren.some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
+    default: {
+      const never: never = grammar;
+      throw new Error(`no export rule for ${String(never)}`);
+    }
+  }
+}
+
 function definitionText(walk: Walk, f: Found): string {
+  return rawText(walk, f).replace(/\r\n?/g, '\n');
+}
+
+function rawText(walk: Walk, f: Found): string {
   const { text } = walk.file;
   const start = f.outer.startIndex;
   const indent = indentOf(text, start);

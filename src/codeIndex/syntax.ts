@@ -50,14 +50,6 @@ export class SyntaxLoadError extends AutoGlmError {
   }
 }
 
-/** The assets inside the installed packages (tests, benchmarks, the CLI from a checkout). */
-export function syntaxAssetsFromPackages(): SyntaxAssets {
-  return {
-    runtimeWasm: require.resolve('web-tree-sitter/web-tree-sitter.wasm'),
-    grammarDir: path.join(path.dirname(require.resolve('@vscode/tree-sitter-wasm/package.json')), 'wasm'),
-  };
-}
-
 /** The assets the extension ships in `dist/grammars/` (runtime and grammars side by side). */
 export function syntaxAssetsIn(dir: string): SyntaxAssets {
   return { runtimeWasm: path.join(dir, 'web-tree-sitter.wasm'), grammarDir: dir };

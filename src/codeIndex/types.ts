@@ -20,6 +20,11 @@ export interface SymbolDefinition {
   text: string;
   /** Name of the enclosing class, struct, impl or module, for members. */
   container?: string;
+  /**
+   * Visible outside its file or module by the language's rule (`export`, `pub`, `public`, a
+   * capital in Go, no leading `_` in Python, not `static` in C); absent when it is not.
+   */
+  exported?: true;
 }
 
 /** A piece of a file that search returns and a prompt can carry: whole declarations where they fit. */

@@ -57,6 +57,13 @@ describe('linux-x64 VSIX contents', () => {
     assert.ok(entries.includes('models/catalog.json'), 'models/catalog.json');
   });
 
+  it('contains the tree-sitter runtime and the eight grammars the workspace index uses, nothing else, with their notices', () => {
+    const grammars = ['cpp', 'go', 'java', 'javascript', 'python', 'rust', 'tsx', 'typescript'].map((g) => `dist/grammars/tree-sitter-${g}.wasm`);
+    assert.deepEqual(under('dist/grammars/').sort(), [...grammars, 'dist/grammars/web-tree-sitter.wasm'].sort());
+    assert.deepEqual(under('node_modules/').filter((e) => /tree-sitter/.test(e)), []);
+    assert.ok(entries.includes('THIRD-PARTY-NOTICES.md'), 'THIRD-PARTY-NOTICES.md');
+  });
+
   it("contains onnxruntime-node's linux-x64 binary and no other platform's", () => {
     const binaries = under('node_modules/onnxruntime-node/bin/');
     assert.ok(binaries.includes('node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'));

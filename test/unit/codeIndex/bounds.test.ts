@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GRAMMARS, type GrammarName } from '../../../src/codeIndex/languages';
-import { grammarFile, SyntaxLoadError, SyntaxOutliner, syntaxAssetsFromPackages } from '../../../src/codeIndex/syntax';
+import { syntaxAssetsFromPackages } from '../../../src/codeIndex/packageAssets';
+import { grammarFile, SyntaxLoadError, SyntaxOutliner } from '../../../src/codeIndex/syntax';
 import type { SourceFile } from '../../../src/codeIndex/types';
 import { assertEveryLineOnce } from './coverage';
 

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { lineChunks } from '../../../src/codeIndex/chunker';
-import { SyntaxOutliner, syntaxAssetsFromPackages } from '../../../src/codeIndex/syntax';
+import { syntaxAssetsFromPackages } from '../../../src/codeIndex/packageAssets';
+import { SyntaxOutliner } from '../../../src/codeIndex/syntax';
 import { assertEveryLineOnce } from './coverage';
 
 const file = (languageId: string, text: string) => ({ path: 'src/x', languageId, text });

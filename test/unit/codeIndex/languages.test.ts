@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { GRAMMARS, grammarOf, languageOfPath } from '../../../src/codeIndex/languages';
-import { grammarFile, syntaxAssetsFromPackages } from '../../../src/codeIndex/syntax';
+import { syntaxAssetsFromPackages } from '../../../src/codeIndex/packageAssets';
+import { grammarFile } from '../../../src/codeIndex/syntax';
 
 describe('codeIndex/languages', () => {
   it('serves each VS Code languageId with a grammar, C with the C++ one', () => {
@@ -45,6 +47,12 @@ describe('codeIndex/languages', () => {
       cases.map(([p]) => [p, languageOfPath(p)]),
       cases,
     );
+  });
+
+  it('is the list of grammars the build copies into dist/grammars/', () => {
+    const build = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'esbuild.mjs'), 'utf8');
+    const copied = /const GRAMMARS = \[([^\]]*)\]/.exec(build)?.[1]?.match(/[a-z]+/g);
+    assert.deepEqual(copied, [...GRAMMARS]);
   });
 
   it('finds a grammar file in the package for each grammar', () => {

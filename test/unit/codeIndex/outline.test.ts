@@ -6,7 +6,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { languageOfPath } from '../../../src/codeIndex/languages';
-import { SyntaxOutliner, syntaxAssetsFromPackages } from '../../../src/codeIndex/syntax';
+import { syntaxAssetsFromPackages } from '../../../src/codeIndex/packageAssets';
+import { SyntaxOutliner } from '../../../src/codeIndex/syntax';
 import type { FileOutline } from '../../../src/codeIndex/types';
 import { assertEveryLineOnce } from './coverage';
 
@@ -34,7 +35,7 @@ function golden(outline: FileOutline): unknown {
   return {
     cutBy: outline.cutBy,
     chunks: outline.chunks.map((c) => ({ startLine: c.startLine, endLine: c.endLine, symbols: c.symbols, ...(c.context === undefined ? {} : { context: c.context }) })),
-    definitions: outline.definitions.map((d) => ({ name: d.name, kind: d.kind, startLine: d.startLine, endLine: d.endLine, container: d.container ?? null, text: d.text })),
+    definitions: outline.definitions.map((d) => ({ name: d.name, kind: d.kind, startLine: d.startLine, endLine: d.endLine, container: d.container ?? null, exported: d.exported === true, text: d.text })),
   };
 }
 
