@@ -1,7 +1,8 @@
 /** The workspace index of a folder as the extension builds it (tree-sitter outliner, no saved copy), for the benchmarks. */
 import { IndexBuilder, type BuildReport } from '../../src/codeIndex/indexBuilder';
 import { languageOfPath } from '../../src/codeIndex/languages';
-import { SyntaxOutliner, syntaxAssetsFromPackages } from '../../src/codeIndex/syntax';
+import { syntaxAssetsFromPackages } from '../../src/codeIndex/packageAssets';
+import { SyntaxOutliner } from '../../src/codeIndex/syntax';
 import { WorkspaceIndex } from '../../src/codeIndex/workspaceIndex';
 
 export interface BuiltIndex {

@@ -110,20 +110,49 @@ export function seeded(seed: number): () => number {
 
 const QUERY_LINES_BEFORE = 8;
 
-/** `count` call sites (a use of a unique definition's name followed by `(` in another file), chosen at random with `seed`. */
+/** Local name -> the repository file it is imported from (relative imports: named, default and namespace). */
+function importsOf(file: RepoFile, known: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const resolve = (spec: string): string | undefined => {
+    const base = path.posix.normalize(path.posix.join(path.posix.dirname(file.path), spec)).replace(/\.js$/, '');
+    return [`${base}.ts`, `${base}/index.ts`].find((c) => known.has(c));
+  };
+  for (const m of file.text.matchAll(/import\s+(?:type\s+)?([^'"]+?)\s+from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
+    const target = resolve(m[2]!);
+    if (!target) continue;
+    const clause = m[1]!;
+    const ns = /\*\s+as\s+([\w$]+)/.exec(clause);
+    if (ns) out.set(ns[1]!, target);
+    for (const part of /\{([^}]*)\}/.exec(clause)?.[1]?.split(',') ?? []) {
+      const named = /(?:type\s+)?([\w$]+)(?:\s+as\s+([\w$]+))?/.exec(part.trim());
+      if (named) out.set(named[2] ?? named[1]!, target);
+    }
+  }
+  return out;
+}
+
+/**
+ * `count` call sites chosen at random with `seed`: a call `name(` or `alias.name(` in one file
+ * of a function another file defines (exactly once in the repository), where the calling file
+ * imports the name, or the alias, from that very file; so each one is a real cross-file call.
+ * One call per function, so that the helpers called everywhere do not make up the sample.
+ */
 export function callSites(repo: Repository, chunks: readonly BenchChunk[], count: number, seed: number): CallSite[] {
   const defs = uniqueDefinitions(repo.files);
+  const known = new Set(repo.files.map((f) => f.path));
   const all: Omit<CallSite, 'targets'>[] = [];
   for (const file of repo.files) {
+    const imports = importsOf(file, known);
     const lines = file.text.split('\n');
     let lineStart = 0;
     lines.forEach((text, line) => {
-      for (const m of text.matchAll(/\b([A-Za-z_$][\w$]*)\(/g)) {
-        const definition = defs.get(m[1]!);
+      for (const m of text.matchAll(/(?:([A-Za-z_$][\w$]*)\.)?\b([A-Za-z_$][\w$]*)\(/g)) {
+        const definition = defs.get(m[2]!);
         if (!definition || definition.path === file.path || /^\s*(\/\/|\*|\/\*)/.test(text)) continue;
-        const column = m.index! + m[1]!.length;
+        if (imports.get(m[1] ?? m[2]!) !== definition.path) continue;
+        const column = m.index + m[0].length - 1;
         const query = [...lines.slice(Math.max(0, line - QUERY_LINES_BEFORE), line), text.slice(0, column)].join('\n');
-        all.push({ name: m[1]!, path: file.path, line, offset: lineStart + column, query, definition });
+        all.push({ name: m[2]!, path: file.path, line, offset: lineStart + column, query, definition });
       }
       lineStart += text.length + 1;
     });
@@ -131,8 +160,12 @@ export function callSites(repo: Repository, chunks: readonly BenchChunk[], count
   const random = seeded(seed);
   const picked: CallSite[] = [];
   const pool = [...all];
+  const callees = new Set<string>();
   while (picked.length < count && pool.length > 0) {
     const [site] = pool.splice(Math.floor(random() * pool.length), 1);
+    // One call per function: a few helpers called everywhere would otherwise make up the sample.
+    if (callees.has(site!.name)) continue;
+    callees.add(site!.name);
     const targets = chunks.flatMap((c, id) => (c.path === site!.definition.path && c.startLine <= site!.definition.line && site!.definition.line <= c.endLine ? [id] : []));
     picked.push({ ...site!, targets });
   }

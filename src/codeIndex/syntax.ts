@@ -16,6 +16,7 @@ import { AutoGlmError, errorMessage } from '../common/errors';
 import { chunkTree, DEFAULT_CHUNK_LINES, lineChunks } from './chunker';
 import { findDefinitions } from './definitions';
 import { GRAMMARS, grammarOf, type GrammarName } from './languages';
+import { outlineWithRecovery, type ParsedOutline } from './recovery';
 import type { FileOutline, LineCutReason, SourceFile } from './types';
 
 /** Where the tree-sitter runtime and the grammar files are. */
@@ -129,6 +130,10 @@ export class SyntaxOutliner {
 
   /** Chunks and definitions of a file; cut by lines (with the reason) when no grammar can. */
   outline(file: SourceFile): FileOutline {
+    return outlineWithRecovery(file, (part) => this.outlineOnce(part));
+  }
+
+  private outlineOnce(file: SourceFile): ParsedOutline {
     const grammar = grammarOf(file.languageId);
     if (grammar === undefined) {
       return this.byLines(file, 'no-grammar');
@@ -148,7 +153,7 @@ export class SyntaxOutliner {
       }
       const definitions = findDefinitions(tree.rootNode, file, grammar);
       const chunks = chunkTree(tree.rootNode, file, definitions, { maxLines: this.options.chunkLines });
-      return { chunks, definitions, cutBy: 'syntax' };
+      return { chunks, definitions, cutBy: 'syntax', ...(tree.rootNode.hasError ? { syntaxErrors: true } : {}) };
     } catch {
       // A fault inside the parser or the walk is a fact about this file; the next file still parses.
       this.parser.reset();
