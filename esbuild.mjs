@@ -41,6 +41,7 @@ const builds = [
   { ...node, entryPoints: { service: 'src/service/main.ts' }, outdir: 'dist' },
   // Chat templates render in this worker (src/engine/templateSandbox.ts looks for it beside the bundle).
   { ...node, entryPoints: { chatTemplateWorker: 'src/engine/chatTemplateWorker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { outlineWorker: 'src/codeIndex/outlineWorker.ts' }, outdir: 'dist' },
   {
     ...shared,
     platform: 'browser',
