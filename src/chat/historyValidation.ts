@@ -11,7 +11,7 @@ export interface ValidatedHistory {
   droppedConversations: number;
 }
 
-const CONTEXT_KINDS: readonly ContextKind[] = ['selection', 'file', 'diagnostics', 'mention'];
+const CONTEXT_KINDS: readonly ContextKind[] = ['selection', 'file', 'diagnostics', 'mention', 'codebase'];
 
 type Fields = Record<string, unknown>;
 
@@ -30,6 +30,10 @@ function optional(value: unknown, check: (v: unknown) => boolean): boolean {
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isBoolean = (v: unknown): boolean => typeof v === 'boolean';
 
+function isLocation(value: unknown): boolean {
+  return isObject(value) && isString(value['path']) && Number.isInteger(value['startLine']) && Number.isInteger(value['endLine']);
+}
+
 function isContextItem(value: unknown): value is ContextItem {
   return (
     isObject(value) &&
@@ -38,7 +42,9 @@ function isContextItem(value: unknown): value is ContextItem {
     isString(value['label']) &&
     optional(value['path'], isString) &&
     optional(value['languageId'], isString) &&
-    isString(value['text'])
+    isString(value['text']) &&
+    optional(value['location'], isLocation) &&
+    optional(value['auto'], isBoolean)
   );
 }
 

@@ -67,15 +67,22 @@ export class ChatContextSource implements vscode.Disposable {
     return { id: randomUUID(), kind: 'diagnostics', label: vscode.workspace.asRelativePath(doc.uri), path: doc.uri.fsPath, text };
   }
 
-  /** Asks for a workspace file with a quick pick, as the @-mention picker. */
-  async mention(): Promise<ContextItem | undefined> {
+  /**
+   * The @-mention picker: `@codebase` (the question searches the workspace index), then the
+   * workspace files. Undefined when the user closes it.
+   */
+  async mention(): Promise<ContextItem | 'codebase' | undefined> {
     const files = await vscode.workspace.findFiles('**/*', '**/{node_modules,.git,dist,out}/**', 2000);
+    const codebase = { label: '@codebase', description: 'the parts of the workspace most relevant to the question', uri: undefined };
     const pick = await vscode.window.showQuickPick(
-      files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri })).sort((a, b) => a.label.localeCompare(b.label)),
-      { placeHolder: 'Attach a workspace file to the chat', matchOnDescription: true },
+      [codebase, ...files.map((uri) => ({ label: vscode.workspace.asRelativePath(uri), description: undefined, uri })).sort((a, b) => a.label.localeCompare(b.label))],
+      { placeHolder: 'Attach a workspace file to the chat, or @codebase', matchOnDescription: true },
     );
     if (!pick) {
       return undefined;
+    }
+    if (!pick.uri) {
+      return 'codebase';
     }
     const doc = await vscode.workspace.openTextDocument(pick.uri);
     return this.document(doc, 'mention');

@@ -26,8 +26,11 @@ export interface PendingModelView {
 
 export interface ContextChipView {
   id: string;
-  kind: 'selection' | 'file' | 'diagnostics' | 'mention';
+  /** `codebase`: a chunk of the workspace index, labelled with its path and lines (`src/a.ts:12-40`). */
+  kind: 'selection' | 'file' | 'diagnostics' | 'mention' | 'codebase';
   label: string;
+  /** Attached by the chat because the question named it, not by the user. */
+  auto?: boolean;
 }
 
 export interface TurnView {
@@ -70,8 +73,10 @@ export interface ChatStateView {
   contextTokens: number;
   /** Earlier turns left out of the last prompt because of the context window. */
   droppedTurnIds: string[];
-  /** Context attached to the next message. */
+  /** Context attached to the next message: what the user attached, then what the index found for the draft. */
   pending: ContextChipView[];
+  /** Why `@codebase` in the draft brings nothing now (the index is off or still building). */
+  codebaseNote?: string;
   slashCommands: SlashCommandView[];
 }
 
@@ -81,7 +86,9 @@ export type HostToWebview =
   | { type: 'chat/delta'; turnId: string; text: string }
   | { type: 'chat/notice'; level: 'info' | 'error'; message: string }
   | { type: 'chat/prompt'; text: string }
-  | { type: 'chat/draft'; text: string };
+  | { type: 'chat/draft'; text: string }
+  /** Text the context picker chose for the input (`@codebase `), put where the `@` was typed. */
+  | { type: 'chat/insert'; text: string };
 
 export type CodeAction = 'copy' | 'insert' | 'apply' | 'saveAs';
 export const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'apply', 'saveAs'];
@@ -101,6 +108,8 @@ export type WebviewToHost =
   | { type: 'chat/editLast'; text: string }
   | { type: 'chat/inspectPrompt'; text: string }
   | { type: 'context/add'; kind: ContextRequest }
+  /** The draft as it stands, so that the host shows the chunks it would attach as chips. */
+  | { type: 'context/preview'; text: string }
   | { type: 'context/remove'; id: string }
   | { type: 'code/action'; action: CodeAction; code: string; language: string };
 
@@ -130,6 +139,7 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     case 'chat/send':
     case 'chat/editLast':
     case 'chat/inspectPrompt':
+    case 'context/preview':
       return isText(value['text']);
     case 'chat/select':
     case 'chat/delete':
@@ -182,6 +192,7 @@ function isState(s: unknown): s is ChatStateView {
     typeof s['contextTokens'] === 'number' &&
     Array.isArray(s['droppedTurnIds']) &&
     Array.isArray(s['pending']) &&
+    (s['codebaseNote'] === undefined || typeof s['codebaseNote'] === 'string') &&
     Array.isArray(s['slashCommands'])
   );
 }
@@ -202,6 +213,7 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       return (value['level'] === 'info' || value['level'] === 'error') && typeof value['message'] === 'string';
     case 'chat/prompt':
     case 'chat/draft':
+    case 'chat/insert':
       return typeof value['text'] === 'string';
     default: {
       // Unknown message types are rejected; the assignment keeps the switch exhaustive.

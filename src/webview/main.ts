@@ -1,6 +1,7 @@
 import {
   isHostToWebview,
   type ChatStateView,
+  type ContextChipView,
   type CodeAction,
   type ContextRequest,
   type EngineStatusView,
@@ -58,6 +59,18 @@ let streamText = '';
 let streamTurnId: string | undefined;
 let pendingFrame = 0;
 let selectedSuggestion = 0;
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+/** How long typing pauses before the host is asked which chunks the draft would bring (ms). */
+const PREVIEW_DELAY_MS = 300;
+
+/** A chip's text: its label, and a mark when the chat attached it because the question named it. */
+function chipText(c: ContextChipView): string {
+  return c.auto ? `${c.label} (auto)` : c.label;
+}
+
+function chipTitle(c: ContextChipView): string | undefined {
+  return c.auto ? 'Added automatically: the question names it' : c.kind === 'codebase' ? 'Found by @codebase in the workspace index' : undefined;
+}
 
 function codeBlockActions(pre: HTMLElement, code: string, language: string): void {
   const act = (action: CodeAction) => () => post({ type: 'code/action', action, code, language });
@@ -96,7 +109,8 @@ function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
   }
   const node = el('article', { className: `turn ${turn.role}${dropped ? ' dropped' : ''}`, attrs: { 'data-turn-id': turn.id, 'aria-label': turn.role === 'user' ? 'Your message' : 'Answer' } }, [header]);
   if (turn.context?.length) {
-    node.append(el('div', { className: 'turn-context' }, turn.context.map((c) => el('span', { className: 'chip static', text: c.label }))));
+    const cited = turn.context.map((c) => el('span', { className: `chip static ${c.kind}${c.auto ? ' auto' : ''}`, text: chipText(c), ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }));
+    node.append(el('div', { className: 'turn-context', attrs: { 'aria-label': 'Context sent with this message' } }, cited));
   }
   node.append(body);
   if (turn.error) node.append(el('div', { className: 'error', text: turn.error, attrs: { role: 'alert' } }));
@@ -124,8 +138,12 @@ function renderState(s: ChatStateView): void {
   messages.setAttribute('aria-busy', String(s.busy));
   chips.replaceChildren(
     ...s.pending.map((c) =>
-      el('span', { className: `chip ${c.kind}`, attrs: { 'data-chip-id': c.id } }, [el('span', { text: c.label }), iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove')]),
+      el('span', { className: `chip ${c.kind}${c.auto ? ' auto' : ''}`, attrs: { 'data-chip-id': c.id }, ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }, [
+        el('span', { text: chipText(c) }),
+        iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove'),
+      ]),
     ),
+    ...(s.codebaseNote !== undefined ? [el('span', { className: 'chip-note', text: s.codebaseNote, attrs: { role: 'status' } })] : []),
   );
   tokens.textContent = s.promptTokensEstimated ? `≈ ${s.promptTokens} / ${s.contextTokens} tokens (estimated)` : `${s.promptTokens} / ${s.contextTokens} tokens`;
   history.replaceChildren(
@@ -211,11 +229,36 @@ function send(): void {
   }
   input.value = '';
   suggestions.hidden = true;
+  clearTimeout(previewTimer);
 }
 
-input.addEventListener('input', () => {
+/** `@` typed at the start or after a space opens the context picker; the `@` stays typed. */
+function typedMention(e: Event): boolean {
+  if (!(e instanceof InputEvent) || e.data !== '@') return false;
+  const before = input.value.slice(0, input.selectionStart - 1);
+  return before === '' || /\s$/.test(before);
+}
+
+/** Puts the picker's choice where the `@` was typed, else at the cursor. */
+function insertChosen(text: string): void {
+  const at = input.selectionStart;
+  const start = input.value[at - 1] === '@' ? at - 1 : at;
+  input.value = input.value.slice(0, start) + text + input.value.slice(input.selectionEnd);
+  input.selectionStart = input.selectionEnd = start + text.length;
+  input.focus();
+  schedulePreview();
+}
+
+function schedulePreview(): void {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => post({ type: 'context/preview', text: input.value }), PREVIEW_DELAY_MS);
+}
+
+input.addEventListener('input', (e) => {
   selectedSuggestion = 0;
   showSuggestions();
+  schedulePreview();
+  if (typedMention(e)) post({ type: 'context/add', kind: 'mention' });
 });
 input.addEventListener('keydown', (e) => {
   const open = !suggestions.hidden && suggestions.children.length > 0;
@@ -291,6 +334,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       input.value = msg.text;
       input.focus();
       showSuggestions();
+      break;
+    case 'chat/insert':
+      insertChosen(msg.text);
       break;
     default: {
       const never: never = msg;

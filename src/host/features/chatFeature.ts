@@ -4,6 +4,7 @@ import { ChatController } from '../../chat/chatController';
 import { HistoryStore } from '../../chat/history';
 import { renderSystemPrompt } from '../../chat/systemPrompt';
 import { Disposable, toDisposable } from '../../common/disposable';
+import type { CodebaseSearch } from '../../codeIndex/types';
 import type { Logger } from '../../common/logger';
 import { chatCommands } from '../chatCommands';
 import { ChatContextSource } from '../chatContext';
@@ -22,6 +23,8 @@ export interface ChatFeatureDeps {
   engine: EngineFeature;
   templates: TemplatesFeature;
   showLog(): void;
+  /** The workspace index, once there is one: `@codebase` and the names a question mentions search it. */
+  codebase?: () => CodebaseSearch | undefined;
 }
 
 /** Until the backend knows the chat model's context window. */
@@ -53,6 +56,9 @@ export class ChatFeature extends Disposable {
         codeActions: this.codeActions,
         slash: () => slash,
         contextTokens: () => this.contextTokens(),
+        answerTokens: () => deps.settings.current.chat.maxTokens,
+        codebase: () => deps.codebase?.(),
+        countTokens: (text) => deps.engine.tokens.count(text),
       }),
     );
     this.register(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
