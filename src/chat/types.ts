@@ -40,6 +40,8 @@ export interface ChatTurn {
   content: string;
   createdAt: number;
   context?: ContextItem[];
+  /** Ids of the context items a template rendered into `prompt`; they are not sent a second time. */
+  contextInPrompt?: string[];
   /** The prompt actually sent for this user turn when a template rendered it. */
   prompt?: string;
   templateId?: string;
@@ -57,6 +59,14 @@ export interface Conversation {
   createdAt: number;
   updatedAt: number;
   turns: ChatTurn[];
+  /** A summary the model wrote of the first turns, for when they no longer fit the window. */
+  summary?: ConversationSummaryText;
+}
+
+export interface ConversationSummaryText {
+  text: string;
+  /** The turns it summarises, oldest first. */
+  turnIds: string[];
 }
 
 export interface ConversationSummary {

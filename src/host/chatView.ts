@@ -14,11 +14,18 @@ import type { CodeActions } from './codeActions';
 
 export const CHAT_VIEW_ID = 'autoglm.chatView';
 
+export interface RenderedSlashCommand {
+  prompt: string;
+  templateId: string;
+  /** Ids of the attached items the prompt already holds (the selection a template rendered). */
+  contextInPrompt?: string[];
+}
+
 /** Slash commands come from the prompt template packs. */
 export interface SlashCommandSource {
   list(): SlashCommandView[];
   /** Renders `/name input` with the attached context; undefined for an unknown command or when the user cancels a question. */
-  render(name: string, input: string, context: readonly ContextItem[]): Promise<{ prompt: string; templateId: string } | undefined>;
+  render(name: string, input: string, context: readonly ContextItem[]): Promise<RenderedSlashCommand | undefined>;
 }
 
 export interface ChatViewDeps {
@@ -176,7 +183,8 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         return;
       }
       this.clearDraftContext();
-      await this.deps.controller().send({ content: text.trim(), context, prompt: rendered.prompt, templateId: rendered.templateId });
+      const inPrompt = rendered.contextInPrompt ?? [];
+      await this.deps.controller().send({ content: text.trim(), context, prompt: rendered.prompt, templateId: rendered.templateId, contextInPrompt: inPrompt });
       return;
     }
     this.clearDraftContext();
@@ -241,6 +249,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       promptTokensEstimated: controller.window.estimated,
       contextTokens: this.deps.contextTokens(),
       droppedTurnIds: controller.window.droppedTurnIds,
+      ...(controller.window.summary ? { summary: controller.window.summary } : {}),
       pending: [...this.pending, ...this.retrieval.items].map(chip),
       ...(this.retrieval.note !== undefined ? { codebaseNote: this.retrieval.note } : {}),
       slashCommands: this.deps.slash()?.list() ?? [],

@@ -61,6 +61,13 @@ export interface SlashCommandView {
   source: string;
 }
 
+export interface SummaryView {
+  text: string;
+  turnIds: string[];
+  /** Written by the model; else a plain extract of the questions and the code names. */
+  byModel: boolean;
+}
+
 export interface ChatStateView {
   conversations: ConversationSummaryView[];
   current: { id: string; title: string; turns: TurnView[] } | undefined;
@@ -73,6 +80,8 @@ export interface ChatStateView {
   contextTokens: number;
   /** Earlier turns left out of the last prompt because of the context window. */
   droppedTurnIds: string[];
+  /** The summary sent in place of the dropped turns, when there was one. */
+  summary?: SummaryView;
   /** Context attached to the next message: what the user attached, then what the index found for the draft. */
   pending: ContextChipView[];
   /** Why `@codebase` in the draft brings nothing now (the index is off or still building). */
@@ -191,6 +200,7 @@ function isState(s: unknown): s is ChatStateView {
     typeof s['promptTokensEstimated'] === 'boolean' &&
     typeof s['contextTokens'] === 'number' &&
     Array.isArray(s['droppedTurnIds']) &&
+    (s['summary'] === undefined || (isRecord(s['summary']) && typeof s['summary']['text'] === 'string' && Array.isArray(s['summary']['turnIds']))) &&
     Array.isArray(s['pending']) &&
     (s['codebaseNote'] === undefined || typeof s['codebaseNote'] === 'string') &&
     Array.isArray(s['slashCommands'])

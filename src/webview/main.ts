@@ -92,11 +92,11 @@ function renderBody(target: HTMLElement, content: string): void {
   });
 }
 
-function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
+function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLElement {
   const badges: string[] = [];
   if (turn.partial) badges.push('interrupted');
   if (turn.stopped) badges.push('stopped');
-  if (dropped) badges.push('not sent: outside the context window');
+  if (dropped) badges.push(summarised ? 'summarised: outside the context window' : 'not sent: outside the context window');
   const header = el('div', { className: 'turn-header' }, [
     el('span', { className: 'role', text: turn.role === 'user' ? 'You' : 'Open AutoGLM' }),
     ...badges.map((b) => el('span', { className: 'badge', text: b })),
@@ -120,11 +120,21 @@ function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
   return node;
 }
 
+/** Where the dropped turns end: what the model was given of them instead. */
+function summaryMarker(text: string, byModel: boolean): HTMLElement {
+  return el('details', { className: 'summary-marker', attrs: { 'data-summary': byModel ? 'model' : 'extract' } }, [
+    el('summary', { text: byModel ? 'Earlier messages summarised' : 'Earlier messages summarised (questions and code names)' }),
+    el('p', { className: 'summary-text', text }),
+  ]);
+}
+
 function renderState(s: ChatStateView): void {
   state = s;
   const dropped = new Set(s.droppedTurnIds);
   const turns = s.current?.turns ?? [];
-  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id))));
+  const summarised = new Set(s.summary?.turnIds ?? []);
+  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id), summarised.has(t.id))));
+  if (s.summary) messages.querySelector(`[data-turn-id="${CSS.escape(s.summary.turnIds.at(-1) ?? '')}"]`)?.after(summaryMarker(s.summary.text, s.summary.byModel));
   if (turns.length === 0) {
     messages.append(el('p', { className: 'empty', text: 'Ask about your code. Type / for commands; attach the selection, a file or problems with the buttons below.' }));
   }
