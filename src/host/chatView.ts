@@ -58,6 +58,8 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   /** What the index found for the draft as it stands, and the ids of those chunks the user removed. */
   private retrieval: Retrieval = NO_RETRIEVAL;
   private excluded = new Set<string>();
+  /** An index given to the view itself, in place of the one its dependencies supply. */
+  private codebaseOverride: { index: CodebaseSearch | undefined } | undefined;
   private readonly readyEmitter = this.register(new vscode.EventEmitter<void>());
   /** Fires once the webview has loaded its script and asked for state. */
   readonly onDidBecomeReady = this.readyEmitter.event;
@@ -192,9 +194,17 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     await this.deps.controller().send({ content: text.trim(), context, ...asked });
   }
 
+  /**
+   * Searches `index` from now on instead of the index of the dependencies (undefined: none); the
+   * extension-host tests give it one over a fixture folder. `reset` goes back to the dependencies.
+   */
+  useCodebase(index: CodebaseSearch | undefined | 'reset'): void {
+    this.codebaseOverride = index === 'reset' ? undefined : { index };
+  }
+
   /** The chunks the index finds for `draft` (those the user removed left out); none without an index. */
   private retrieve(draft: string): Retrieval {
-    const index = this.deps.codebase?.();
+    const index = this.codebaseOverride ? this.codebaseOverride.index : this.deps.codebase?.();
     const mentions = draft.toLowerCase().includes(CODEBASE_MENTION);
     if (!index && !mentions) {
       return NO_RETRIEVAL;

@@ -37,7 +37,7 @@ function fakeView() {
   return { view: view as unknown as vscode.WebviewView, received, disposed, send: (msg: unknown) => onMessage(msg) };
 }
 
-function provider(controller: () => ChatController, codebase?: CodebaseSearch): ChatViewProvider {
+function provider(controller: () => ChatController, codebase?: CodebaseSearch, extra: Record<string, unknown> = {}): ChatViewProvider {
   const deps = {
     extensionUri: { path: '/ext' },
     logger: new MemoryLogger(),
@@ -50,6 +50,7 @@ function provider(controller: () => ChatController, codebase?: CodebaseSearch): 
     contextTokens: () => 2048,
     answerTokens: () => 64,
     codebase: () => codebase,
+    ...extra,
   } as unknown as ChatViewDeps;
   return new ChatViewProvider(deps);
 }
@@ -152,5 +153,31 @@ describe('chat view', () => {
       assert.equal(controller.current()!.turns[0]!.context, undefined);
       assert.ok(webview.received.some((m) => m.type === 'chat/notice' && m.level === 'info' && /still building/.test(m.message)));
     });
+  });
+
+  it('puts @codebase in the input when the context picker chose it, and attaches nothing', async () => {
+    const controller = chatSetup([]).controller;
+    const chat = provider(() => controller, undefined, { contextSource: { mention: async () => 'codebase' } });
+    const webview = fakeView();
+    chat.resolveWebviewView(webview.view);
+    webview.send({ type: 'context/add', kind: 'mention' });
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(webview.received, [{ type: 'chat/insert', text: '@codebase ' }]);
+    assert.deepEqual(chat.state().pending, []);
+  });
+
+  it('sends a slash command with the selection once: in the rendered prompt, not again beside it', async () => {
+    const { controller, backend } = chatSetup(['ok']);
+    const slash = {
+      list: () => [{ name: 'explain', title: 'Explain', description: '', source: 'built-in pack' }],
+      render: async (_name: string, _input: string, context: readonly { id: string; text: string }[]) => ({ prompt: `Explain:\n${context[0]!.text}`, templateId: 'explain', contextInPrompt: [context[0]!.id] }),
+    };
+    const chat = provider(() => controller, undefined, { slash: () => slash });
+    await controller.init();
+    chat.attach({ id: 'sel', kind: 'selection', label: 'a.ts:1-1', languageId: 'typescript', text: 'let total = 1;' });
+    await chat.submit('/explain');
+    const sent = backend.requests[0]!.messages.at(-1)!.content;
+    assert.equal(sent, 'Explain:\nlet total = 1;');
+    assert.deepEqual(controller.current()!.turns[0]!.context?.map((c) => c.label), ['a.ts:1-1'], 'the chip still shows what was attached');
   });
 });
