@@ -245,7 +245,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     const controller = this.deps.controller();
     const current = controller.current();
     const streaming = controller.busy ? current?.turns.at(-1)?.id : undefined;
-    const chip = (c: ContextItem) => ({ id: c.id, kind: c.kind, label: c.label, ...(c.auto ? { auto: true } : {}) });
+    const chip = (c: ContextItem) => ({ id: c.id, kind: c.kind, label: c.label, ...(c.auto ? { auto: true } : {}), ...(c.location || c.path ? { canOpen: true } : {}) });
     return {
       conversations: controller.list(),
       current: current && {
@@ -325,12 +325,23 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       case 'context/remove':
         this.remove(msg.id);
         return;
+      case 'context/open':
+        return this.open(msg.id);
       case 'code/action':
         return this.deps.codeActions.run(msg.action, msg.code, msg.language);
       default: {
         const never: never = msg;
         throw new Error(`Unhandled webview message ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /** Opens a chip's file at its lines: one attached to the draft, or one an answer was given. */
+  private async open(id: string): Promise<void> {
+    const sent = this.deps.controller().current()?.turns.flatMap((t) => t.context ?? []) ?? [];
+    const item = [...this.pending, ...this.retrieval.items, ...sent].find((c) => c.id === id);
+    if (!item || !(await this.deps.contextSource.open(item))) {
+      this.post({ type: 'chat/notice', level: 'info', message: 'That context has no file to open in this workspace.' });
     }
   }
 

@@ -31,6 +31,8 @@ export interface ContextChipView {
   label: string;
   /** Attached by the chat because the question named it, not by the user. */
   auto?: boolean;
+  /** The chip opens its file at its lines when clicked. */
+  canOpen?: boolean;
 }
 
 export interface TurnView {
@@ -120,6 +122,8 @@ export type WebviewToHost =
   /** The draft as it stands, so that the host shows the chunks it would attach as chips. */
   | { type: 'context/preview'; text: string }
   | { type: 'context/remove'; id: string }
+  /** Opens the file of a chip (attached or cited by an answer) at its lines. */
+  | { type: 'context/open'; id: string }
   | { type: 'code/action'; action: CodeAction; code: string; language: string };
 
 /** Longest text the host accepts from the webview (characters). */
@@ -153,7 +157,9 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     case 'chat/select':
     case 'chat/delete':
     case 'context/remove':
-      return isText(value['id'], 200);
+    case 'context/open':
+      // Ids of index chunks carry their path.
+      return isText(value['id'], 2_000);
     case 'context/add':
       return (CONTEXT_REQUESTS as readonly unknown[]).includes(value['kind']);
     case 'code/action':

@@ -68,6 +68,20 @@ function chipText(c: ContextChipView): string {
   return c.auto ? `${c.label} (auto)` : c.label;
 }
 
+/** A chip's label opens its file at its lines, where it has one. */
+function openable(label: HTMLElement, c: ContextChipView): HTMLElement {
+  if (c.canOpen) {
+    label.classList.add('chip-link');
+    label.setAttribute('role', 'link');
+    label.setAttribute('tabindex', '0');
+    label.addEventListener('click', () => post({ type: 'context/open', id: c.id }));
+    label.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') post({ type: 'context/open', id: c.id });
+    });
+  }
+  return label;
+}
+
 function chipTitle(c: ContextChipView): string | undefined {
   return c.auto ? 'Added automatically: the question names it' : c.kind === 'codebase' ? 'Found by @codebase in the workspace index' : undefined;
 }
@@ -109,7 +123,7 @@ function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLEl
   }
   const node = el('article', { className: `turn ${turn.role}${dropped ? ' dropped' : ''}`, attrs: { 'data-turn-id': turn.id, 'aria-label': turn.role === 'user' ? 'Your message' : 'Answer' } }, [header]);
   if (turn.context?.length) {
-    const cited = turn.context.map((c) => el('span', { className: `chip static ${c.kind}${c.auto ? ' auto' : ''}`, text: chipText(c), ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }));
+    const cited = turn.context.map((c) => openable(el('span', { className: `chip static ${c.kind}${c.auto ? ' auto' : ''}`, text: chipText(c), ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }), c));
     node.append(el('div', { className: 'turn-context', attrs: { 'aria-label': 'Context sent with this message' } }, cited));
   }
   node.append(body);
@@ -149,7 +163,7 @@ function renderState(s: ChatStateView): void {
   chips.replaceChildren(
     ...s.pending.map((c) =>
       el('span', { className: `chip ${c.kind}${c.auto ? ' auto' : ''}`, attrs: { 'data-chip-id': c.id }, ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }, [
-        el('span', { text: chipText(c) }),
+        openable(el('span', { text: chipText(c) }), c),
         iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove'),
       ]),
     ),
