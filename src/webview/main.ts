@@ -10,6 +10,7 @@ import {
   type WebviewToHost,
 } from '../protocol/webview';
 import { renderMarkdown } from './markdown';
+import { insertMention, startsMention } from './mention';
 import { matchSlash, slashHint } from './slash';
 
 interface VsCodeApi {
@@ -258,17 +259,14 @@ function send(): void {
 
 /** `@` typed at the start or after a space opens the context picker; the `@` stays typed. */
 function typedMention(e: Event): boolean {
-  if (!(e instanceof InputEvent) || e.data !== '@') return false;
-  const before = input.value.slice(0, input.selectionStart - 1);
-  return before === '' || /\s$/.test(before);
+  return e instanceof InputEvent && e.data === '@' && startsMention(input.value, input.selectionStart);
 }
 
 /** Puts the picker's choice where the `@` was typed, else at the cursor. */
 function insertChosen(text: string): void {
-  const at = input.selectionStart;
-  const start = input.value[at - 1] === '@' ? at - 1 : at;
-  input.value = input.value.slice(0, start) + text + input.value.slice(input.selectionEnd);
-  input.selectionStart = input.selectionEnd = start + text.length;
+  const next = insertMention(input.value, input.selectionStart, input.selectionEnd, text);
+  input.value = next.value;
+  input.selectionStart = input.selectionEnd = next.cursor;
   input.focus();
   schedulePreview();
 }
