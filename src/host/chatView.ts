@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { ChatController, ChatEvent } from '../chat/chatController';
-import { CODEBASE_MENTION, retrievalBudget, retrieveContext, withoutCodebaseMention, type Retrieval } from '../chat/codebaseContext';
+import { CODEBASE_MENTION, mentionsCodebase, retrievalBudget, retrieveContext, withoutCodebaseMention, type Retrieval } from '../chat/codebaseContext';
 import type { ContextItem } from '../chat/types';
 import type { CodebaseSearch } from '../codeIndex/types';
 import { Disposable, disposeAll } from '../common/disposable';
@@ -190,7 +190,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       return;
     }
     this.clearDraftContext();
-    const asked = question === text.trim() ? {} : { prompt: question };
+    const asked = mentionsCodebase(text) ? { prompt: question } : {};
     await this.deps.controller().send({ content: text.trim(), context, ...asked });
   }
 
@@ -205,7 +205,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   /** The chunks the index finds for `draft` (those the user removed left out); none without an index. */
   private retrieve(draft: string): Retrieval {
     const index = this.codebaseOverride ? this.codebaseOverride.index : this.deps.codebase?.();
-    const mentions = draft.toLowerCase().includes(CODEBASE_MENTION);
+    const mentions = mentionsCodebase(draft);
     if (!index && !mentions) {
       return NO_RETRIEVAL;
     }
