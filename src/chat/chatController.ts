@@ -9,6 +9,7 @@ import type { Logger } from '../common/logger';
 import { estimateTokens } from '../common/tokens';
 import { buildContextWindow, turnText } from './contextWindow';
 import { streamingSaveIntervalMs, type HistoryStore } from './history';
+import { DEFAULT_SUMMARY_PROMPT, summaryFor, summaryTranscript } from './summary';
 import { TokenCountCache } from './tokenCounts';
 import { summarize, type ChatTurn, type ContextItem, type Conversation, type ConversationSummary } from './types';
 
@@ -35,6 +36,13 @@ export interface ChatControllerOptions {
   persistEveryMs: number;
   /** The clock of those saves; `Date.now` unless a test drives it. */
   now?: () => number;
+  /**
+   * True when the chat model can write a summary of dropped turns (a real model, not the bundled
+   * one): it then writes one in the background. Default: never, the plain extract stands in.
+   */
+  canSummarise?: () => boolean;
+  /** The instruction for that summary; default `DEFAULT_SUMMARY_PROMPT`. */
+  summaryPrompt?: () => string;
   onEvent(event: ChatEvent): void;
 }
 
@@ -45,6 +53,16 @@ export interface SendInput {
   /** The prompt a template rendered for this message, sent instead of `content`. */
   prompt?: string;
   templateId?: string;
+  /** Ids of the context items the template rendered into `prompt`. */
+  contextInPrompt?: string[];
+}
+
+export interface WindowSummary {
+  text: string;
+  /** The dropped turns it stands for. */
+  turnIds: string[];
+  /** Written by the model; else the plain extract. */
+  byModel: boolean;
 }
 
 export interface WindowInfo {
@@ -52,9 +70,14 @@ export interface WindowInfo {
   /** The counts are estimates: the backend has no tokenizer of the model, or it was not at hand yet (a restored conversation). */
   estimated: boolean;
   droppedTurnIds: string[];
+  /** Sent in place of the dropped turns. */
+  summary?: WindowSummary;
 }
 
 const NO_WINDOW: WindowInfo = { promptTokens: 0, estimated: false, droppedTurnIds: [] };
+
+/** Most tokens of a model-written summary. */
+const SUMMARY_TOKENS = 200;
 
 const TITLE_CHARS = 60;
 
@@ -65,6 +88,8 @@ export class ChatController {
   private lastWindow: WindowInfo = NO_WINDOW;
   private readonly tokenCounts = new TokenCountCache();
   private disposed = false;
+  /** The model summary being written, at most one at a time. */
+  private summarising: { abort: AbortController; done: Promise<void> } | undefined;
 
   constructor(private readonly options: ChatControllerOptions) {}
 
@@ -126,9 +151,11 @@ export class ChatController {
     try {
       const backend = await this.options.backend();
       let estimated = backend.info().kind === 'remote';
+      const written = this.current()?.summary;
+      const asked = turns.slice(0, lastUser + 1);
       const window = buildContextWindow({
         system: this.options.systemPrompt(),
-        turns: turns.slice(0, lastUser + 1),
+        turns: asked,
         contextTokens: this.options.contextTokens(),
         answerTokens: this.options.answerTokens,
         countTokens: (text) => {
@@ -136,8 +163,9 @@ export class ChatController {
           estimated ||= exact === undefined;
           return exact ?? estimateTokens(text);
         },
+        summarise: (dropped) => summaryFor(dropped, written).text,
       });
-      this.lastWindow = { promptTokens: window.promptTokens, estimated, droppedTurnIds: window.droppedTurnIds };
+      this.lastWindow = windowInfo(window, estimated, asked, written);
     } catch (err) {
       this.options.logger.debug('The restored conversation was not counted', { error: err });
     }
@@ -179,6 +207,7 @@ export class ChatController {
       ...(input.context && input.context.length > 0 ? { context: input.context } : {}),
       ...(input.prompt !== undefined ? { prompt: input.prompt } : {}),
       ...(input.templateId !== undefined ? { templateId: input.templateId } : {}),
+      ...(input.contextInPrompt && input.contextInPrompt.length > 0 ? { contextInPrompt: input.contextInPrompt } : {}),
     });
     await this.answer(conversation);
   }
@@ -230,11 +259,11 @@ export class ChatController {
     const lastUser = conversation.turns.map((t) => t.role).lastIndexOf('user');
     const turns = conversation.turns.slice(0, lastUser + 1);
     const backend = await this.options.backend();
-    const window = await this.window_(backend, turns);
+    const window = await this.window_(backend, turns, conversation.summary);
     return window.messages.map((m) => `### ${m.role}\n${m.content}`).join('\n\n');
   }
 
-  private async window_(backend: Backend, turns: readonly ChatTurn[]): Promise<ReturnType<typeof buildContextWindow> & { estimated: boolean }> {
+  private async window_(backend: Backend, turns: readonly ChatTurn[], written: Conversation['summary']): Promise<ReturnType<typeof buildContextWindow> & { info: WindowInfo }> {
     const system = this.options.systemPrompt();
     const info = backend.info();
     const counted = await this.tokenCounts.countAll(`${info.kind}:${info.modelName}`, [system, ...turns.map(turnText)], (text) => backend.countTokens(text));
@@ -244,9 +273,59 @@ export class ChatController {
       contextTokens: this.options.contextTokens(),
       answerTokens: this.options.answerTokens,
       countTokens: (text) => counted(text) ?? estimateTokens(text),
+      summarise: (dropped) => summaryFor(dropped, written).text,
     });
     // A remote server's tokenizer is out of reach: its backend estimates.
-    return { ...window, estimated: info.kind === 'remote' };
+    return { ...window, info: windowInfo(window, info.kind === 'remote', turns, written) };
+  }
+
+  /** The model's summary of the turns the last window dropped, written in the background for the next send. */
+  private summariseLater(conversation: Conversation): void {
+    const dropped = conversation.turns.filter((t) => this.lastWindow.droppedTurnIds.includes(t.id));
+    const already = conversation.summary?.turnIds.join('|') === dropped.map((t) => t.id).join('|');
+    if (dropped.length === 0 || already || this.summarising || this.disposed || !(this.options.canSummarise?.() ?? false)) {
+      return;
+    }
+    const abort = new AbortController();
+    const done = this.writeSummary(conversation, dropped, abort.signal)
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted) {
+          this.options.logger.warn('The model did not summarise the earlier messages; the plain extract stands in', { error: err });
+        }
+      })
+      .finally(() => (this.summarising = undefined));
+    this.summarising = { abort, done };
+  }
+
+  private async writeSummary(conversation: Conversation, dropped: readonly ChatTurn[], signal: AbortSignal): Promise<void> {
+    const backend = await this.options.backend();
+    const stream = backend.chat(
+      {
+        messages: [
+          { role: 'system', content: this.options.summaryPrompt?.() ?? DEFAULT_SUMMARY_PROMPT },
+          { role: 'user', content: summaryTranscript(dropped) },
+        ],
+        maxTokens: SUMMARY_TOKENS,
+        temperature: 0.2,
+        priority: 'background',
+        traceId: randomUUID(),
+      },
+      signal,
+    );
+    let text = '';
+    for await (const chunk of stream) {
+      text += chunk.type === 'text' ? chunk.text : '';
+    }
+    if (signal.aborted || text.trim() === '' || !this.conversations.includes(conversation)) {
+      return;
+    }
+    conversation.summary = { text: text.trim(), turnIds: dropped.map((t) => t.id) };
+    await this.persist();
+  }
+
+  /** Settles when the summary being written (if any) is done; for tests and shutdown. */
+  summaryWritten(): Promise<void> {
+    return this.summarising?.done ?? Promise.resolve();
   }
 
   private async answer(conversation: Conversation): Promise<void> {
@@ -265,9 +344,9 @@ export class ChatController {
     const log = this.options.logger.child({ traceId: turn.id });
     try {
       const backend = await this.options.backend();
-      const window = await this.window_(backend, history);
-      this.lastWindow = { promptTokens: window.promptTokens, estimated: window.estimated, droppedTurnIds: window.droppedTurnIds };
-      log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length });
+      const window = await this.window_(backend, history, conversation.summary);
+      this.lastWindow = window.info;
+      log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length, pinned: window.pinnedItemIds.length, summaryByModel: window.info.summary?.byModel });
       let lastSave = this.now();
       const stream: AsyncIterable<GenerationChunk> = backend.chat(
         { messages: window.messages, maxTokens: this.options.answerTokens, temperature: this.options.temperature, priority: 'chat', traceId: turn.id },
@@ -316,6 +395,7 @@ export class ChatController {
       await this.persist().catch((err: unknown) => log.error('Saving chat history failed', { error: err }));
       this.emit({ type: 'done', conversationId: conversation.id, turnId: turn.id });
       finish();
+      this.summariseLater(conversation);
     }
   }
 
@@ -326,6 +406,7 @@ export class ChatController {
     }
     this.disposed = true;
     this.running?.abort.abort();
+    this.summarising?.abort.abort();
     this.persist().catch((err: unknown) => this.options.logger.error('Saving chat history failed', { error: err }));
   }
 
@@ -343,4 +424,14 @@ export class ChatController {
   private persist(): Promise<void> {
     return this.options.store.save(this.conversations);
   }
+}
+
+/** What the view is told of a window: its size, and the summary that stands for what it dropped. */
+function windowInfo(window: ReturnType<typeof buildContextWindow>, estimated: boolean, turns: readonly ChatTurn[], written: Conversation['summary']): WindowInfo {
+  const info: WindowInfo = { promptTokens: window.promptTokens, estimated, droppedTurnIds: window.droppedTurnIds };
+  if (window.summary === undefined) {
+    return info;
+  }
+  const dropped = turns.filter((t) => window.droppedTurnIds.includes(t.id));
+  return { ...info, summary: { text: window.summary, turnIds: window.droppedTurnIds, byModel: summaryFor(dropped, written).byModel } };
 }

@@ -11,7 +11,7 @@ export interface ValidatedHistory {
   droppedConversations: number;
 }
 
-const CONTEXT_KINDS: readonly ContextKind[] = ['selection', 'file', 'diagnostics', 'mention'];
+const CONTEXT_KINDS: readonly ContextKind[] = ['selection', 'file', 'diagnostics', 'mention', 'codebase'];
 
 type Fields = Record<string, unknown>;
 
@@ -30,6 +30,18 @@ function optional(value: unknown, check: (v: unknown) => boolean): boolean {
 const isString = (v: unknown): boolean => typeof v === 'string';
 const isBoolean = (v: unknown): boolean => typeof v === 'boolean';
 
+function isStringList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}
+
+function isSummary(value: unknown): boolean {
+  return isObject(value) && isString(value['text']) && isStringList(value['turnIds']);
+}
+
+function isLocation(value: unknown): boolean {
+  return isObject(value) && isString(value['path']) && Number.isInteger(value['startLine']) && Number.isInteger(value['endLine']);
+}
+
 function isContextItem(value: unknown): value is ContextItem {
   return (
     isObject(value) &&
@@ -38,7 +50,9 @@ function isContextItem(value: unknown): value is ContextItem {
     isString(value['label']) &&
     optional(value['path'], isString) &&
     optional(value['languageId'], isString) &&
-    isString(value['text'])
+    isString(value['text']) &&
+    optional(value['location'], isLocation) &&
+    optional(value['auto'], isBoolean)
   );
 }
 
@@ -63,6 +77,7 @@ export function isTurn(value: unknown): value is ChatTurn {
     optional(value['context'], (c) => Array.isArray(c) && c.every(isContextItem)) &&
     optional(value['prompt'], isString) &&
     optional(value['templateId'], isString) &&
+    optional(value['contextInPrompt'], isStringList) &&
     optional(value['partial'], isBoolean) &&
     optional(value['stopped'], isBoolean) &&
     optional(value['error'], isString) &&
@@ -93,7 +108,9 @@ export function validateConversations(values: readonly unknown[]): ValidatedHist
     }
     const turns = value.turns.filter(isTurn);
     droppedTurns += value.turns.length - turns.length;
-    conversations.push({ ...(value as unknown as Conversation), turns });
+    const { summary, ...rest } = value;
+    // A malformed summary is only a cache of what the model wrote: the extract stands in.
+    conversations.push({ ...(rest as unknown as Conversation), turns, ...(isSummary(summary) ? { summary: summary as Conversation['summary'] } : {}) });
   }
   return { conversations, droppedTurns, droppedConversations };
 }

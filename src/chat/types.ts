@@ -1,6 +1,14 @@
 /** Plain data of conversations; persisted as JSON, shown by the webview, never editor types. */
 
-export type ContextKind = 'selection' | 'file' | 'diagnostics' | 'mention';
+/** `codebase`: a chunk the workspace index found for the question. */
+export type ContextKind = 'selection' | 'file' | 'diagnostics' | 'mention' | 'codebase';
+
+/** Where a chunk of the workspace lies: workspace-relative path, zero-based inclusive lines. */
+export interface CodeLocation {
+  path: string;
+  startLine: number;
+  endLine: number;
+}
 
 /** Something attached to a message: shown as a chip, sent inside the user turn. */
 export interface ContextItem {
@@ -11,6 +19,10 @@ export interface ContextItem {
   path?: string;
   languageId?: string;
   text: string;
+  /** The lines the item covers, for chunks of the workspace index. */
+  location?: CodeLocation;
+  /** Attached by the chat itself (the question named a symbol or file), not by the user. */
+  auto?: boolean;
 }
 
 export interface TurnStats {
@@ -28,6 +40,8 @@ export interface ChatTurn {
   content: string;
   createdAt: number;
   context?: ContextItem[];
+  /** Ids of the context items a template rendered into `prompt`; they are not sent a second time. */
+  contextInPrompt?: string[];
   /** The prompt actually sent for this user turn when a template rendered it. */
   prompt?: string;
   templateId?: string;
@@ -45,6 +59,14 @@ export interface Conversation {
   createdAt: number;
   updatedAt: number;
   turns: ChatTurn[];
+  /** A summary the model wrote of the first turns, for when they no longer fit the window. */
+  summary?: ConversationSummaryText;
+}
+
+export interface ConversationSummaryText {
+  text: string;
+  /** The turns it summarises, oldest first. */
+  turnIds: string[];
 }
 
 export interface ConversationSummary {

@@ -1,21 +1,31 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { ChatController, ChatEvent } from '../chat/chatController';
+import { CODEBASE_MENTION, mentionsCodebase, retrievalBudget, retrieveContext, withoutCodebaseMention, type Retrieval } from '../chat/codebaseContext';
 import type { ContextItem } from '../chat/types';
+import type { CodebaseSearch } from '../codeIndex/types';
 import { Disposable, disposeAll } from '../common/disposable';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { estimateTokens } from '../common/tokens';
 import { isWebviewToHost, type ChatStateView, type EngineStatusView, type HostToWebview, type SlashCommandView, type WebviewToHost } from '../protocol/webview';
 import type { ChatContextSource } from './chatContext';
 import type { CodeActions } from './codeActions';
 
 export const CHAT_VIEW_ID = 'autoglm.chatView';
 
+export interface RenderedSlashCommand {
+  prompt: string;
+  templateId: string;
+  /** Ids of the attached items the prompt already holds (the selection a template rendered). */
+  contextInPrompt?: string[];
+}
+
 /** Slash commands come from the prompt template packs. */
 export interface SlashCommandSource {
   list(): SlashCommandView[];
   /** Renders `/name input` with the attached context; undefined for an unknown command or when the user cancels a question. */
-  render(name: string, input: string, context: readonly ContextItem[]): Promise<{ prompt: string; templateId: string } | undefined>;
+  render(name: string, input: string, context: readonly ContextItem[]): Promise<RenderedSlashCommand | undefined>;
 }
 
 export interface ChatViewDeps {
@@ -28,7 +38,15 @@ export interface ChatViewDeps {
   codeActions: CodeActions;
   slash(): SlashCommandSource | undefined;
   contextTokens(): number;
+  /** Tokens kept for the answer; with the window, what retrieved chunks may take. */
+  answerTokens(): number;
+  /** The workspace index for `@codebase` and the names a question mentions; none: the chat goes without. */
+  codebase?(): CodebaseSearch | undefined;
+  /** Token counts for the retrieval budget; estimated when not given. */
+  countTokens?(text: string): number;
 }
+
+const NO_RETRIEVAL: Retrieval = { items: [] };
 
 /** The chat sidebar: routes webview messages to the chat controller and editor actions. */
 export class ChatViewProvider extends Disposable implements vscode.WebviewViewProvider {
@@ -37,6 +55,11 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   private viewSubscriptions: vscode.Disposable[] = [];
   private ready = false;
   private pending: ContextItem[] = [];
+  /** What the index found for the draft as it stands, and the ids of those chunks the user removed. */
+  private retrieval: Retrieval = NO_RETRIEVAL;
+  private excluded = new Set<string>();
+  /** An index given to the view itself, in place of the one its dependencies supply. */
+  private codebaseOverride: { index: CodebaseSearch | undefined } | undefined;
   private readonly readyEmitter = this.register(new vscode.EventEmitter<void>());
   /** Fires once the webview has loaded its script and asked for state. */
   readonly onDidBecomeReady = this.readyEmitter.event;
@@ -139,8 +162,13 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   /** Sends a message as if typed in the view, with the attached context. */
   async submit(text: string): Promise<void> {
     await this.whenReady();
-    const context = this.pending;
-    const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(text.trim());
+    const retrieval = this.retrieve(text);
+    if (retrieval.note !== undefined) {
+      this.post({ type: 'chat/notice', level: 'info', message: retrieval.note });
+    }
+    const context = [...this.pending, ...retrieval.items];
+    const question = withoutCodebaseMention(text);
+    const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(question);
     if (slash) {
       const source = this.deps.slash();
       const rendered = await source?.render(slash[1]!, slash[2]!, context);
@@ -156,19 +184,68 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         this.post({ type: 'chat/draft', text });
         return;
       }
-      this.pending = [];
-      await this.deps.controller().send({ content: text.trim(), context, prompt: rendered.prompt, templateId: rendered.templateId });
+      this.clearDraftContext();
+      const inPrompt = rendered.contextInPrompt ?? [];
+      await this.deps.controller().send({ content: text.trim(), context, prompt: rendered.prompt, templateId: rendered.templateId, contextInPrompt: inPrompt });
       return;
     }
+    this.clearDraftContext();
+    const asked = mentionsCodebase(text) ? { prompt: question } : {};
+    await this.deps.controller().send({ content: text.trim(), context, ...asked });
+  }
+
+  /**
+   * Searches `index` from now on instead of the index of the dependencies (undefined: none); the
+   * extension-host tests give it one over a fixture folder. `reset` goes back to the dependencies.
+   */
+  useCodebase(index: CodebaseSearch | undefined | 'reset'): void {
+    this.codebaseOverride = index === 'reset' ? undefined : { index };
+  }
+
+  /** The chunks the index finds for `draft` (those the user removed left out); none without an index. */
+  private retrieve(draft: string): Retrieval {
+    const index = this.codebaseOverride ? this.codebaseOverride.index : this.deps.codebase?.();
+    const mentions = mentionsCodebase(draft);
+    if (!index && !mentions) {
+      return NO_RETRIEVAL;
+    }
+    try {
+      return retrieveContext({
+        question: draft,
+        index,
+        attached: this.pending,
+        excluded: this.excluded,
+        budgetTokens: retrievalBudget(this.deps.contextTokens(), this.deps.answerTokens()),
+        countTokens: this.deps.countTokens ?? estimateTokens,
+      });
+    } catch (err) {
+      // The index is another part's: a failure there costs this question its chunks, nothing more.
+      this.deps.logger.warn('The workspace index could not be searched for the chat', { error: err });
+      return mentions ? { items: [], note: `The workspace index could not be searched (${errorMessage(err)}): sent without @codebase.` } : NO_RETRIEVAL;
+    }
+  }
+
+  /** Shows as chips what the draft would bring from the index; posts only when that changed. */
+  preview(draft: string): void {
+    const next = this.retrieve(draft);
+    const key = (r: Retrieval) => `${r.items.map((i) => i.id).join('|')}#${r.note ?? ''}`;
+    if (key(next) !== key(this.retrieval)) {
+      this.retrieval = next;
+      this.postState();
+    }
+  }
+
+  private clearDraftContext(): void {
     this.pending = [];
-    await this.deps.controller().send({ content: text.trim(), context });
+    this.retrieval = NO_RETRIEVAL;
+    this.excluded = new Set();
   }
 
   state(): ChatStateView {
     const controller = this.deps.controller();
     const current = controller.current();
     const streaming = controller.busy ? current?.turns.at(-1)?.id : undefined;
-    const chip = (c: ContextItem) => ({ id: c.id, kind: c.kind, label: c.label });
+    const chip = (c: ContextItem) => ({ id: c.id, kind: c.kind, label: c.label, ...(c.auto ? { auto: true } : {}), ...(c.location || c.path ? { canOpen: true } : {}) });
     return {
       conversations: controller.list(),
       current: current && {
@@ -182,7 +259,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       promptTokensEstimated: controller.window.estimated,
       contextTokens: this.deps.contextTokens(),
       droppedTurnIds: controller.window.droppedTurnIds,
-      pending: this.pending.map(chip),
+      ...(controller.window.summary ? { summary: controller.window.summary } : {}),
+      pending: [...this.pending, ...this.retrieval.items].map(chip),
+      ...(this.retrieval.note !== undefined ? { codebaseNote: this.retrieval.note } : {}),
       slashCommands: this.deps.slash()?.list() ?? [],
     };
   }
@@ -225,7 +304,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       case 'chat/cancel':
         return controller.cancel();
       case 'chat/new':
-        this.pending = [];
+        this.clearDraftContext();
         controller.newConversation();
         return;
       case 'chat/select':
@@ -240,10 +319,14 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         return this.inspect(msg.text);
       case 'context/add':
         return this.addContext(msg.kind);
-      case 'context/remove':
-        this.pending = this.pending.filter((p) => p.id !== msg.id);
-        this.postState();
+      case 'context/preview':
+        this.preview(msg.text);
         return;
+      case 'context/remove':
+        this.remove(msg.id);
+        return;
+      case 'context/open':
+        return this.open(msg.id);
       case 'code/action':
         return this.deps.codeActions.run(msg.action, msg.code, msg.language);
       default: {
@@ -253,9 +336,32 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     }
   }
 
+  /** Opens a chip's file at its lines: one attached to the draft, or one an answer was given. */
+  private async open(id: string): Promise<void> {
+    const sent = this.deps.controller().current()?.turns.flatMap((t) => t.context ?? []) ?? [];
+    const item = [...this.pending, ...this.retrieval.items, ...sent].find((c) => c.id === id);
+    if (!item || !(await this.deps.contextSource.open(item))) {
+      this.post({ type: 'chat/notice', level: 'info', message: 'That context has no file to open in this workspace.' });
+    }
+  }
+
+  /** A removed chunk of the index stays out of this draft even as the question changes. */
+  private remove(id: string): void {
+    if (this.retrieval.items.some((i) => i.id === id)) {
+      this.excluded.add(id);
+      this.retrieval = { ...this.retrieval, items: this.retrieval.items.filter((i) => i.id !== id) };
+    }
+    this.pending = this.pending.filter((p) => p.id !== id);
+    this.postState();
+  }
+
   private async addContext(kind: 'selection' | 'file' | 'diagnostics' | 'mention'): Promise<void> {
     const source = this.deps.contextSource;
     const item = kind === 'selection' ? source.selection() : kind === 'file' ? source.file() : kind === 'diagnostics' ? source.diagnostics() : await source.mention();
+    if (item === 'codebase') {
+      this.post({ type: 'chat/insert', text: `${CODEBASE_MENTION} ` });
+      return;
+    }
     if (!item && kind !== 'mention') {
       const why = { selection: 'Nothing is selected in the editor.', file: 'No file is open in the editor.', diagnostics: 'The current file has no problems.' }[kind];
       this.post({ type: 'chat/notice', level: 'info', message: why });
@@ -265,9 +371,9 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
 
   /** Shows the exact prompt: the draft rendered by its template, or the conversation as sent. */
   private async inspect(draft: string): Promise<void> {
-    const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(draft.trim());
+    const slash = /^\/(\S+)\s*([\s\S]*)$/.exec(withoutCodebaseMention(draft));
     if (slash) {
-      const rendered = await this.deps.slash()?.render(slash[1]!, slash[2]!, this.pending);
+      const rendered = await this.deps.slash()?.render(slash[1]!, slash[2]!, [...this.pending, ...this.retrieval.items]);
       this.post({ type: 'chat/prompt', text: rendered ? rendered.prompt : `Unknown command /${slash[1]}` });
       return;
     }
@@ -322,7 +428,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       ${button('add-selection', 'selection', 'Attach the selection')}
       ${button('add-file', 'file', 'Attach the current file')}
       ${button('add-diagnostics', 'warning', "Attach the current file's problems")}
-      ${button('add-mention', 'mention', 'Attach a workspace file (@)')}
+      ${button('add-mention', 'mention', 'Attach a workspace file or @codebase (@)')}
     </div>
   </div>
   <ul id="suggestions" class="suggestions" role="listbox" hidden></ul>

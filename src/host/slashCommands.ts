@@ -6,7 +6,7 @@ import type { LoadedTemplate, TemplateCatalog } from '../templates';
 import { packLabel } from '../templates/packLabel';
 import { freeTextVariable, type EditorSources } from '../templates/variables';
 import type { SlashCommandView } from '../protocol/webview';
-import type { SlashCommandSource } from './chatView';
+import type { RenderedSlashCommand, SlashCommandSource } from './chatView';
 import { bindInEditor, gitDiff } from './templates/editorVariables';
 
 /** A selection chip's label ends with its line range (`a.ts:3-7`); the path is what comes before. */
@@ -17,6 +17,28 @@ export interface SlashCommandOptions {
   readonly fileContentTokens?: number;
   /** Default: silent. */
   readonly logger?: Logger;
+}
+
+/** Variables that carry the code of the attached selection, or of the file where nothing is selected. */
+const CODE_VARIABLES = ['selection', 'code'];
+const FILE_VARIABLES = ['fileContent', 'prefix', 'suffix'];
+
+/**
+ * The attached items the template renders into its prompt (as `sources` binds them), so that the
+ * chat does not send them a second time beside it.
+ */
+function renderedContext(template: LoadedTemplate, context: readonly ContextItem[]): string[] {
+  const declared = new Set(template.meta.variables.map((v) => v.name));
+  const selection = context.find((c) => c.kind === 'selection');
+  const file = context.find((c) => c.kind === 'mention') ?? context.find((c) => c.kind === 'file');
+  const problems = context.find((c) => c.kind === 'diagnostics');
+  const wantsCode = CODE_VARIABLES.some((v) => declared.has(v));
+  const used = [
+    wantsCode ? (selection ?? file) : undefined,
+    FILE_VARIABLES.some((v) => declared.has(v)) ? file : undefined,
+    declared.has('diagnostics') ? problems : undefined,
+  ];
+  return [...new Set(used.filter((c): c is ContextItem => c !== undefined).map((c) => c.id))];
 }
 
 /**
@@ -44,7 +66,7 @@ export class TemplateSlashCommands implements SlashCommandSource {
   }
 
   /** Undefined for an unknown command, and when the user cancels a question about a variable. */
-  async render(name: string, input: string, context: readonly ContextItem[]): Promise<{ prompt: string; templateId: string } | undefined> {
+  async render(name: string, input: string, context: readonly ContextItem[]): Promise<RenderedSlashCommand | undefined> {
     const template = this.catalog()?.bySlash(name);
     if (!template) {
       return undefined;
@@ -60,7 +82,7 @@ export class TemplateSlashCommands implements SlashCommandSource {
     }
     const rendered = template.render(values, { countTokens: this.tokens.count });
     const extra = freeTextVariable(template.meta) === undefined && input.trim() !== '' ? `\n\nAdditional request: ${input.trim()}` : '';
-    return { prompt: rendered.text + extra, templateId: rendered.templateId };
+    return { prompt: rendered.text + extra, templateId: rendered.templateId, contextInPrompt: renderedContext(template, context) };
   }
 
   /** The attached context as binding sources: a selection chip wins for code, a file or mention gives the file. */

@@ -26,8 +26,13 @@ export interface PendingModelView {
 
 export interface ContextChipView {
   id: string;
-  kind: 'selection' | 'file' | 'diagnostics' | 'mention';
+  /** `codebase`: a chunk of the workspace index, labelled with its path and lines (`src/a.ts:12-40`). */
+  kind: 'selection' | 'file' | 'diagnostics' | 'mention' | 'codebase';
   label: string;
+  /** Attached by the chat because the question named it, not by the user. */
+  auto?: boolean;
+  /** The chip opens its file at its lines when clicked. */
+  canOpen?: boolean;
 }
 
 export interface TurnView {
@@ -58,6 +63,13 @@ export interface SlashCommandView {
   source: string;
 }
 
+export interface SummaryView {
+  text: string;
+  turnIds: string[];
+  /** Written by the model; else a plain extract of the questions and the code names. */
+  byModel: boolean;
+}
+
 export interface ChatStateView {
   conversations: ConversationSummaryView[];
   current: { id: string; title: string; turns: TurnView[] } | undefined;
@@ -70,8 +82,12 @@ export interface ChatStateView {
   contextTokens: number;
   /** Earlier turns left out of the last prompt because of the context window. */
   droppedTurnIds: string[];
-  /** Context attached to the next message. */
+  /** The summary sent in place of the dropped turns, when there was one. */
+  summary?: SummaryView;
+  /** Context attached to the next message: what the user attached, then what the index found for the draft. */
   pending: ContextChipView[];
+  /** Why `@codebase` in the draft brings nothing now (the index is off or still building). */
+  codebaseNote?: string;
   slashCommands: SlashCommandView[];
 }
 
@@ -81,7 +97,9 @@ export type HostToWebview =
   | { type: 'chat/delta'; turnId: string; text: string }
   | { type: 'chat/notice'; level: 'info' | 'error'; message: string }
   | { type: 'chat/prompt'; text: string }
-  | { type: 'chat/draft'; text: string };
+  | { type: 'chat/draft'; text: string }
+  /** Text the context picker chose for the input (`@codebase `), put where the `@` was typed. */
+  | { type: 'chat/insert'; text: string };
 
 export type CodeAction = 'copy' | 'insert' | 'apply' | 'saveAs';
 export const CODE_ACTIONS: readonly CodeAction[] = ['copy', 'insert', 'apply', 'saveAs'];
@@ -101,7 +119,11 @@ export type WebviewToHost =
   | { type: 'chat/editLast'; text: string }
   | { type: 'chat/inspectPrompt'; text: string }
   | { type: 'context/add'; kind: ContextRequest }
+  /** The draft as it stands, so that the host shows the chunks it would attach as chips. */
+  | { type: 'context/preview'; text: string }
   | { type: 'context/remove'; id: string }
+  /** Opens the file of a chip (attached or cited by an answer) at its lines. */
+  | { type: 'context/open'; id: string }
   | { type: 'code/action'; action: CodeAction; code: string; language: string };
 
 /** Longest text the host accepts from the webview (characters). */
@@ -130,11 +152,14 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
     case 'chat/send':
     case 'chat/editLast':
     case 'chat/inspectPrompt':
+    case 'context/preview':
       return isText(value['text']);
     case 'chat/select':
     case 'chat/delete':
     case 'context/remove':
-      return isText(value['id'], 200);
+    case 'context/open':
+      // Ids of index chunks carry their path.
+      return isText(value['id'], 2_000);
     case 'context/add':
       return (CONTEXT_REQUESTS as readonly unknown[]).includes(value['kind']);
     case 'code/action':
@@ -181,7 +206,9 @@ function isState(s: unknown): s is ChatStateView {
     typeof s['promptTokensEstimated'] === 'boolean' &&
     typeof s['contextTokens'] === 'number' &&
     Array.isArray(s['droppedTurnIds']) &&
+    (s['summary'] === undefined || (isRecord(s['summary']) && typeof s['summary']['text'] === 'string' && Array.isArray(s['summary']['turnIds']))) &&
     Array.isArray(s['pending']) &&
+    (s['codebaseNote'] === undefined || typeof s['codebaseNote'] === 'string') &&
     Array.isArray(s['slashCommands'])
   );
 }
@@ -202,6 +229,7 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
       return (value['level'] === 'info' || value['level'] === 'error') && typeof value['message'] === 'string';
     case 'chat/prompt':
     case 'chat/draft':
+    case 'chat/insert':
       return typeof value['text'] === 'string';
     default: {
       // Unknown message types are rejected; the assignment keeps the switch exhaustive.

@@ -1,6 +1,7 @@
 import {
   isHostToWebview,
   type ChatStateView,
+  type ContextChipView,
   type CodeAction,
   type ContextRequest,
   type EngineStatusView,
@@ -9,6 +10,7 @@ import {
   type WebviewToHost,
 } from '../protocol/webview';
 import { renderMarkdown } from './markdown';
+import { insertMention, startsMention } from './mention';
 import { matchSlash, slashHint } from './slash';
 
 interface VsCodeApi {
@@ -58,6 +60,32 @@ let streamText = '';
 let streamTurnId: string | undefined;
 let pendingFrame = 0;
 let selectedSuggestion = 0;
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+/** How long typing pauses before the host is asked which chunks the draft would bring (ms). */
+const PREVIEW_DELAY_MS = 300;
+
+/** A chip's text: its label, and a mark when the chat attached it because the question named it. */
+function chipText(c: ContextChipView): string {
+  return c.auto ? `${c.label} (auto)` : c.label;
+}
+
+/** A chip's label opens its file at its lines, where it has one. */
+function openable(label: HTMLElement, c: ContextChipView): HTMLElement {
+  if (c.canOpen) {
+    label.classList.add('chip-link');
+    label.setAttribute('role', 'link');
+    label.setAttribute('tabindex', '0');
+    label.addEventListener('click', () => post({ type: 'context/open', id: c.id }));
+    label.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') post({ type: 'context/open', id: c.id });
+    });
+  }
+  return label;
+}
+
+function chipTitle(c: ContextChipView): string | undefined {
+  return c.auto ? 'Added automatically: the question names it' : c.kind === 'codebase' ? 'Found by @codebase in the workspace index' : undefined;
+}
 
 function codeBlockActions(pre: HTMLElement, code: string, language: string): void {
   const act = (action: CodeAction) => () => post({ type: 'code/action', action, code, language });
@@ -79,11 +107,11 @@ function renderBody(target: HTMLElement, content: string): void {
   });
 }
 
-function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
+function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLElement {
   const badges: string[] = [];
   if (turn.partial) badges.push('interrupted');
   if (turn.stopped) badges.push('stopped');
-  if (dropped) badges.push('not sent: outside the context window');
+  if (dropped) badges.push(summarised ? 'summarised: outside the context window' : 'not sent: outside the context window');
   const header = el('div', { className: 'turn-header' }, [
     el('span', { className: 'role', text: turn.role === 'user' ? 'You' : 'Open AutoGLM' }),
     ...badges.map((b) => el('span', { className: 'badge', text: b })),
@@ -96,7 +124,8 @@ function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
   }
   const node = el('article', { className: `turn ${turn.role}${dropped ? ' dropped' : ''}`, attrs: { 'data-turn-id': turn.id, 'aria-label': turn.role === 'user' ? 'Your message' : 'Answer' } }, [header]);
   if (turn.context?.length) {
-    node.append(el('div', { className: 'turn-context' }, turn.context.map((c) => el('span', { className: 'chip static', text: c.label }))));
+    const cited = turn.context.map((c) => openable(el('span', { className: `chip static ${c.kind}${c.auto ? ' auto' : ''}`, text: chipText(c), ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }), c));
+    node.append(el('div', { className: 'turn-context', attrs: { 'aria-label': 'Context sent with this message' } }, cited));
   }
   node.append(body);
   if (turn.error) node.append(el('div', { className: 'error', text: turn.error, attrs: { role: 'alert' } }));
@@ -106,11 +135,21 @@ function turnNode(turn: TurnView, dropped: boolean): HTMLElement {
   return node;
 }
 
+/** Where the dropped turns end: what the model was given of them instead. */
+function summaryMarker(text: string, byModel: boolean): HTMLElement {
+  return el('details', { className: 'summary-marker', attrs: { 'data-summary': byModel ? 'model' : 'extract' } }, [
+    el('summary', { text: byModel ? 'Earlier messages summarised' : 'Earlier messages summarised (questions and code names)' }),
+    el('p', { className: 'summary-text', text }),
+  ]);
+}
+
 function renderState(s: ChatStateView): void {
   state = s;
   const dropped = new Set(s.droppedTurnIds);
   const turns = s.current?.turns ?? [];
-  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id))));
+  const summarised = new Set(s.summary?.turnIds ?? []);
+  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id), summarised.has(t.id))));
+  if (s.summary) messages.querySelector(`[data-turn-id="${CSS.escape(s.summary.turnIds.at(-1) ?? '')}"]`)?.after(summaryMarker(s.summary.text, s.summary.byModel));
   if (turns.length === 0) {
     messages.append(el('p', { className: 'empty', text: 'Ask about your code. Type / for commands; attach the selection, a file or problems with the buttons below.' }));
   }
@@ -124,8 +163,12 @@ function renderState(s: ChatStateView): void {
   messages.setAttribute('aria-busy', String(s.busy));
   chips.replaceChildren(
     ...s.pending.map((c) =>
-      el('span', { className: `chip ${c.kind}`, attrs: { 'data-chip-id': c.id } }, [el('span', { text: c.label }), iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove')]),
+      el('span', { className: `chip ${c.kind}${c.auto ? ' auto' : ''}`, attrs: { 'data-chip-id': c.id }, ...(chipTitle(c) ? { title: chipTitle(c)! } : {}) }, [
+        openable(el('span', { text: chipText(c) }), c),
+        iconButton('close', `Remove ${c.label}`, () => post({ type: 'context/remove', id: c.id }), 'chip-remove'),
+      ]),
     ),
+    ...(s.codebaseNote !== undefined ? [el('span', { className: 'chip-note', text: s.codebaseNote, attrs: { role: 'status' } })] : []),
   );
   tokens.textContent = s.promptTokensEstimated ? `≈ ${s.promptTokens} / ${s.contextTokens} tokens (estimated)` : `${s.promptTokens} / ${s.contextTokens} tokens`;
   history.replaceChildren(
@@ -211,11 +254,33 @@ function send(): void {
   }
   input.value = '';
   suggestions.hidden = true;
+  clearTimeout(previewTimer);
 }
 
-input.addEventListener('input', () => {
+/** `@` typed at the start or after a space opens the context picker; the `@` stays typed. */
+function typedMention(e: Event): boolean {
+  return e instanceof InputEvent && e.data === '@' && startsMention(input.value, input.selectionStart);
+}
+
+/** Puts the picker's choice where the `@` was typed, else at the cursor. */
+function insertChosen(text: string): void {
+  const next = insertMention(input.value, input.selectionStart, input.selectionEnd, text);
+  input.value = next.value;
+  input.selectionStart = input.selectionEnd = next.cursor;
+  input.focus();
+  schedulePreview();
+}
+
+function schedulePreview(): void {
+  clearTimeout(previewTimer);
+  previewTimer = setTimeout(() => post({ type: 'context/preview', text: input.value }), PREVIEW_DELAY_MS);
+}
+
+input.addEventListener('input', (e) => {
   selectedSuggestion = 0;
   showSuggestions();
+  schedulePreview();
+  if (typedMention(e)) post({ type: 'context/add', kind: 'mention' });
 });
 input.addEventListener('keydown', (e) => {
   const open = !suggestions.hidden && suggestions.children.length > 0;
@@ -291,6 +356,9 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       input.value = msg.text;
       input.focus();
       showSuggestions();
+      break;
+    case 'chat/insert':
+      insertChosen(msg.text);
       break;
     default: {
       const never: never = msg;

@@ -68,6 +68,8 @@ describe('chat in a real VS Code', () => {
     assert.ok(asked.prompt?.includes(doc.getText(new vscode.Range(0, 0, 2, 1))), 'the selection is rendered into the prompt');
     assert.match(asked.prompt ?? '', /Explain what the following code does/);
     assert.equal(turns[turns.length - 1]!.role, 'assistant');
+    const sent = (await chat.controller().inspectPrompt()).split('### user\n').at(-1)!;
+    assert.equal(sent.split(doc.getText(new vscode.Range(0, 0, 2, 1))).length - 1, 1, 'the selection is sent once, in the rendered prompt');
   });
 
   it('reports an unknown slash command without sending anything', async () => {

@@ -2,8 +2,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ChatController } from '../../chat/chatController';
 import { HistoryStore } from '../../chat/history';
+import { chatBudget, type ChatBudget } from '../../chat/modelWindow';
+import { DEFAULT_SUMMARY_PROMPT } from '../../chat/summary';
 import { renderSystemPrompt } from '../../chat/systemPrompt';
 import { Disposable, toDisposable } from '../../common/disposable';
+import type { CodebaseSearch } from '../../codeIndex/types';
 import type { Logger } from '../../common/logger';
 import { chatCommands } from '../chatCommands';
 import { ChatContextSource } from '../chatContext';
@@ -22,10 +25,9 @@ export interface ChatFeatureDeps {
   engine: EngineFeature;
   templates: TemplatesFeature;
   showLog(): void;
+  /** The workspace index, once there is one: `@codebase` and the names a question mentions search it. */
+  codebase?: () => CodebaseSearch | undefined;
 }
-
-/** Until the backend knows the chat model's context window. */
-const DEFAULT_CONTEXT_TOKENS = 2048;
 
 /**
  * The chat: its sidebar view, the conversations (created when the view first needs them, with
@@ -53,6 +55,9 @@ export class ChatFeature extends Disposable {
         codeActions: this.codeActions,
         slash: () => slash,
         contextTokens: () => this.contextTokens(),
+        answerTokens: () => this.budget().answerTokens,
+        codebase: () => deps.codebase?.(),
+        countTokens: (text) => deps.engine.tokens.count(text),
       }),
     );
     this.register(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
@@ -70,6 +75,7 @@ export class ChatFeature extends Disposable {
 
   private createController(): ChatController {
     const { context, settings, logger, engine } = this.deps;
+    const budget = () => this.budget();
     // Windows without a folder share the global file: HistoryStore merges their saves by conversation.
     const historyDir = (context.storageUri ?? context.globalStorageUri).fsPath;
     return new ChatController({
@@ -78,14 +84,17 @@ export class ChatFeature extends Disposable {
       logger: logger.child({ component: 'chat' }),
       systemPrompt: () => this.systemPrompt(),
       contextTokens: () => this.contextTokens(),
-      // Getters, so that changed settings apply to the next answer.
+      // Getters, so that changed settings and another model apply to the next answer.
       get answerTokens() {
-        return settings.current.chat.maxTokens;
+        return budget().answerTokens;
       },
       get temperature() {
         return settings.current.chat.temperature;
       },
       persistEveryMs: 1000,
+      // The bundled model is too small to summarise; the status knows whether it is the one answering.
+      canSummarise: () => !engine.status().bundled,
+      summaryPrompt: () => this.summaryPrompt(),
       onEvent: (e) => this.view.onChatEvent(e),
     });
   }
@@ -99,8 +108,23 @@ export class ChatFeature extends Disposable {
     });
   }
 
-  /** The chat model's context window, once the backend knows it. */
+  /** The pack's `chat-summary` instruction, or the built-in one. */
+  private summaryPrompt(): string {
+    const template = this.deps.templates.catalog?.get('chat-summary');
+    try {
+      return template?.render({}, { countTokens: this.deps.engine.tokens.count }).text ?? DEFAULT_SUMMARY_PROMPT;
+    } catch (err) {
+      this.deps.logger.warn('The chat-summary template did not render; using the built-in instruction', { error: err });
+      return DEFAULT_SUMMARY_PROMPT;
+    }
+  }
+
+  /** The chat model's window (its trained one where that is shorter) and the answer's share of it. */
+  private budget(): ChatBudget {
+    return chatBudget(this.deps.engine.chatInfo(), this.deps.settings.current.chat.maxTokens);
+  }
+
   private contextTokens(): number {
-    return this.deps.engine.chatInfo().contextLength ?? DEFAULT_CONTEXT_TOKENS;
+    return this.budget().contextTokens;
   }
 }

@@ -22,8 +22,9 @@ describe('templates: built-in pack', () => {
     assert.equal(pack.info?.name, 'builtin');
   });
 
-  it('has the system prompt, the commands and a fill-in-the-middle template per model family', () => {
+  it('has the system prompt, the chat summary instruction, the commands and a fill-in-the-middle template per model family', () => {
     assert.deepEqual(pack.templates.map((t) => t.meta.id).sort(), [
+      'chat-summary',
       'commit-message',
       'doc',
       'explain',
