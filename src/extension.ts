@@ -60,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   const templates = own(new TemplatesFeature({ settings, logger, extensionPath: context.extensionPath, tokens: engine.tokens }));
   const index = own(new IndexFeature({ settings, extensionPath: context.extensionPath, storageUri: context.storageUri, logger }));
   const completion = own(new CompletionFeature({ settings, globalState: context.globalState, extensionPath: context.extensionPath, logger, engine, templates, index }));
-  const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog }));
+  const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog, codebase: () => index.search() }));
 
   const activationMs = performance.now() - started;
   logger.info('Open AutoGLM activated', { version: VERSION, activationMs: Number(activationMs.toFixed(2)) });

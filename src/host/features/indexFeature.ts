@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { IndexBuilder, type BuildReport, type Outliner } from '../../codeIndex/indexBuilder';
 import { languageOfPath } from '../../codeIndex/languages';
-import { SyntaxOutliner, syntaxAssetsIn } from '../../codeIndex/syntax';
+import { syntaxAssetsIn } from '../../codeIndex/syntax';
+import { WorkerOutliner } from '../../codeIndex/workerOutliner';
 import type { CodebaseSearch } from '../../codeIndex/types';
 import { WorkspaceIndex } from '../../codeIndex/workspaceIndex';
 import { Disposable, toDisposable } from '../../common/disposable';
@@ -34,7 +35,7 @@ export const REBUILD_INDEX_COMMAND = 'autoglm.index.rebuild';
 export class IndexFeature extends Disposable {
   private index: WorkspaceIndex | undefined;
   private builder: IndexBuilder | undefined;
-  private outliner: Promise<SyntaxOutliner> | undefined;
+  private outliner: WorkerOutliner | undefined;
   private session: vscode.Disposable[] = [];
   private abort = new AbortController();
   private lastReport: BuildReport | undefined;
@@ -147,12 +148,11 @@ export class IndexFeature extends Disposable {
     this.session.push(watcher, watcher.onDidCreate(changed), watcher.onDidChange(changed), watcher.onDidDelete(changed), vscode.workspace.onDidSaveTextDocument((d) => changed(d.uri)));
   }
 
-  private syntaxOutliner(): Promise<Outliner> {
-    const loading = (this.outliner ??= SyntaxOutliner.create(syntaxAssetsIn(path.join(this.deps.extensionPath, 'dist', 'grammars'))));
-    return loading.then((outliner) => {
-      for (const problem of outliner.grammarProblems) this.deps.logger.warn('a grammar did not load; its files are cut by lines', { error: problem });
-      return { id: `tree-sitter/${VERSION}`, outline: (file) => outliner.outline(file) };
-    });
+  private async syntaxOutliner(): Promise<Outliner> {
+    const outliner = (this.outliner ??= new WorkerOutliner(syntaxAssetsIn(path.join(this.deps.extensionPath, 'dist', 'grammars')), `tree-sitter/${VERSION}`));
+    await outliner.start();
+    for (const problem of outliner.grammarProblems) this.deps.logger.warn('a grammar did not load; its files are cut by lines', { problem });
+    return outliner;
   }
 
   private storeFile(): string | undefined {
@@ -169,6 +169,6 @@ export class IndexFeature extends Disposable {
 
   override dispose(): void {
     super.dispose();
-    void this.outliner?.then((o) => o.dispose(), () => undefined);
+    this.outliner?.dispose();
   }
 }
