@@ -79,7 +79,8 @@ function shares(t: Tally, n: number): Record<string, number> {
 async function main(): Promise<void> {
   const out = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1]! : 'bench/results/index-retrieval.json';
   const repo = await loadRepository();
-  const { index, report, outliner } = await buildIndex(repo.root);
+  const built = await buildIndex(repo.root);
+  const { index, report } = built;
   const sites = callSites(repo, [], SITES, SEED);
   const open = emptyTally();
   const indexed = emptyTally();
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     withIndex: shares(indexed, sites.length),
     date: new Date().toISOString(),
   };
-  outliner.dispose();
+  built.dispose();
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));

@@ -35,8 +35,8 @@ describe('linux-x64 VSIX contents', () => {
     assert.deepEqual(entries.filter((e) => e.endsWith('.ts') && !e.endsWith('.d.ts')), []);
   });
 
-  it('contains the four bundles', () => {
-    for (const bundle of ['extension.js', 'cli.js', 'service.js', 'webview.js']) {
+  it('contains the bundles and the worker scripts', () => {
+    for (const bundle of ['extension.js', 'cli.js', 'service.js', 'webview.js', 'chatTemplateWorker.js', 'outlineWorker.js']) {
       assert.ok(entries.includes(`dist/${bundle}`), `dist/${bundle}`);
     }
   });
