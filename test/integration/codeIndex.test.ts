@@ -56,6 +56,21 @@ describe('workspace index in a real VS Code', () => {
     await until(() => (search.definitions('salesTax').length === 0 ? true : undefined), 'the deleted file to leave the index', INDEX_TIMEOUT_MS);
   });
 
+  it('answers @codebase and the names a chat question mentions from the real index', async () => {
+    await readyIndex();
+    const { chat } = await api();
+    await chat.view.reveal();
+    chat.view.useCodebase('reset');
+    chat.controller().newConversation();
+    chat.view.preview('@codebase how is the price of a cart item computed?');
+    const chips = chat.view.state().pending;
+    assert.ok(chips.length > 0 && chips.every((c) => c.kind === 'codebase'), JSON.stringify(chips));
+    assert.match(chips[0]!.label, /^src\/shop\/cart\.ts:\d+-\d+$/);
+    chat.view.preview('Why does priceOf multiply?');
+    assert.deepEqual(chat.view.state().pending.map((c) => [c.label, c.auto]), [['src/shop/cart.ts:7-9', true]]);
+    chat.controller().newConversation();
+  });
+
   describe('completion with a scripted model', () => {
     let server: ScriptedModelServer | undefined;
     const restore: Array<() => Promise<void>> = [];
