@@ -284,6 +284,15 @@ interface RunResult {
   keystrokes: number;
   typedChars: number;
   acceptance: AcceptanceTally;
+  /** Estimated tokens of each prompt after the part it shares with the previous prompt: what a prefix cache must compute. */
+  changedPromptTokens: number;
+}
+
+function sharedPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
 }
 
 interface ReplayFile {
@@ -307,9 +316,13 @@ async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | '
   const backendStats = new Map<string, GenerationStats>();
   // Each generation's token log-probabilities, by trace id, to score its suggestion by every measure.
   const trails = new Map<string, TokenTrail>();
+  let lastPrompt = '';
+  let changedPromptTokens = 0;
   const traced: Pick<Backend, 'generate' | 'info'> = {
     info: () => backend.info(),
     generate: (request, signal) => {
+      changedPromptTokens += estimateTokens(request.prompt.slice(sharedPrefix(lastPrompt, request.prompt)));
+      lastPrompt = request.prompt;
       const trail = new TokenTrail();
       if (request.traceId !== undefined) trails.set(request.traceId, trail);
       return recordTrail(backend.generate(request, signal), trail);
@@ -404,7 +417,7 @@ async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | '
     }
   }
   pipeline.dispose();
-  return { records, counters: pipeline.stats(), keystrokes: total, typedChars, acceptance };
+  return { records, counters: pipeline.stats(), keystrokes: total, typedChars, acceptance, changedPromptTokens };
 }
 
 function percentile(values: number[], p: number): number {
@@ -441,6 +454,8 @@ function summarize(run: RunResult) {
     promptTokensMean: round(generated.reduce((s, r) => s + r.promptTokens, 0) / Math.max(1, generated.length)),
     reusedTokensMean: round(generated.reduce((s, r) => s + r.reusedTokens, 0) / Math.max(1, generated.length)),
     /** Prompt tokens the backend had to compute (not served from its prefix cache), per keystroke. */
+    /** Prompt tokens after the part shared with the previous request's prompt, per keystroke (estimated: length / 3). */
+    changedPromptTokensPerKeystroke: round(run.changedPromptTokens / Math.max(1, run.keystrokes)),
     prefilledTokensPerKeystroke: round(run.records.reduce((s, r) => s + Math.max(0, r.promptTokens - r.reusedTokens), 0) / Math.max(1, run.keystrokes)),
     servedWithoutGenerationShare: round(reused / Math.max(1, run.keystrokes)),
     shownCorrectShare: round(shown.filter((r) => r.correct === true).length / Math.max(1, shown.length)),
@@ -599,7 +614,9 @@ async function main(): Promise<void> {
     ...(args.compareFullPrompt ? { fullPrompt: { reuse: true, fullPrompt: true } } : {}),
     ...guardVariants(args),
     ...gateVariants(args),
-    ...(index !== undefined ? { withIndex: { reuse: true, index: true }, withIndexInline: { reuse: true, index: true, inlineDefinitions: true } } : {}),
+    // The bundled model takes no repository-level prompt: with it, only the definitions written
+    // as code ahead of the prefix change the prompt; the fake backend speaks Qwen's format.
+    ...(index !== undefined ? (args.backend === 'fake' ? { withIndex: { reuse: true, index: true } } : { withIndexInline: { reuse: true, index: true, inlineDefinitions: true } }) : {}),
   };
   // Rounds take the variants in turn, so that a change in the machine's load touches them all.
   const runs: Record<string, Summary[]> = {};
@@ -638,7 +655,7 @@ async function main(): Promise<void> {
     ...(compared !== undefined ? { withTemplate: { fimTemplate: args.compareTemplate, ...compared } } : {}),
     ...(withoutHealing !== undefined ? { withoutHealing } : {}),
     ...(fullPrompt !== undefined ? { fullPrompt } : {}),
-    ...(withIndex !== undefined ? { index: { root: args.indexRoot, files: index!.paths().length, withIndex, withIndexInline } } : {}),
+    ...(index !== undefined ? { index: { root: args.indexRoot, files: index.paths().length, ...(withIndex ? { withIndex } : {}), ...(withIndexInline ? { withIndexInline } : {}) } } : {}),
     ...(Object.keys(guardRuns).length > 0 ? { guards: guardRuns } : {}),
     ...(Object.keys(gateRuns).length > 0 ? { gate: gateRuns } : {}),
     calibration: calibration === undefined ? null : { model: calibration.model, source: calibration.source },
