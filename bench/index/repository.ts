@@ -82,18 +82,16 @@ export function windowChunks(files: readonly RepoFile[], lines: number): BenchCh
 
 const DEFINITION = /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:const|let|function\*?|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/;
 
-/** Exported top-level definitions whose name is defined exactly once in the repository. */
-export function uniqueDefinitions(files: readonly RepoFile[]): Map<string, Definition> {
+/** Exported top-level definitions by name (a name may be defined in several files: `map` in most modules). */
+export function exportedDefinitions(files: readonly RepoFile[]): Map<string, Definition[]> {
   const seen = new Map<string, Definition[]>();
   for (const file of files) {
     file.text.split('\n').forEach((text, line) => {
       const m = DEFINITION.exec(text);
-      if (m) seen.set(m[1]!, [...(seen.get(m[1]!) ?? []), { name: m[1]!, path: file.path, line }]);
+      if (m && m[1]!.length > 1) seen.set(m[1]!, [...(seen.get(m[1]!) ?? []), { name: m[1]!, path: file.path, line }]);
     });
   }
-  const unique = new Map<string, Definition>();
-  for (const [name, defs] of seen) if (defs.length === 1 && name.length > 3) unique.set(name, defs[0]!);
-  return unique;
+  return seen;
 }
 
 /** A deterministic generator, so that every run picks the same call sites. */
@@ -133,12 +131,13 @@ function importsOf(file: RepoFile, known: ReadonlySet<string>): Map<string, stri
 
 /**
  * `count` call sites chosen at random with `seed`: a call `name(` or `alias.name(` in one file
- * of a function another file defines (exactly once in the repository), where the calling file
- * imports the name, or the alias, from that very file; so each one is a real cross-file call.
+ * of a function another file exports, where the calling file imports the name, or the alias,
+ * from that very file; so each one is a real cross-file call, and the right definition is the
+ * one in the imported file also when other files define the same name (`Option.map`).
  * One call per function, so that the helpers called everywhere do not make up the sample.
  */
 export function callSites(repo: Repository, chunks: readonly BenchChunk[], count: number, seed: number): CallSite[] {
-  const defs = uniqueDefinitions(repo.files);
+  const defs = exportedDefinitions(repo.files);
   const known = new Set(repo.files.map((f) => f.path));
   const all: Omit<CallSite, 'targets'>[] = [];
   for (const file of repo.files) {
@@ -147,9 +146,9 @@ export function callSites(repo: Repository, chunks: readonly BenchChunk[], count
     let lineStart = 0;
     lines.forEach((text, line) => {
       for (const m of text.matchAll(/(?:([A-Za-z_$][\w$]*)\.)?\b([A-Za-z_$][\w$]*)\(/g)) {
-        const definition = defs.get(m[2]!);
+        const from = imports.get(m[1] ?? m[2]!);
+        const definition = defs.get(m[2]!)?.find((d) => d.path === from);
         if (!definition || definition.path === file.path || /^\s*(\/\/|\*|\/\*)/.test(text)) continue;
-        if (imports.get(m[1] ?? m[2]!) !== definition.path) continue;
         const column = m.index + m[0].length - 1;
         const query = [...lines.slice(Math.max(0, line - QUERY_LINES_BEFORE), line), text.slice(0, column)].join('\n');
         all.push({ name: m[2]!, path: file.path, line, offset: lineStart + column, query, definition });

@@ -44,10 +44,15 @@ function importedFiles(repo: Repository, file: string): string[] {
   return out;
 }
 
+/**
+ * Whether a snippet shows the callee's definition: a window that holds its line, or a
+ * definition's text (a signature, cut before the body) that starts that line.
+ */
 function holds(snippet: Pick<Snippet, 'path' | 'text'>, site: CallSite, repo: Repository): boolean {
   if (snippet.path !== site.definition.path) return false;
   const line = repo.files.find((f) => f.path === site.definition.path)!.text.split('\n')[site.definition.line]!.trim();
-  return snippet.text.includes(line);
+  const head = snippet.text.trimStart().split('\n')[0]!.trim();
+  return snippet.text.includes(line) || (head.length >= 12 && line.startsWith(head));
 }
 
 function rankOf(list: readonly Snippet[], site: CallSite, repo: Repository): number {

@@ -62,6 +62,8 @@ export class WorkerOutliner implements Outliner {
       const id = this.nextId++;
       const timer = setTimeout(() => this.abandon(running, 'timeout'), this.options.jobTimeoutMs ?? 20_000);
       this.pending.set(id, { file, resolve, timer });
+      // Held while it has work, so that a process waiting on an outline does not exit under it.
+      running.worker.ref();
       running.worker.postMessage({ id, file } satisfies OutlineJob);
     });
   }
@@ -74,7 +76,6 @@ export class WorkerOutliner implements Outliner {
   private ensure(): Running {
     if (this.running) return this.running;
     const worker = startWorker({ assets: this.assets, options: { parseTimeoutMs: BACKGROUND_PARSE_MS, ...this.options.syntax } }, this.options.heapMb ?? 512);
-    worker.unref();
     let markReady: () => void = () => undefined;
     let fail: (err: Error) => void = () => undefined;
     const ready = new Promise<void>((resolve, reject) => {
@@ -86,6 +87,7 @@ export class WorkerOutliner implements Outliner {
     worker.on('message', (reply: OutlineReply) => {
       if (reply.kind === 'ready') {
         this.grammarProblems = reply.grammarProblems;
+        this.idle(running);
         markReady();
       } else if (reply.kind === 'failed') {
         fail(new SyntaxLoadError(this.assets.runtimeWasm, reply.message));
@@ -109,7 +111,13 @@ export class WorkerOutliner implements Outliner {
     if (!job) return;
     clearTimeout(job.timer);
     this.pending.delete(id);
+    if (this.running) this.idle(this.running);
     job.resolve(outline);
+  }
+
+  /** An idle worker does not keep the process alive. */
+  private idle(running: Running): void {
+    if (this.pending.size === 0) running.worker.unref();
   }
 
   /** Ends a worker; its jobs still waiting get line windows. */
