@@ -137,9 +137,8 @@ export class IndexBuilder {
     let n = 0;
     for (const file of saved.files) {
       if (signal?.aborted) break;
-      if (this.index.put(file)) n++;
+      if (await this.index.putInSlices(file, () => this.yieldIfDue())) n++;
       if (n % 50 === 0) onProgress?.({ phase: 'restoring', done: n, cut: 0 });
-      await this.yieldIfDue();
     }
     return n;
   }
@@ -158,7 +157,7 @@ export class IndexBuilder {
     }
     try {
       const outline = await this.outliner.outline({ path: relPath, languageId, text });
-      return this.index.put({ path: relPath, size: stamp.size, mtimeMs: stamp.mtimeMs, outline });
+      return await this.index.putInSlices({ path: relPath, size: stamp.size, mtimeMs: stamp.mtimeMs, outline }, () => this.yieldIfDue());
     } catch (err) {
       this.options.logger?.warn('workspace index: a file could not be cut', { path: relPath, error: err });
       return false;

@@ -54,17 +54,41 @@ export class WorkspaceIndex implements CodebaseSearch {
 
   /** Adds or replaces a file. Returns false when the limits leave no room for it (it is then not in the index). */
   put(file: IndexedFile): boolean {
+    const entry = this.begin(file);
+    if (!entry) return false;
+    for (const chunk of file.outline.chunks) entry.chunkIds.push(this.addChunk(chunk));
+    return true;
+  }
+
+  /**
+   * `put`, with `pause()` awaited between chunks whenever it wants: a large file's chunks cost
+   * tens of milliseconds of tokenising, which a keystroke should not wait for. The file's
+   * definitions are there at once, its chunks join the search as they are added.
+   */
+  async putInSlices(file: IndexedFile, pause: () => Promise<void>): Promise<boolean> {
+    const entry = this.begin(file);
+    if (!entry) return false;
+    for (const chunk of file.outline.chunks) {
+      if (this.files.get(file.path) !== entry) return false;
+      entry.chunkIds.push(this.addChunk(chunk));
+      await pause();
+    }
+    return true;
+  }
+
+  /** Replaces the file's entry by an empty one with its definitions, or refuses it past the limits. */
+  private begin(file: IndexedFile): Entry | undefined {
     this.remove(file.path);
     const chars = file.outline.chunks.reduce((n, c) => n + c.text.length, 0);
     if (this.chunks.size + file.outline.chunks.length > this.maxChunks || this.chars + chars > this.maxChars) {
       this.refused++;
-      return false;
+      return undefined;
     }
-    const chunkIds = file.outline.chunks.map((chunk) => this.addChunk(chunk));
     for (const def of file.outline.definitions) this.addDefinition(def);
-    this.files.set(file.path, { size: file.size, mtimeMs: file.mtimeMs, chunkIds, definitions: file.outline.definitions, chars, cutBy: file.outline.cutBy });
+    const entry: Entry = { size: file.size, mtimeMs: file.mtimeMs, chunkIds: [], definitions: file.outline.definitions, chars, cutBy: file.outline.cutBy };
+    this.files.set(file.path, entry);
     this.chars += chars;
-    return true;
+    return entry;
   }
 
   remove(path: string): void {
