@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   const sites = callSites(repo, [], SITES, SEED);
   const open = emptyTally();
   const indexed = emptyTally();
+  const chat = emptyTally();
   for (const site of sites) {
     const file = repo.files.find((f) => f.path === site.path)!;
     const offset = site.offset + 1;
@@ -104,6 +105,10 @@ async function main(): Promise<void> {
     const ranked = definitionSnippets(file.text, offset, site.path, index, 10);
     const indexContext = buildContext({ ...input, definitions }, budget, estimateTokens);
     count(indexed, rankOf(ranked, site, repo), indexContext.snippets.some((s) => holds(s, site, repo)), indexContext.snippets.length);
+
+    // What `@codebase` finds for a question naming the function: BM25 over the syntax chunks.
+    const hits = index.search(`how does ${site.name} work?`, 5).map((h) => ({ path: h.path, text: h.text, score: h.score }));
+    count(chat, rankOf(hits, site, repo), false, hits.length);
   }
   const result = {
     benchmark: 'index retrieval: the callee definition in the completion prompt',
@@ -115,6 +120,7 @@ async function main(): Promise<void> {
     index: { files: report.files, chunks: index.chunkCount, buildMs: Math.round(report.ms) },
     openFiles: { neighbours: `the call's file's relative imports, up to ${OPEN_FILES}`, ...shares(open, sites.length) },
     withIndex: shares(indexed, sites.length),
+    chatQuestionSearch: { query: 'how does <name> work?', ...shares(chat, sites.length), inPrompt: undefined, snippetsInPromptMean: undefined },
     date: new Date().toISOString(),
   };
   built.dispose();

@@ -1,7 +1,7 @@
 /**
  * BM25 search over chunks, through minisearch (BM25+ scoring; chosen over flexsearch and
  * @orama/orama by `bench/index/lexicalLibraries.ts`: on questions that name a function of an
- * out-of-corpus repository, recall@10 0.61 against 0.36 and 0.27, at 17 MB of heap for 6,000
+ * out-of-corpus repository, recall@10 0.56 against 0.41 and 0.27, at 17 MB of heap for 6,000
  * chunks). A chunk's own definitions are a separate, boosted field: the chunk that defines
  * `priceOf` should outrank the ten that call it.
  */
