@@ -27,7 +27,7 @@ const engineOnly = ['onnxruntime-node'];
 const templatesOnly = ['handlebars'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'tools/vscode/**', 'tools/model/work/**', 'test-results/**', '.cache/**', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'tools/vscode/**', 'tools/model/work/**', 'test-results/**', '.cache/**', 'test/fixtures/codeIndex/**', '**/*.cjs', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
