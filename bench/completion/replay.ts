@@ -41,6 +41,7 @@ import { languageOfPath } from '../../src/codeIndex/languages';
 import type { WorkspaceIndex } from '../../src/codeIndex/workspaceIndex';
 import type { FimTemplate } from '../../src/completion/fimTemplates';
 import { indexFolder } from '../index/indexFolder';
+import { seeded as prng } from '../index/repository';
 import { AcceptanceTally, firstLineRight } from './acceptance';
 import { buildCalibration, writeCalibration } from './calibrate';
 import { BUILTIN_FIM_TEMPLATES, CONFIDENCE_MEASURES, confidenceOf, recordTrail, TokenTrail, type ConfidenceMeasure, ConfidenceGate, parseCalibration, type Calibration, type Eagerness, CompletionPipeline, DEFAULT_COMPLETION_SETTINGS, estimateTokens, GUARD_NAMES, type CompletionSnapshot, type GuardSelection, type PipelineCounters, type TokenCounter } from '../../src/completion';
@@ -156,17 +157,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** Small deterministic PRNG (mulberry32) so that runs replay the same keystrokes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Keystroke {
   /** Text inserted by this keystroke (a line break carries the next line's auto-indent); '' with `backspace`. */

@@ -94,7 +94,7 @@ export function exportedDefinitions(files: readonly RepoFile[]): Map<string, Def
   return seen;
 }
 
-/** A deterministic generator, so that every run picks the same call sites. */
+/** A small deterministic generator (mulberry32), so that every run picks the same call sites and replays the same keystrokes. */
 export function seeded(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
