@@ -67,6 +67,8 @@ interface Args {
   guardAblation: boolean;
   /** Runs without the gate and at the other eagerness levels. */
   compareGate: boolean;
+  /** Runs with the gate cutting unsure suggestions to their sure part instead of dropping them. */
+  compareGateMode: boolean;
   /** Write the model's calibration instead of comparing variants. */
   calibrate: boolean;
   /** Runs of each variant; the median one is reported, with the spread. */
@@ -86,6 +88,8 @@ interface Variant {
   guards?: GuardSelection;
   /** The confidence gate's eagerness, or off; default balanced (off with the fake backend, which has no log-probabilities). */
   gate?: Eagerness | 'off';
+  /** What the gate does below its threshold; default drop. */
+  gateMode?: 'drop' | 'truncate';
   /** Completion asks the workspace index (`--index-root`) for definitions. */
   index?: boolean;
   /** The bundled model's template takes definitions as plain code ahead of the prefix. */
@@ -124,7 +128,7 @@ function inCorpus(files: readonly string[]): string[] {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, compareGate: false, calibrate: false, repeat: 1, indexRoot: undefined };
+  const args: Args = { backend: 'fake', chars: 1200, seed: 7, files: DEFAULT_FILES, fakeTokenMs: 0, out: undefined, compareTemplate: undefined, compareHealing: false, compareFullPrompt: false, compareGuards: false, guardAblation: false, compareGate: false, compareGateMode: false, calibrate: false, repeat: 1, indexRoot: undefined };
   let filesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -147,6 +151,7 @@ function parseArgs(argv: string[]): Args {
       case '--compare-guards': args.compareGuards = true; break;
       case '--guard-ablation': args.guardAblation = true; break;
       case '--compare-gate': args.compareGate = true; break;
+      case '--compare-gate-mode': args.compareGateMode = true; break;
       case '--calibrate': args.calibrate = true; break;
       case '--index-root': args.indexRoot = value(); break;
       case '--repeat': args.repeat = Math.max(1, Math.floor(Number(value()))); break;
@@ -327,7 +332,7 @@ async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | '
     reuse: variant.reuse,
     healing: variant.healing ?? true,
     guards: variant.guards ?? 'all',
-    ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness) } } : {}),
+    ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness), mode: variant.gateMode ?? 'drop' } } : {}),
     ...(templatesFor(variant) !== undefined ? { templates: templatesFor(variant)! } : {}),
     ...(variant.index === true && index !== undefined ? { codebase: () => index } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
@@ -437,6 +442,7 @@ function summarize(run: RunResult) {
     generatedShown: c.generated,
     empty: c.empty,
     gated: c.gated,
+    truncated: c.truncated,
     skipped: c.skipped,
     itemsShown: shown.length,
     latencyShownMs: latency(shown),
@@ -508,9 +514,10 @@ function guardVariants(args: Pick<Args, 'compareGuards' | 'guardAblation'>): Rec
 }
 
 /** `gate:off`: every guard, no gate (the gate ablated); the other eagerness levels. */
-function gateVariants(args: Pick<Args, 'compareGate'>): Record<string, Variant> {
+function gateVariants(args: Pick<Args, 'compareGate' | 'compareGateMode'>): Record<string, Variant> {
   return {
     ...(args.compareGate ? { 'gate:off': { reuse: true, gate: 'off' }, 'gate:fewer': { reuse: true, gate: 'fewer' }, 'gate:more': { reuse: true, gate: 'more' } } : {}),
+    ...(args.compareGateMode ? { 'gate:balanced, cut': { reuse: true, gate: 'balanced', gateMode: 'truncate' }, 'gate:more, cut': { reuse: true, gate: 'more', gateMode: 'truncate' } } : {}),
   };
 }
 

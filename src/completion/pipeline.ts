@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '../common/logger';
 import { estimateTokens, type TokenCounter } from '../common/tokens';
 import { CompletionCache } from './completionCache';
 import { confidenceOf, recordTrail, TokenTrail, type ConfidenceMeasure } from './confidence';
+import { confidentPrefix } from './confidence/confidentPrefix';
 import { alternativeFirstToken, AlternativeMemo, firstStepOf, type FirstStep } from './alternatives';
 import { buildContext, ContextMemo } from './context';
 import { definitionSnippets, type DefinitionLookup } from './definitionSnippets';
@@ -69,6 +70,11 @@ export interface CompletionPipelineOptions {
 export interface ConfidenceThreshold {
   measure: ConfidenceMeasure;
   threshold(): number;
+  /**
+   * What happens to a suggestion below the threshold: `drop` it, or `truncate` it to the part of
+   * its first line the model is sure enough of (dropped when too little is left). Default: drop.
+   */
+  mode?: 'drop' | 'truncate';
 }
 
 /** What one generation produced: the text to show (undefined: nothing), the prompt's size and how sure the model was. */
@@ -78,6 +84,8 @@ interface GenerationOutcome {
   reusedTokens: number;
   confidence: number | undefined;
   firstStep: FirstStep | undefined;
+  /** The shown text cut where the first line's probability falls below `threshold`. */
+  confidentPrefix?: (threshold: number) => string | undefined;
 }
 
 /** Alternatives per step asked of the backend: the second-best first token makes the alternative suggestion. */
@@ -301,7 +309,7 @@ export class CompletionPipeline {
       }
       this.debounce.recordLatency(performance.now() - started);
       if (made.firstStep !== undefined) this.alternatives.set(key, made.firstStep);
-      const out = this.gateDrops(made, job.explicit, traceId) ? { ...made, text: undefined } : made;
+      const out = this.gated(made, job.explicit, traceId);
       this.cache.set(key, out.text ?? '');
       if (out.text === undefined) {
         if (made.text === undefined) this.counters.empty++;
@@ -321,19 +329,27 @@ export class CompletionPipeline {
     }
   }
 
-  /** Whether the confidence gate holds `out` back (never for an explicit request); counted and logged. */
-  private gateDrops(out: GenerationOutcome, explicit: boolean, traceId: string): boolean {
+  /** `out` as the confidence gate lets it through: whole, cut to its sure part, or held back (never for an explicit request); counted and logged. */
+  private gated(out: GenerationOutcome, explicit: boolean, traceId: string): GenerationOutcome {
     const gate = this.options.gate;
     if (gate === undefined || explicit || out.text === undefined || out.confidence === undefined) {
-      return false;
+      return out;
     }
     const threshold = gate.threshold();
     if (out.confidence >= threshold) {
-      return false;
+      return out;
+    }
+    const confidence = Math.round(out.confidence * 1000) / 1000;
+    // A prefix's probability only falls as tokens join it, so the line measure has a sure part to cut to.
+    const prefix = gate.mode === 'truncate' && gate.measure === 'line' ? out.confidentPrefix?.(threshold) : undefined;
+    if (prefix !== undefined) {
+      this.counters.truncated++;
+      this.logger.debug('gate cut to the sure part', { traceId, confidence, threshold, kept: prefix.length, of: out.text.length });
+      return { ...out, text: prefix };
     }
     this.counters.gated++;
-    this.logger.debug('gate dropped', { traceId, confidence: Math.round(out.confidence * 1000) / 1000, threshold });
-    return true;
+    this.logger.debug('gate dropped', { traceId, confidence, threshold });
+    return { ...out, text: undefined };
   }
 
   /** What a request's answer depends on: the view of the document, the template, the line mode, and the cache key they make. */
@@ -451,6 +467,7 @@ export class CompletionPipeline {
         reusedTokens: stats?.reusedTokens ?? 0,
         confidence: text === undefined ? undefined : confidenceOf(trail, text, this.options.gate?.measure),
         firstStep: firstToken === undefined ? firstStepOf(trail, heal) : undefined,
+        ...(text !== undefined ? { confidentPrefix: (threshold: number) => confidentPrefix(trail, text, threshold) } : {}),
       };
     } finally {
       signal.removeEventListener('abort', onAbort);

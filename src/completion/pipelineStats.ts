@@ -26,6 +26,8 @@ export interface PipelineCounters {
   empty: number;
   /** Generations whose suggestion the confidence gate held back. */
   gated: number;
+  /** Generations whose suggestion the gate cut to the part the model was sure of (gate mode `truncate`). */
+  truncated: number;
   /** Unexpected failures. */
   errors: number;
 }
@@ -44,6 +46,7 @@ export function emptyCounters(): PipelineCounters {
     generated: 0,
     empty: 0,
     gated: 0,
+    truncated: 0,
     errors: 0,
   };
 }
