@@ -172,6 +172,20 @@ describe('completion/pipeline: confidence gate and alternatives', () => {
     assert.ok(Math.abs(asked!.stats.confidence! - 0.2) < 1e-9);
   });
 
+  it('in truncate mode cuts an unsure line to the part the model is sure of, and drops what leaves too little', async () => {
+    const logger = new MemoryLogger('debug');
+    const backend = new ProbableBackend({ '': [['items', 0.9], ['.map', 0.9], ['((', 0.3], ['x) => x * 2);', 0.5]] });
+    const pipeline = new CompletionPipeline({ backend, settings: settings(), sleep: noSleep, logger, healing: false, gate: { measure: 'line', threshold: () => 0.5, mode: 'truncate' } });
+    const cut = await pipeline.provide(snapshot('const doubled = ║'), new AbortController().signal);
+    assert.equal(cut?.text, 'items.map');
+    assert.deepEqual([pipeline.stats().truncated, pipeline.stats().gated], [1, 0]);
+    assert.ok(logger.records.some((r) => r.msg === 'gate cut to the sure part' && r['kept'] === 9));
+    const unsure = new ProbableBackend({ '': [['it', 0.3], ['ems.length;', 0.9]] });
+    const dropping = new CompletionPipeline({ backend: unsure, settings: settings(), sleep: noSleep, healing: false, gate: { measure: 'line', threshold: () => 0.5, mode: 'truncate' } });
+    assert.equal(await dropping.provide(snapshot('const n = ║'), new AbortController().signal), undefined);
+    assert.deepEqual([dropping.stats().truncated, dropping.stats().gated], [0, 1]);
+  });
+
   it('shows a suggestion at or above the threshold with its confidence', async () => {
     const { pipeline } = make(new ProbableBackend({ '': [['items', 0.9], ['.length;', 0.8]] }), 0.5);
     const result = await pipeline.provide(snapshot('const n = ║'), new AbortController().signal);
