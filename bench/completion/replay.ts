@@ -67,7 +67,7 @@ interface Args {
   guardAblation: boolean;
   /** Runs without the gate and at the other eagerness levels. */
   compareGate: boolean;
-  /** Runs with the gate cutting unsure suggestions to their sure part instead of dropping them. */
+  /** Runs with the gate dropping unsure suggestions instead of cutting them to their sure part, and the cut at `more`. */
   compareGateMode: boolean;
   /** Write the model's calibration instead of comparing variants. */
   calibrate: boolean;
@@ -88,7 +88,7 @@ interface Variant {
   guards?: GuardSelection;
   /** The confidence gate's eagerness, or off; default balanced (off with the fake backend, which has no log-probabilities). */
   gate?: Eagerness | 'off';
-  /** What the gate does below its threshold; default drop. */
+  /** What the gate does below its threshold; default truncate, as the extension runs it. */
   gateMode?: 'drop' | 'truncate';
   /** Completion asks the workspace index (`--index-root`) for definitions. */
   index?: boolean;
@@ -332,7 +332,7 @@ async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | '
     reuse: variant.reuse,
     healing: variant.healing ?? true,
     guards: variant.guards ?? 'all',
-    ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness), mode: variant.gateMode ?? 'drop' } } : {}),
+    ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness), mode: variant.gateMode ?? 'truncate' } } : {}),
     ...(templatesFor(variant) !== undefined ? { templates: templatesFor(variant)! } : {}),
     ...(variant.index === true && index !== undefined ? { codebase: () => index } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
@@ -517,7 +517,7 @@ function guardVariants(args: Pick<Args, 'compareGuards' | 'guardAblation'>): Rec
 function gateVariants(args: Pick<Args, 'compareGate' | 'compareGateMode'>): Record<string, Variant> {
   return {
     ...(args.compareGate ? { 'gate:off': { reuse: true, gate: 'off' }, 'gate:fewer': { reuse: true, gate: 'fewer' }, 'gate:more': { reuse: true, gate: 'more' } } : {}),
-    ...(args.compareGateMode ? { 'gate:balanced, cut': { reuse: true, gate: 'balanced', gateMode: 'truncate' }, 'gate:more, cut': { reuse: true, gate: 'more', gateMode: 'truncate' } } : {}),
+    ...(args.compareGateMode ? { 'gate:balanced, drop': { reuse: true, gate: 'balanced', gateMode: 'drop' }, 'gate:more, cut': { reuse: true, gate: 'more', gateMode: 'truncate' } } : {}),
   };
 }
 

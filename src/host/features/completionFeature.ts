@@ -82,7 +82,7 @@ export class CompletionFeature extends Disposable {
       countTokens: this.deps.engine.tokens.count,
       templates: this.deps.templates.fimTemplates(),
       codebase: () => this.deps.index?.search(),
-      gate: { measure: gate.measure, threshold: () => gate.threshold(this.deps.settings.current.completion.eagerness) },
+      gate: { measure: gate.measure, threshold: () => gate.threshold(this.deps.settings.current.completion.eagerness), mode: 'truncate' },
     });
   }
 
