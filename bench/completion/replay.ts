@@ -307,6 +307,7 @@ function templatesFor(variant: Variant): Record<string, FimTemplate> | undefined
 
 async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | 'info'>, oracle: OracleBackend | undefined, countTokens: TokenCounter, seed: number, variant: Variant, calibration: Calibration | undefined, index: WorkspaceIndex | undefined): Promise<RunResult> {
   const eagerness = variant.gate ?? 'balanced';
+  const templates = templatesFor(variant);
   const gate = eagerness === 'off' ? undefined : new ConfidenceGate(calibration);
   const backendStats = new Map<string, GenerationStats>();
   // Each generation's token log-probabilities, by trace id, to score its suggestion by every measure.
@@ -333,7 +334,7 @@ async function replay(files: ReplayFile[], backend: Pick<Backend, 'generate' | '
     healing: variant.healing ?? true,
     guards: variant.guards ?? 'all',
     ...(gate !== undefined ? { gate: { measure: gate.measure, threshold: () => gate.threshold(eagerness as Eagerness), mode: variant.gateMode ?? 'truncate' } } : {}),
-    ...(templatesFor(variant) !== undefined ? { templates: templatesFor(variant)! } : {}),
+    ...(templates !== undefined ? { templates } : {}),
     ...(variant.index === true && index !== undefined ? { codebase: () => index } : {}),
     onBackendStats: (traceId, stats) => backendStats.set(traceId, stats),
     sleep: async (ms, signal) => {

@@ -46,7 +46,7 @@ interface Level {
 }
 
 export async function* walkFiles(root: string, options: WalkOptions, summary: WalkSummary = { files: 0, skippedLarge: 0 }): AsyncGenerator<WalkedFile> {
-  const excluded = options.exclude && options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : undefined;
+  const excluded = excludeMatcher(options.exclude);
   const maxFiles = options.maxFiles ?? 20_000;
   const maxDirs = options.maxDirectories ?? 50_000;
   const maxBytes = options.maxFileBytes ?? 1_000_000;
@@ -67,7 +67,7 @@ export async function* walkFiles(root: string, options: WalkOptions, summary: Wa
       if (entry.isSymbolicLink() || ALWAYS_SKIPPED.has(entry.name)) continue;
       const isDir = entry.isDirectory();
       if (!isDir && !entry.isFile()) continue;
-      if (ignoredBy(levels, child, isDir) || excluded?.(child) || (isDir && excluded?.(`${child}/`))) continue;
+      if (skipped(levels, excluded, child, isDir)) continue;
       if (isDir) {
         pending.push({ rel: child, levels });
         continue;
@@ -96,7 +96,7 @@ export async function* walkFiles(root: string, options: WalkOptions, summary: Wa
 export async function admits(root: string, relPath: string, options: Pick<WalkOptions, 'exclude'>): Promise<boolean> {
   const parts = relPath.split('/');
   if (parts.some((p) => p === '' || p === '.' || p === '..' || ALWAYS_SKIPPED.has(p))) return false;
-  const excluded = options.exclude && options.exclude.length > 0 ? picomatch([...options.exclude], { dot: true }) : undefined;
+  const excluded = excludeMatcher(options.exclude);
   const levels: Level[] = [];
   let rel = '';
   for (let i = 0; i < parts.length; i++) {
@@ -106,7 +106,7 @@ export async function admits(root: string, relPath: string, options: Pick<WalkOp
     const isDir = i < parts.length - 1;
     const stat = await fs.lstat(path.join(root, child)).catch(() => undefined);
     if (!stat || stat.isSymbolicLink() || (isDir ? !stat.isDirectory() : !stat.isFile())) return false;
-    if (ignoredBy(levels, child, isDir) || excluded?.(child) || (isDir && excluded?.(`${child}/`))) return false;
+    if (skipped(levels, excluded, child, isDir)) return false;
     rel = child;
   }
   return true;
@@ -132,6 +132,17 @@ async function gitignoreAt(dir: string): Promise<Ignore | undefined> {
   } catch {
     return undefined;
   }
+}
+
+type Matcher = (path: string) => boolean;
+
+function excludeMatcher(globs: readonly string[] | undefined): Matcher | undefined {
+  return globs && globs.length > 0 ? picomatch([...globs], { dot: true }) : undefined;
+}
+
+/** Whether the walk leaves `child` out: ignored by a `.gitignore` on its way, or excluded by a glob. */
+function skipped(levels: readonly Level[], excluded: Matcher | undefined, child: string, isDir: boolean): boolean {
+  return ignoredBy(levels, child, isDir) || excluded?.(child) === true || (isDir && excluded?.(`${child}/`) === true);
 }
 
 /** Git's rule: each `.gitignore` speaks of paths relative to its own folder, the deepest last. */

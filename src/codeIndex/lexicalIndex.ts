@@ -42,7 +42,6 @@ export class LexicalIndex {
   }
 
   query(text: string, limit: number): LexicalHit[] {
-    if (codeTerms(text).length === 0) return [];
     return this.search
       .search(text, { combineWith: 'OR', boost: { symbols: SYMBOL_BOOST } })
       .slice(0, limit)

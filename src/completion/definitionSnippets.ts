@@ -81,7 +81,7 @@ function stemOf(path: string): string {
 
 /** Which of several definitions a use means: the one in the module its import (or qualifier's import) names. */
 function pick(defs: readonly SymbolDefinition[], use: Use, imports: ReadonlyMap<string, string>): SymbolDefinition | undefined {
-  const specifier = imports.get(use.qualifier ?? use.name) ?? (use.qualifier !== undefined ? undefined : imports.get(use.name));
+  const specifier = imports.get(use.qualifier ?? use.name);
   if (specifier !== undefined) {
     const stem = moduleStem(specifier);
     const fromModule = defs.find((d) => stemOf(d.path) === stem);

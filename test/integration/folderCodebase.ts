@@ -6,8 +6,9 @@ const DECLARATION = /^export\s+(?:async\s+)?(function|interface|class|type|const
 const KINDS: Readonly<Record<string, SymbolDefinition['kind']>> = { function: 'function', interface: 'interface', class: 'class', type: 'type', const: 'variable' };
 
 /**
- * A stand-in for the workspace index over the TypeScript files of one fixture folder, for the
- * extension-host tests while the real index is not wired into the chat: a chunk is a run of
+ * A stand-in for the workspace index over the TypeScript files of one fixture folder, so that the
+ * chat's extension-host tests know exactly which chunks there are (the real index is tested in
+ * `codeIndex.test.ts`): a chunk is a run of
  * non-blank lines (the fixtures keep one declaration per run), search counts the query's words
  * a chunk contains, definitions come from the `export` line that opens a chunk.
  */
