@@ -3,10 +3,10 @@
  * server. Feature code (completion, chat) depends on this file only, never on the engine. The
  * requests, chunks and stats are the generation contract of `protocol/generation.ts`, unchanged.
  */
-import type { ChatGenerationRequest, GenerationChunk, GenerationRequest, GenerationStats } from '../protocol/generation';
+import type { ChatGenerationRequest, GenerationChunk, GenerationRequest, GenerationStats, ToolCall } from '../protocol/generation';
 import type { ModelSpec, SetHttpResult } from '../protocol/service';
 
-export type { ChatGenerationRequest, GenerationChunk, GenerationRequest, GenerationStats, Priority, StopReason } from '../protocol/generation';
+export type { ChatGenerationRequest, GenerationChunk, GenerationRequest, GenerationStats, Priority, StopReason, ToolCall, ToolDefinition } from '../protocol/generation';
 
 export interface BackendInfo {
   kind: 'local' | 'remote';
@@ -86,16 +86,19 @@ export interface LocalBackend extends Backend {
   restart(): Promise<void>;
 }
 
-/** Collects a stream into its text and final stats. */
-export async function collect(stream: AsyncIterable<GenerationChunk>): Promise<{ text: string; stats: GenerationStats | undefined }> {
+/** Collects a stream into its text, tool calls and final stats. */
+export async function collect(stream: AsyncIterable<GenerationChunk>): Promise<{ text: string; toolCalls: ToolCall[]; stats: GenerationStats | undefined }> {
   let text = '';
+  const toolCalls: ToolCall[] = [];
   let stats: GenerationStats | undefined;
   for await (const chunk of stream) {
     if (chunk.type === 'text') {
       text += chunk.text;
+    } else if (chunk.type === 'tool-call') {
+      toolCalls.push(chunk.call);
     } else {
       stats = chunk.stats;
     }
   }
-  return { text, stats };
+  return { text, toolCalls, stats };
 }

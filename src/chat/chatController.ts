@@ -358,7 +358,7 @@ export class ChatController {
           stats = chunk.stats;
           continue;
         }
-        if (chunk.text === '') {
+        if (chunk.type === 'tool-call' || chunk.text === '') {
           continue;
         }
         turn.content += chunk.text;

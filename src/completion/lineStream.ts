@@ -19,7 +19,7 @@ export async function* textDeltas(chunks: AsyncIterable<GenerationChunk>, onStat
         if (next.value.text !== '') {
           yield next.value.text;
         }
-      } else {
+      } else if (next.value.type === 'done') {
         onStats(next.value.stats);
       }
     }

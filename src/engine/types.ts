@@ -4,7 +4,7 @@
  */
 
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
-import type { ChatMessage, GenerationOptions, GenerationStats, GenerationTotals, Priority, StopReason, TokenLogprob } from '../protocol/generation';
+import type { ChatMessage, GenerationOptions, GenerationStats, GenerationTotals, JsonSchema, Priority, StopReason, TokenLogprob, ToolDefinition } from '../protocol/generation';
 
 /** The generation contract's own types: the engine takes and returns them unchanged. */
 export type { ChatMessage, Priority, StopReason, TokenLogprob };
@@ -32,7 +32,19 @@ export interface GenerateRequest extends Partial<GenerationOptions> {
   stopAtEos?: boolean;
   /** Use and feed the prefix cache (default true). Output is identical either way. */
   usePrefixCache?: boolean;
+  /**
+   * Restricts decoding so that the output is valid by construction (see `constrain/`): the whole
+   * output JSON (under a schema, if given), or free text in which each tool call the model opens
+   * with `open` is a JSON object `{"name": <a tool's name>, "arguments": <valid under its
+   * parameters>}` followed by `close`. `required`: the output starts with a call.
+   * The contract's `responseFormat` maps onto the `json` kind.
+   */
+  constraint?: DecodingConstraint;
 }
+
+export type DecodingConstraint =
+  | { kind: 'json'; schema?: JsonSchema }
+  | { kind: 'tool-calls'; tools: readonly ToolDefinition[]; open: string; close: string; required?: boolean };
 
 /** The contract's stats (a GenerateStats is a GenerationStats) plus the engine's own timings. */
 export interface GenerateStats extends GenerationStats {

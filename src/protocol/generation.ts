@@ -9,14 +9,45 @@ export type Priority = 'interactive' | 'chat' | 'background';
 
 export const PRIORITIES: readonly Priority[] = ['interactive', 'chat', 'background'];
 
-/** Why a generation ended. */
-export type StopReason = 'max-tokens' | 'stop-sequence' | 'stop-token' | 'context-full';
+/** Why a generation ended. `tool-calls`: the model's turn ended with one or more tool calls. */
+export type StopReason = 'max-tokens' | 'stop-sequence' | 'stop-token' | 'context-full' | 'tool-calls';
 
-export const STOP_REASONS: readonly StopReason[] = ['max-tokens', 'stop-sequence', 'stop-token', 'context-full'];
+export const STOP_REASONS: readonly StopReason[] = ['max-tokens', 'stop-sequence', 'stop-token', 'context-full', 'tool-calls'];
 
+/** A JSON schema as plain data (the subset a backend supports is its own to check). */
+export type JsonSchema = Record<string, unknown>;
+
+/** A function the model may call: OpenAI's `function` object, the same on every hop. */
+export interface ToolDefinition {
+  /** `^[a-zA-Z0-9_-]{1,64}$`, unique within a request. */
+  name: string;
+  description: string;
+  /** JSON schema of the arguments object. */
+  parameters: JsonSchema;
+}
+
+/** One call the model made: its arguments as the JSON text the model wrote. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** `auto` (default): the model decides; `none`: no calls; `required`: at least one; or that function. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
+/** Constrains the whole output: any JSON object, or JSON valid under `schema`. */
+export type ResponseFormat = { type: 'text' } | { type: 'json_object' } | { type: 'json_schema'; name?: string; schema: JsonSchema };
+
+/**
+ * One turn. An assistant turn may carry the tool calls it made (its content is then what it said
+ * before them, possibly empty); a `tool` turn carries one call's result, naming the call.
+ */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | (string & {});
+  role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
   content: string;
+  toolCalls?: readonly ToolCall[];
+  toolCallId?: string;
 }
 
 /** Sampling, stopping and scheduling options of one generation. */
@@ -45,6 +76,11 @@ export interface GenerationOptions {
    * tokens at each step (at most MAX_TOP_LOGPROBS). Undefined (default): none are reported.
    */
   logprobs?: number;
+  /**
+   * Constrains the output to JSON (valid under the schema for `json_schema`). A local engine
+   * enforces it while decoding; a remote server is asked for it.
+   */
+  responseFormat?: ResponseFormat;
   priority: Priority;
   /** Carried into the logs of every process that serves the request. */
   traceId?: string;
@@ -58,6 +94,9 @@ export interface GenerationRequest extends GenerationOptions {
 /** Chat messages, rendered with the model's own chat template by whoever holds the model. */
 export interface ChatGenerationRequest extends GenerationOptions {
   messages: readonly ChatMessage[];
+  /** Functions the model may call; its calls come back as `tool-call` chunks. */
+  tools?: readonly ToolDefinition[];
+  toolChoice?: ToolChoice;
 }
 
 export interface GenerationStats {
@@ -98,9 +137,13 @@ export interface TokenLogprob extends TokenProbability {
 /**
  * Streamed output. A text chunk carries the log-probabilities of the tokens generated since the
  * previous chunk when the request asked for them; its text may then be empty (bytes of a character
- * or a possible stop sequence held back).
+ * or a possible stop sequence held back). A `tool-call` chunk is one complete call (its text is not
+ * also sent as `text`); the stream then ends with stop reason `tool-calls`.
  */
-export type GenerationChunk = { type: 'text'; text: string; logprobs?: readonly TokenLogprob[] } | { type: 'done'; stats: GenerationStats };
+export type GenerationChunk =
+  | { type: 'text'; text: string; logprobs?: readonly TokenLogprob[] }
+  | { type: 'tool-call'; call: ToolCall }
+  | { type: 'done'; stats: GenerationStats };
 
 /**
  * Error codes a generation can fail with, the same on every hop: typed errors carry them
