@@ -2,7 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const folders = ['common', 'engine', 'service', 'backends', 'completion', 'chat', 'templates', 'protocol', 'host', 'webview', 'cli', 'models', 'codeIndex'];
+const folders = ['common', 'engine', 'service', 'backends', 'completion', 'chat', 'templates', 'protocol', 'host', 'webview', 'cli', 'models', 'codeIndex', 'agent'];
 const others = (...allowed) => folders.filter((f) => !allowed.includes(f));
 const folderPatterns = (list) => list.flatMap((f) => [`../${f}`, `../${f}/*`, `../../${f}`, `../../${f}/*`]);
 
@@ -48,6 +48,7 @@ export default tseslint.config(
   boundary(['src/templates/**/*.ts'], { packages: [...editorOnly, ...engineOnly], folders: ['host', 'webview', 'engine', 'service'] }),
   boundary(['src/completion/**/*.ts', 'src/chat/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: ['host', 'webview', 'engine', 'service'] }),
   boundary(['src/codeIndex/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('codeIndex', 'common') }),
+  boundary(['src/agent/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('agent', 'common', 'protocol') }),
   boundary(['src/models/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('models', 'common', 'protocol') }),
   boundary(['src/protocol/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('protocol', 'common') }),
   boundary(['src/webview/**/*.ts'], { packages: [...editorOnly, ...engineOnly, ...templatesOnly], folders: others('webview', 'protocol') }),

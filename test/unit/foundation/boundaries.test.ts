@@ -68,6 +68,22 @@ describe('import boundaries', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('lets agent/ depend on common/ and protocol/ only, with no editor, engine or template package', () => {
+    const bad = files
+      .filter((f) => f.rel.startsWith('agent/'))
+      .flatMap((f) =>
+        f.deps
+          .filter((d) => {
+            if (['vscode', 'onnxruntime-node', 'handlebars'].includes(d)) return true;
+            if (!d.startsWith('.')) return false;
+            const target = path.posix.normalize(path.posix.join(path.posix.dirname(f.rel), d));
+            return !/^(agent|common|protocol)\//.test(target);
+          })
+          .map((d) => `${f.rel} -> ${d}`),
+      );
+    assert.deepEqual(bad, []);
+  });
+
   it('keeps completion/, chat/ and templates/ independent of host/', () => {
     const bad = files.filter((f) => /^(completion|chat|templates)\//.test(f.rel) && f.deps.some((d) => /(^|\/)host(\/|$)/.test(d))).map((f) => f.rel);
     assert.deepEqual(bad, []);
