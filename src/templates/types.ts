@@ -1,7 +1,7 @@
 /** The data model of prompt template packs. Plain values only: no editor types, no Handlebars types. */
 import type { TokenCounter } from '../common/tokens';
 
-export const TEMPLATE_KINDS = ['chat', 'command', 'system', 'fim'] as const;
+export const TEMPLATE_KINDS = ['chat', 'command', 'system', 'fim', 'tool'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
 
 /**

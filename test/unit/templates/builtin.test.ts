@@ -22,8 +22,9 @@ describe('templates: built-in pack', () => {
     assert.equal(pack.info?.name, 'builtin');
   });
 
-  it('has the system prompt, the chat summary instruction, the commands and a fill-in-the-middle template per model family', () => {
+  it('has the system prompts, the chat summary instruction, the commands, a fill-in-the-middle template per model family and the agent tools', () => {
     assert.deepEqual(pack.templates.map((t) => t.meta.id).sort(), [
+      'agent-system',
       'chat-summary',
       'commit-message',
       'doc',
@@ -36,12 +37,22 @@ describe('templates: built-in pack', () => {
       'fim.qwen2.5-coder-repo',
       'fim.starcoder2',
       'fim.starcoder2-repo',
+      'find_definition',
+      'find_references',
       'fix',
+      'get_problems',
+      'list_files',
+      'propose_edits',
+      'read_file',
       'refactor',
       'review',
+      'run_command',
+      'search_text',
       'system',
       'tests',
     ]);
+    const tools = pack.templates.filter((t) => t.meta.kind === 'tool').map((t) => t.meta.id);
+    assert.equal(tools.length, 8);
     const slashes = pack.templates.flatMap((t) => (t.meta.slash ? [t.meta.slash] : [])).sort();
     assert.deepEqual(slashes, ['commit', 'doc', 'explain', 'fix', 'refactor', 'review', 'tests']);
   });

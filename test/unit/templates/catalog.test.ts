@@ -97,6 +97,6 @@ describe('templates: sources and precedence', () => {
     const missing = path.join(FIXTURES, 'missing-user-pack');
     const catalog = await loadCatalog({ builtinDir: BUILTIN, userDirs: [missing], trusted: true });
     assert.deepEqual(catalog.diagnostics.map((d) => [d.file, d.severity, d.message]), [[missing, 'warning', `user prompt pack folder ${missing} does not exist`]]);
-    assert.equal(catalog.entries.length, 17, 'the built-in templates');
+    assert.equal(catalog.entries.length, 26, 'the built-in templates');
   });
 });

@@ -53,7 +53,7 @@ describe('templates: autoglm templates CLI', function () {
   it('lints the built-in pack cleanly (exit 0)', () => {
     const r = run('lint', 'prompts');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^templates lint: 17 templates loaded, 0 errors, 0 warnings/m);
+    assert.match(r.stdout, /^templates lint: 26 templates loaded, 0 errors, 0 warnings/m);
     assert.equal(r.stderr, '');
   });
 

@@ -21,7 +21,7 @@ const CASES: readonly (readonly [string, number, string, string])[] = [
   ['bad-id.hbs', 2, 'bad-value', `'id' "Bad Id!" is not valid: use lower-case letters, digits, dots, dashes and underscores (at most 64)`],
   ['bad-semver-number.hbs', 4, 'bad-version', "'version' must be a semantic version such as 1.0.0 (got number 1); quote it"],
   ['bad-semver-string.hbs', 4, 'bad-version', `'version' must be a semantic version such as 1.0.0 (got string "v1")`],
-  ['unknown-kind.hbs', 5, 'unknown-kind', "unknown kind 'chatbot': expected one of chat, command, system, fim"],
+  ['unknown-kind.hbs', 5, 'unknown-kind', "unknown kind 'chatbot': expected one of chat, command, system, fim, tool"],
   ['bad-variable-type.hbs', 8, 'bad-variable', "variable 'x' needs a type: one of string, number, boolean, enum, code, list (got text)"],
   ['enum-without-values.hbs', 8, 'bad-variable', "enum variable 'mode' needs 'values': a non-empty list of strings"],
   ['bad-default.hbs', 9, 'bad-default', `default of variable 'n' (number): expected a number, got string "ten"`],
