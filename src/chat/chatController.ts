@@ -3,10 +3,13 @@
  * and forwards its events to the webview. One answer streams at a time.
  */
 import { randomUUID } from 'node:crypto';
+import type { CallRecord } from '../agent/loop';
+import type { Approval } from '../agent/types';
 import type { Backend, GenerationChunk, GenerationStats } from '../backends/backend';
 import { errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { estimateTokens } from '../common/tokens';
+import { answerWithTools, settleUnfinishedCalls, type ChatAgent } from './agentTurn';
 import { buildContextWindow, turnText } from './contextWindow';
 import { streamingSaveIntervalMs, type HistoryStore } from './history';
 import { DEFAULT_SUMMARY_PROMPT, summaryFor, summaryTranscript } from './summary';
@@ -43,6 +46,8 @@ export interface ChatControllerOptions {
   canSummarise?: () => boolean;
   /** The instruction for that summary; default `DEFAULT_SUMMARY_PROMPT`. */
   summaryPrompt?: () => string;
+  /** Agent mode: answers may call tools while `agent.enabled()` says so. */
+  agent?: ChatAgent;
   onEvent(event: ChatEvent): void;
 }
 
@@ -74,6 +79,8 @@ export interface WindowInfo {
   summary?: WindowSummary;
 }
 
+type ChatMessageList = ReturnType<typeof buildContextWindow>['messages'];
+
 const NO_WINDOW: WindowInfo = { promptTokens: 0, estimated: false, droppedTurnIds: [] };
 
 /** Most tokens of a model-written summary. */
@@ -90,6 +97,8 @@ export class ChatController {
   private disposed = false;
   /** The model summary being written, at most one at a time. */
   private summarising: { abort: AbortController; done: Promise<void> } | undefined;
+  /** Tool calls of the answer in flight that wait for the user, by call id. */
+  private readonly approvals = new Map<string, (approval: Approval) => void>();
 
   constructor(private readonly options: ChatControllerOptions) {}
 
@@ -263,8 +272,8 @@ export class ChatController {
     return window.messages.map((m) => `### ${m.role}\n${m.content}`).join('\n\n');
   }
 
-  private async window_(backend: Backend, turns: readonly ChatTurn[], written: Conversation['summary']): Promise<ReturnType<typeof buildContextWindow> & { info: WindowInfo }> {
-    const system = this.options.systemPrompt();
+  private async window_(backend: Backend, turns: readonly ChatTurn[], written: Conversation['summary'], systemPrompt?: string): Promise<ReturnType<typeof buildContextWindow> & { info: WindowInfo }> {
+    const system = systemPrompt ?? this.options.systemPrompt();
     const info = backend.info();
     const counted = await this.tokenCounts.countAll(`${info.kind}:${info.modelName}`, [system, ...turns.map(turnText)], (text) => backend.countTokens(text));
     const window = buildContextWindow({
@@ -344,30 +353,18 @@ export class ChatController {
     const log = this.options.logger.child({ traceId: turn.id });
     try {
       const backend = await this.options.backend();
-      const window = await this.window_(backend, history, conversation.summary);
+      const agent = this.options.agent?.enabled() ? this.options.agent : undefined;
+      const window = await this.window_(backend, history, conversation.summary, agent?.systemPrompt());
       this.lastWindow = window.info;
-      log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length, pinned: window.pinnedItemIds.length, summaryByModel: window.info.summary?.byModel });
-      let lastSave = this.now();
-      const stream: AsyncIterable<GenerationChunk> = backend.chat(
-        { messages: window.messages, maxTokens: this.options.answerTokens, temperature: this.options.temperature, priority: 'chat', traceId: turn.id },
-        abort.signal,
-      );
-      let stats: GenerationStats | undefined;
-      for await (const chunk of stream) {
-        if (chunk.type === 'done') {
-          stats = chunk.stats;
-          continue;
-        }
-        if (chunk.type === 'tool-call' || chunk.text === '') {
-          continue;
-        }
-        turn.content += chunk.text;
-        this.emit({ type: 'delta', conversationId: conversation.id, turnId: turn.id, text: chunk.text });
-        if (this.now() - lastSave >= streamingSaveIntervalMs(this.options.persistEveryMs, this.options.store.bytes)) {
-          await this.persist();
-          lastSave = this.now();
-        }
-      }
+      log.debug('Chat request', { promptTokens: window.promptTokens, dropped: window.droppedTurnIds.length, pinned: window.pinnedItemIds.length, summaryByModel: window.info.summary?.byModel, agent: agent !== undefined });
+      const saver = this.streamingSaver();
+      const onDelta = (text: string): void => {
+        this.emit({ type: 'delta', conversationId: conversation.id, turnId: turn.id, text });
+        saver();
+      };
+      const stats = agent
+        ? (await this.agentAnswer(agent, backend, window.messages, turn, abort.signal, onDelta)).stats
+        : await this.plainAnswer(backend, window.messages, turn, abort.signal, onDelta);
       if (abort.signal.aborted) {
         turn.stopped = true;
       }
@@ -390,6 +387,8 @@ export class ChatController {
       }
     } finally {
       delete turn.partial;
+      settleUnfinishedCalls(turn.toolCalls);
+      this.approvals.clear();
       conversation.updatedAt = Date.now();
       this.running = undefined;
       await this.persist().catch((err: unknown) => log.error('Saving chat history failed', { error: err }));
@@ -397,6 +396,66 @@ export class ChatController {
       finish();
       this.summariseLater(conversation);
     }
+  }
+
+  private async plainAnswer(backend: Backend, messages: ChatMessageList, turn: ChatTurn, signal: AbortSignal, onDelta: (text: string) => void): Promise<GenerationStats | undefined> {
+    const stream: AsyncIterable<GenerationChunk> = backend.chat(
+      { messages, maxTokens: this.options.answerTokens, temperature: this.options.temperature, priority: 'chat', traceId: turn.id },
+      signal,
+    );
+    let stats: GenerationStats | undefined;
+    for await (const chunk of stream) {
+      if (chunk.type === 'done') {
+        stats = chunk.stats;
+      } else if (chunk.type === 'text' && chunk.text !== '') {
+        turn.content += chunk.text;
+        onDelta(chunk.text);
+      }
+    }
+    return stats;
+  }
+
+  private agentAnswer(agent: ChatAgent, backend: Backend, messages: ChatMessageList, turn: ChatTurn, signal: AbortSignal, onDelta: (text: string) => void): ReturnType<typeof answerWithTools> {
+    return answerWithTools({
+      agent,
+      backend,
+      messages,
+      turn,
+      contextTokens: this.options.contextTokens(),
+      answerTokens: this.options.answerTokens,
+      temperature: this.options.temperature,
+      signal,
+      countTokens: (text) => backend.countTokensNow(text) ?? estimateTokens(text),
+      approve: (call) => this.waitForApproval(call),
+      onDelta,
+      onChange: () => this.emit({ type: 'state' }),
+    });
+  }
+
+  private waitForApproval(call: CallRecord): Promise<Approval> {
+    return new Promise<Approval>((resolve) => this.approvals.set(call.id, resolve));
+  }
+
+  /** The user's answer to a tool call of the answer in flight; false when no call waits under that id. */
+  answerApproval(callId: string, approval: Approval): boolean {
+    const resolve = this.approvals.get(callId);
+    if (!resolve) {
+      return false;
+    }
+    this.approvals.delete(callId);
+    resolve(approval);
+    return true;
+  }
+
+  /** Saves a streaming answer at most every so often, so that a crash keeps what was said. */
+  private streamingSaver(): () => void {
+    let lastSave = this.now();
+    return () => {
+      if (this.now() - lastSave >= streamingSaveIntervalMs(this.options.persistEveryMs, this.options.store.bytes)) {
+        lastSave = this.now();
+        this.persist().catch((err: unknown) => this.options.logger.error('Saving chat history failed', { error: err }));
+      }
+    };
   }
 
   /** Stops the answer in flight and saves the history as it stands; no events follow. */

@@ -3,6 +3,7 @@
  * wrong-typed field would break it for good: a malformed turn or conversation is dropped (and
  * counted) while the rest is kept.
  */
+import type { ToolCallState } from '../agent/types';
 import type { ChatTurn, ContextItem, ContextKind, Conversation, TurnStats } from './types';
 
 export interface ValidatedHistory {
@@ -67,6 +68,31 @@ function isStats(value: unknown): value is TurnStats {
   );
 }
 
+const CALL_STATES: readonly ToolCallState[] = ['waiting-approval', 'running', 'done', 'failed', 'denied', 'cancelled'];
+
+function isChange(value: unknown): boolean {
+  return isObject(value) && isString(value['path']) && optional(value['before'], isString) && isString(value['after']);
+}
+
+function isToolCall(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    isString(value['id']) &&
+    isString(value['name']) &&
+    isString(value['source']) &&
+    optional(value['permission'], (p) => p === 'read' || p === 'edit' || p === 'execute') &&
+    isString(value['arguments']) &&
+    CALL_STATES.includes(value['state'] as ToolCallState) &&
+    Number.isInteger(value['at']) &&
+    optional(value['summary'], isString) &&
+    optional(value['changes'], (c) => Array.isArray(c) && c.every(isChange)) &&
+    optional(value['acceptedPaths'], isStringList) &&
+    optional(value['output'], isString) &&
+    optional(value['result'], isString) &&
+    optional(value['isError'], isBoolean)
+  );
+}
+
 export function isTurn(value: unknown): value is ChatTurn {
   return (
     isObject(value) &&
@@ -81,7 +107,9 @@ export function isTurn(value: unknown): value is ChatTurn {
     optional(value['partial'], isBoolean) &&
     optional(value['stopped'], isBoolean) &&
     optional(value['error'], isString) &&
-    optional(value['stats'], isStats)
+    optional(value['stats'], isStats) &&
+    optional(value['toolCalls'], (c) => Array.isArray(c) && c.every(isToolCall)) &&
+    optional(value['notices'], isStringList)
   );
 }
 

@@ -1,4 +1,10 @@
 /** Plain data of conversations; persisted as JSON, shown by the webview, never editor types. */
+import type { CallRecord } from '../agent/toolCall';
+
+/** A tool call an agent answer made, where in the answer's text it came (`at`, characters). */
+export interface ToolCallEntry extends CallRecord {
+  at: number;
+}
 
 /** `codebase`: a chunk the workspace index found for the question. */
 export type ContextKind = 'selection' | 'file' | 'diagnostics' | 'mention' | 'codebase';
@@ -51,6 +57,10 @@ export interface ChatTurn {
   stopped?: boolean;
   error?: string;
   stats?: TurnStats;
+  /** Agent mode: the tool calls of this answer, in order. */
+  toolCalls?: ToolCallEntry[];
+  /** Agent mode: what the chat said about the run (results left out, the step limit). */
+  notices?: string[];
 }
 
 export interface Conversation {
