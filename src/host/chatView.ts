@@ -2,13 +2,15 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { ChatController, ChatEvent } from '../chat/chatController';
 import { CODEBASE_MENTION, mentionsCodebase, retrievalBudget, retrieveContext, withoutCodebaseMention, type Retrieval } from '../chat/codebaseContext';
+import { toolCallView } from '../chat/toolCallView';
 import type { ContextItem } from '../chat/types';
+import type { FileChange } from '../agent/types';
 import type { CodebaseSearch } from '../codeIndex/types';
 import { Disposable, disposeAll } from '../common/disposable';
 import { errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { estimateTokens } from '../common/tokens';
-import { isWebviewToHost, type ChatStateView, type EngineStatusView, type HostToWebview, type SlashCommandView, type WebviewToHost } from '../protocol/webview';
+import { isWebviewToHost, type AgentView, type ChatStateView, type EngineStatusView, type HostToWebview, type SlashCommandView, type WebviewToHost } from '../protocol/webview';
 import type { ChatContextSource } from './chatContext';
 import type { CodeActions } from './codeActions';
 
@@ -44,6 +46,15 @@ export interface ChatViewDeps {
   codebase?(): CodebaseSearch | undefined;
   /** Token counts for the retrieval budget; estimated when not given. */
   countTokens?(text: string): number;
+  /** Agent mode, where the chat has it. */
+  agent?: ChatAgentHost;
+}
+
+/** Agent mode's side of the view: its switch, and the editor's diff of a proposed file. */
+export interface ChatAgentHost {
+  view(): AgentView;
+  setEnabled(enabled: boolean): void;
+  showDiff(change: FileChange): Promise<void>;
 }
 
 const NO_RETRIEVAL: Retrieval = { items: [] };
@@ -251,7 +262,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       current: current && {
         id: current.id,
         title: current.title,
-        turns: current.turns.map((t) => ({ ...t, context: t.context?.map(chip) })),
+        turns: current.turns.map(({ toolCalls, ...t }) => ({ ...t, context: t.context?.map(chip), ...(toolCalls ? { toolCalls: toolCalls.map(toolCallView) } : {}) })),
       },
       busy: controller.busy,
       streamingTurnId: streaming,
@@ -263,6 +274,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       pending: [...this.pending, ...this.retrieval.items].map(chip),
       ...(this.retrieval.note !== undefined ? { codebaseNote: this.retrieval.note } : {}),
       slashCommands: this.deps.slash()?.list() ?? [],
+      ...(this.deps.agent ? { agent: this.deps.agent.view() } : {}),
     };
   }
 
@@ -329,6 +341,17 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
         return this.open(msg.id);
       case 'code/action':
         return this.deps.codeActions.run(msg.action, msg.code, msg.language);
+      case 'agent/toggle':
+        this.deps.agent?.setEnabled(msg.enabled);
+        this.postState();
+        return;
+      case 'agent/approve':
+        if (!controller.answerApproval(msg.callId, { decision: msg.decision, ...(msg.acceptedPaths ? { acceptedPaths: msg.acceptedPaths } : {}) })) {
+          this.post({ type: 'chat/notice', level: 'info', message: 'That tool call no longer waits for an answer.' });
+        }
+        return;
+      case 'agent/diff':
+        return this.showDiff(msg.callId, msg.path);
       default: {
         const never: never = msg;
         throw new Error(`Unhandled webview message ${JSON.stringify(never)}`);
@@ -343,6 +366,17 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     if (!item || !(await this.deps.contextSource.open(item))) {
       this.post({ type: 'chat/notice', level: 'info', message: 'That context has no file to open in this workspace.' });
     }
+  }
+
+  /** Opens the editor's diff of one proposed file of a call in the conversation shown. */
+  private async showDiff(callId: string, path: string): Promise<void> {
+    const calls = this.deps.controller().current()?.turns.flatMap((t) => t.toolCalls ?? []) ?? [];
+    const change = calls.find((c) => c.id === callId)?.changes?.find((c) => c.path === path);
+    if (!change || !this.deps.agent) {
+      this.post({ type: 'chat/notice', level: 'info', message: 'That proposed change is no longer there.' });
+      return;
+    }
+    await this.deps.agent.showDiff(change);
   }
 
   /** A removed chunk of the index stays out of this draft even as the question changes. */
@@ -434,6 +468,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
   <ul id="suggestions" class="suggestions" role="listbox" hidden></ul>
   <textarea id="input" rows="3" placeholder="Ask about your code, or type / for commands (Enter sends, Shift+Enter new line)" aria-label="Message"></textarea>
   <div class="send-row">
+    <button type="button" id="agent-toggle" class="agent-toggle" aria-pressed="false" hidden><span class="codicon codicon-tools" aria-hidden="true"></span> Agent</button>
     <span id="tokens" class="tokens"></span>
     <button type="button" id="stop" class="stop" hidden>Stop</button>
     <button type="button" id="send" class="send">Send</button>

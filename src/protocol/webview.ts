@@ -35,6 +35,47 @@ export interface ContextChipView {
   canOpen?: boolean;
 }
 
+/** One file of an edit under review, as the chat lists it; the diff itself opens in the editor. */
+export interface FileChangeView {
+  path: string;
+  /** The change creates the file. */
+  created: boolean;
+  addedLines: number;
+  removedLines: number;
+}
+
+export type ToolCallStateView = 'waiting-approval' | 'running' | 'done' | 'failed' | 'denied' | 'cancelled';
+
+/** A tool call of an agent answer: where it came in the text, its arguments, state and result. */
+export interface ToolCallView {
+  id: string;
+  name: string;
+  /** `builtin` or `mcp:<server>`. */
+  source: string;
+  permission?: 'read' | 'edit' | 'execute';
+  arguments: string;
+  state: ToolCallStateView;
+  /** Characters of the answer's text before the call. */
+  at: number;
+  summary?: string;
+  changes?: FileChangeView[];
+  acceptedPaths?: string[];
+  output?: string;
+  result?: string;
+  isError?: boolean;
+}
+
+/** Agent mode as the composer shows it. */
+export interface AgentView {
+  enabled: boolean;
+  /** Tools the answers may call now (built-in and from MCP servers). */
+  toolCount: number;
+  /** Tools the user allowed for this session. */
+  allowances: string[];
+  /** The workspace is not trusted: only reading tools run. */
+  restricted: boolean;
+}
+
 export interface TurnView {
   id: string;
   role: 'user' | 'assistant';
@@ -46,6 +87,8 @@ export interface TurnView {
   stopped?: boolean;
   error?: string;
   stats?: { promptTokens: number; generatedTokens: number; timeToFirstTokenMs: number; tokensPerSecond: number; stopReason: string };
+  toolCalls?: ToolCallView[];
+  notices?: string[];
 }
 
 export interface ConversationSummaryView {
@@ -89,6 +132,8 @@ export interface ChatStateView {
   /** Why `@codebase` in the draft brings nothing now (the index is off or still building). */
   codebaseNote?: string;
   slashCommands: SlashCommandView[];
+  /** Absent where the chat has no agent mode. */
+  agent?: AgentView;
 }
 
 export type HostToWebview =
@@ -124,7 +169,18 @@ export type WebviewToHost =
   | { type: 'context/remove'; id: string }
   /** Opens the file of a chip (attached or cited by an answer) at its lines. */
   | { type: 'context/open'; id: string }
-  | { type: 'code/action'; action: CodeAction; code: string; language: string };
+  | { type: 'code/action'; action: CodeAction; code: string; language: string }
+  | { type: 'agent/toggle'; enabled: boolean }
+  /** The user's answer to a call that waits: for edits, the files accepted (the others rejected). */
+  | { type: 'agent/approve'; callId: string; decision: ApprovalDecision; acceptedPaths?: string[] }
+  /** Opens the diff of one file of an edit under review. */
+  | { type: 'agent/diff'; callId: string; path: string };
+
+export type ApprovalDecision = 'allow' | 'allow-session' | 'deny';
+export const APPROVAL_DECISIONS: readonly ApprovalDecision[] = ['allow', 'allow-session', 'deny'];
+
+/** Most files one review may name. */
+const MAX_REVIEW_PATHS = 1_000;
 
 /** Longest text the host accepts from the webview (characters). */
 export const MAX_MESSAGE_CHARS = 200_000;
@@ -164,6 +220,16 @@ export function isWebviewToHost(value: unknown): value is WebviewToHost {
       return (CONTEXT_REQUESTS as readonly unknown[]).includes(value['kind']);
     case 'code/action':
       return (CODE_ACTIONS as readonly unknown[]).includes(value['action']) && isText(value['code']) && isText(value['language'], 100);
+    case 'agent/toggle':
+      return typeof value['enabled'] === 'boolean';
+    case 'agent/approve':
+      return (
+        isText(value['callId'], 200) &&
+        (APPROVAL_DECISIONS as readonly unknown[]).includes(value['decision']) &&
+        (value['acceptedPaths'] === undefined || (Array.isArray(value['acceptedPaths']) && value['acceptedPaths'].length <= MAX_REVIEW_PATHS && value['acceptedPaths'].every((p) => isText(p, 4_096))))
+      );
+    case 'agent/diff':
+      return isText(value['callId'], 200) && isText(value['path'], 4_096);
     default: {
       // Unknown message types are rejected; the assignment keeps the switch exhaustive.
       const exhaustive: never = type;
@@ -209,7 +275,8 @@ function isState(s: unknown): s is ChatStateView {
     (s['summary'] === undefined || (isRecord(s['summary']) && typeof s['summary']['text'] === 'string' && Array.isArray(s['summary']['turnIds']))) &&
     Array.isArray(s['pending']) &&
     (s['codebaseNote'] === undefined || typeof s['codebaseNote'] === 'string') &&
-    Array.isArray(s['slashCommands'])
+    Array.isArray(s['slashCommands']) &&
+    (s['agent'] === undefined || (isRecord(s['agent']) && typeof s['agent']['enabled'] === 'boolean' && typeof s['agent']['toolCount'] === 'number'))
   );
 }
 

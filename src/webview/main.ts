@@ -9,9 +9,11 @@ import {
   type TurnView,
   type WebviewToHost,
 } from '../protocol/webview';
+import { el, iconButton } from './dom';
 import { renderMarkdown } from './markdown';
 import { insertMention, startsMention } from './mention';
 import { matchSlash, slashHint } from './slash';
+import { renderAnswer } from './toolCalls';
 
 interface VsCodeApi {
   postMessage(message: WebviewToHost): void;
@@ -20,22 +22,6 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 const post = (message: WebviewToHost): void => vscode.postMessage(message);
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: string; text?: string; title?: string; attrs?: Record<string, string> } = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (props.className) node.className = props.className;
-  if (props.text !== undefined) node.textContent = props.text;
-  if (props.title) node.title = props.title;
-  for (const [k, v] of Object.entries(props.attrs ?? {})) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
-
-function iconButton(icon: string, label: string, onClick: () => void, extraClass = ''): HTMLButtonElement {
-  const b = el('button', { className: `icon-button ${extraClass}`.trim(), title: label, attrs: { type: 'button', 'aria-label': label } }, [el('span', { className: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } })]);
-  b.addEventListener('click', onClick);
-  return b;
-}
 
 const byId = <T extends HTMLElement>(id: string): T => {
   const node = document.getElementById(id);
@@ -54,6 +40,7 @@ const suggestions = byId<HTMLUListElement>('suggestions');
 const notice = byId<HTMLDivElement>('notice');
 const promptView = byId<HTMLPreElement>('prompt-view');
 const statusLine = byId<HTMLDivElement>('status-line');
+const agentToggle = byId<HTMLButtonElement>('agent-toggle');
 
 let state: ChatStateView | undefined;
 let streamText = '';
@@ -107,6 +94,15 @@ function renderBody(target: HTMLElement, content: string): void {
   });
 }
 
+/** An answer: plain Markdown, or with its tool calls where they came in the text. */
+function renderAssistant(body: HTMLElement, content: string, calls: TurnView['toolCalls']): void {
+  if (calls?.length) {
+    renderAnswer(body, content, calls, renderBody, post);
+  } else {
+    renderBody(body, content);
+  }
+}
+
 function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLElement {
   const badges: string[] = [];
   if (turn.partial) badges.push('interrupted');
@@ -120,7 +116,7 @@ function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLEl
   if (turn.role === 'user') {
     body.textContent = turn.content;
   } else {
-    renderBody(body, turn.content);
+    renderAssistant(body, turn.content, turn.toolCalls);
   }
   const node = el('article', { className: `turn ${turn.role}${dropped ? ' dropped' : ''}`, attrs: { 'data-turn-id': turn.id, 'aria-label': turn.role === 'user' ? 'Your message' : 'Answer' } }, [header]);
   if (turn.context?.length) {
@@ -128,6 +124,7 @@ function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLEl
     node.append(el('div', { className: 'turn-context', attrs: { 'aria-label': 'Context sent with this message' } }, cited));
   }
   node.append(body);
+  for (const text of turn.notices ?? []) node.append(el('div', { className: 'agent-notice', text, attrs: { role: 'note' } }));
   if (turn.error) node.append(el('div', { className: 'error', text: turn.error, attrs: { role: 'alert' } }));
   if (turn.stats) {
     node.append(el('div', { className: 'stats', text: `${turn.stats.generatedTokens} tokens, ${turn.stats.tokensPerSecond.toFixed(0)} tok/s, first token ${turn.stats.timeToFirstTokenMs.toFixed(0)} ms` }));
@@ -170,6 +167,7 @@ function renderState(s: ChatStateView): void {
     ),
     ...(s.codebaseNote !== undefined ? [el('span', { className: 'chip-note', text: s.codebaseNote, attrs: { role: 'status' } })] : []),
   );
+  renderAgentToggle(s);
   tokens.textContent = s.promptTokensEstimated ? `≈ ${s.promptTokens} / ${s.contextTokens} tokens (estimated)` : `${s.promptTokens} / ${s.contextTokens} tokens`;
   history.replaceChildren(
     ...s.conversations.map((c) => {
@@ -184,6 +182,16 @@ function renderState(s: ChatStateView): void {
   messages.scrollTop = messages.scrollHeight;
 }
 
+function renderAgentToggle(s: ChatStateView): void {
+  agentToggle.hidden = s.agent === undefined;
+  if (!s.agent) return;
+  const { enabled, toolCount, allowances, restricted } = s.agent;
+  agentToggle.setAttribute('aria-pressed', String(enabled));
+  agentToggle.classList.toggle('on', enabled);
+  const allowed = allowances.length > 0 ? ` Allowed for this session: ${allowances.join(', ')}.` : '';
+  agentToggle.title = `${enabled ? 'Agent mode on' : 'Agent mode off'}: answers ${enabled ? 'may' : 'do not'} call ${toolCount} tools.${restricted ? ' This workspace is not trusted: only reading tools run.' : ''}${allowed}`;
+}
+
 function applyDelta(turnId: string, text: string): void {
   if (turnId !== streamTurnId) {
     streamTurnId = turnId;
@@ -195,7 +203,7 @@ function applyDelta(turnId: string, text: string): void {
       pendingFrame = 0;
       const body = messages.querySelector<HTMLElement>(`[data-turn-id="${CSS.escape(streamTurnId ?? '')}"] .turn-body`);
       if (body) {
-        renderBody(body, streamText);
+        renderAssistant(body, streamText, state?.current?.turns.find((t) => t.id === streamTurnId)?.toolCalls);
         messages.scrollTop = messages.scrollHeight;
       }
     });
@@ -305,6 +313,7 @@ input.addEventListener('keydown', (e) => {
 });
 
 sendButton.addEventListener('click', send);
+agentToggle.addEventListener('click', () => post({ type: 'agent/toggle', enabled: agentToggle.getAttribute('aria-pressed') !== 'true' }));
 stopButton.addEventListener('click', () => post({ type: 'chat/cancel' }));
 byId('new-chat').addEventListener('click', () => post({ type: 'chat/new' }));
 byId('regenerate').addEventListener('click', () => post({ type: 'chat/regenerate' }));
