@@ -84,6 +84,10 @@ export interface AutoGlmConfig {
     /** Most characters of a file attached as context. */
     fileContextChars: number;
   };
+  agent: {
+    /** Most model turns of one answer in agent mode. */
+    maxSteps: number;
+  };
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
@@ -179,6 +183,9 @@ export function readConfiguration(): AutoGlmConfig {
       maxTokens: clampInt(c.get('chat.maxTokens'), 16, 8192, 512),
       temperature: clampNumber(c.get('chat.temperature'), 0, 2, 0.2),
       fileContextChars: clampInt(c.get('chat.fileContextChars'), 500, 500_000, 12_000),
+    },
+    agent: {
+      maxSteps: clampInt(c.get('agent.maxSteps'), 1, 50, 12),
     },
   };
 }

@@ -15,6 +15,7 @@ import { CodeActions } from '../codeActions';
 import { registerCommands } from '../commands';
 import type { LiveConfiguration } from '../configuration';
 import { TemplateSlashCommands } from '../slashCommands';
+import type { AgentFeature } from './agentFeature';
 import type { EngineFeature } from './engineFeature';
 import type { TemplatesFeature } from './templatesFeature';
 
@@ -27,6 +28,8 @@ export interface ChatFeatureDeps {
   showLog(): void;
   /** The workspace index, once there is one: `@codebase` and the names a question mentions search it. */
   codebase?: () => CodebaseSearch | undefined;
+  /** Agent mode: tools the chat's model may call. */
+  agent?: AgentFeature;
 }
 
 /**
@@ -58,6 +61,7 @@ export class ChatFeature extends Disposable {
         answerTokens: () => this.budget().answerTokens,
         codebase: () => deps.codebase?.(),
         countTokens: (text) => deps.engine.tokens.count(text),
+        ...(deps.agent ? { agent: deps.agent.viewHost() } : {}),
       }),
     );
     this.register(vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, this.view, { webviewOptions: { retainContextWhenHidden: true } }));
@@ -95,6 +99,7 @@ export class ChatFeature extends Disposable {
       // The bundled model is too small to summarise; the status knows whether it is the one answering.
       canSummarise: () => !engine.status().bundled,
       summaryPrompt: () => this.summaryPrompt(),
+      ...(this.deps.agent ? { agent: this.deps.agent.chatAgent() } : {}),
       onEvent: (e) => this.view.onChatEvent(e),
     });
   }
