@@ -2,10 +2,15 @@ import type { FileChange } from '../agent/types';
 import type { FileChangeView, ToolCallView } from '../protocol/webview';
 import type { ToolCallEntry } from './types';
 
+/** A file's lines; its final newline ends the last line rather than starting another. */
+function lines(text: string): string[] {
+  return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+}
+
 /** Lines of the changed region: what lies between the lines both versions share at the start and the end. */
 export function changedLines(before: string, after: string): { added: number; removed: number } {
-  const a = before === '' ? [] : before.split('\n');
-  const b = after === '' ? [] : after.split('\n');
+  const a = lines(before);
+  const b = lines(after);
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) start++;
   let end = 0;
