@@ -43,7 +43,7 @@ export async function readWorkspaceMcpConfig(root: string, maxBytes = MAX_CONFIG
     case 'link':
       return failure(file, 'is a symbolic link; it is not followed');
     case 'not-a-file':
-      return failure(file, `is ${read.what}, not a file`);
+      return failure(file, `is ${read.what}, not a file; it is not read`);
     case 'changed':
       return failure(file, 'changed while it was read; it is read again on its next change');
     case 'unreadable':

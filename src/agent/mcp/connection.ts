@@ -170,7 +170,8 @@ export class McpServerConnection {
   }
 
   private onClosed(generation: number): void {
-    if (generation !== this.generation) return;
+    // While starting, the failed connect says more than the close it causes.
+    if (generation !== this.generation || this.state === 'starting') return;
     const last = this.output?.lastLines();
     this.fail(generation, `the server closed the connection${last ? `; its last output: ${last}` : ''}`);
   }
