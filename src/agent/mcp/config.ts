@@ -73,11 +73,15 @@ export const MCP_CONFIG_LIMITS = {
 const SERVER_KEYS = ['servers', 'mcpServers'] as const;
 const STDIO_FIELDS = new Set(['type', 'command', 'args', 'env', 'cwd']);
 const HTTP_FIELDS = new Set(['type', 'url', 'headers']);
-const NAME_PATTERN = /^[^\u0000-\u001f\u007f]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 type Report = (diagnostic: McpConfigDiagnostic) => void;
+
+/** Printable: no control characters, which would garble messages and logs. */
+function printable(text: string): boolean {
+  return [...text].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f);
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -262,7 +266,7 @@ function parseServer(name: string, entry: unknown, origin: McpConfigOrigin, repo
 }
 
 function validName(name: string, origin: McpConfigOrigin, report: Report): boolean {
-  if (name.trim() === '' || name.length > MCP_CONFIG_LIMITS.nameChars || !NAME_PATTERN.test(name)) {
+  if (name.trim() === '' || name.length > MCP_CONFIG_LIMITS.nameChars || !printable(name)) {
     report({ severity: 'error', server: name, message: `${origin.label}: server name ${JSON.stringify(name)} must be 1-${MCP_CONFIG_LIMITS.nameChars} printable characters` });
     return false;
   }

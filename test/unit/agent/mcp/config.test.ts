@@ -86,6 +86,13 @@ describe('MCP configuration', () => {
     assert.match(long.diagnostics[0]!.message, /field "command": is longer than 4096 characters/);
   });
 
+  it('refuses a server name with control characters or of more than 64 characters', () => {
+    const { servers, diagnostics } = parseMcpConfig({ servers: { 'a\u001b[31m': { command: 'x' }, ['n'.repeat(65)]: { command: 'x' }, ok: { command: 'x' } } }, user);
+    assert.deepEqual(servers.map((s) => s.name), ['ok']);
+    assert.equal(diagnostics.length, 2);
+    assert.match(diagnostics[0]!.message, /must be 1-64 printable characters/);
+  });
+
   it('says what the top level should be when it is not an object', () => {
     const { diagnostics } = parseMcpConfig([1, 2], user);
     assert.equal(diagnostics[0]!.message, 'autoglm.mcp.servers: must be an object with "servers", not an array');
