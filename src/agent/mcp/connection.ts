@@ -8,6 +8,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { abortError, errorMessage } from '../../common/errors';
 import type { Logger } from '../../common/logger';
@@ -46,6 +47,17 @@ export interface McpConnectionOptions {
   /** Tests may substitute the transport; the default builds it from the configuration. */
   readonly createTransport?: (config: McpServerConfig) => ServerTransport;
 }
+
+/**
+ * Takes every structured result as it comes. Results reach the model as text anyway, and the SDK
+ * would otherwise compile each output schema a server lists: work a hostile server can make large,
+ * and one schema the compiler rejects would fail the whole tool list.
+ */
+const acceptAnyOutput: jsonSchemaValidator = {
+  getValidator<T>(): JsonSchemaValidator<T> {
+    return (input) => ({ valid: true, data: input as T, errorMessage: undefined });
+  },
+};
 
 export class McpServerConnection {
   private state: McpServerState = 'stopped';
@@ -154,7 +166,7 @@ export class McpServerConnection {
   }
 
   private connectClient(generation: number): Client {
-    const client = new Client({ name: 'open-autoglm', version: VERSION }, { capabilities: {} });
+    const client = new Client({ name: 'open-autoglm', version: VERSION }, { capabilities: {}, jsonSchemaValidator: acceptAnyOutput });
     client.onclose = () => this.onClosed(generation);
     client.onerror = (err) => this.logger.debug('MCP transport error', { error: err });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(generation));

@@ -11,7 +11,7 @@ import { isAbortError } from '../../../../src/common/errors';
 import { MemoryLogger } from '../../../../src/common/logger';
 import { httpFixture, stdioFixture, type HttpFixture } from './fixtureServer';
 
-const FIXTURE_TOOLS = ['echo', 'add', 'slow', 'stats', 'fail', 'mixed', 'big', 'crash', 'toggle'];
+const FIXTURE_TOOLS = ['echo', 'add', 'slow', 'stats', 'fail', 'mixed', 'big', 'crash', 'toggle', 'shaped'];
 
 function toolNamed(manager: McpManager, name: string): AgentTool {
   const tool = manager.tools().find((t) => t.definition.name === name);
@@ -106,6 +106,11 @@ for (const transport of transports) {
         (await run(manager, 'fx__mixed')).text,
         'before\n[image (image/png), 8 bytes, not shown]\n[resource file:///notes.txt (text/plain)]\nnote text\n[binary resource file:///blob.bin, 3 bytes, not shown]',
       );
+    });
+
+    it('tells structured content as JSON, whatever the output schema', async () => {
+      await managerWith(['fx']);
+      assert.deepEqual(await run(manager, 'fx__shaped'), { text: '{"n":7}' });
     });
 
     it('cuts a long result to the configured size', async () => {
