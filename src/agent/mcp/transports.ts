@@ -3,10 +3,11 @@ import type { Readable } from 'node:stream';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { boundedFetch } from './boundedFetch';
 import type { McpServerConfig } from './config';
 
-/** Largest message a stdio server may send; beyond it the connection is dropped rather than memory grown. */
-const MAX_STDIO_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Largest message a server may send (one HTTP response); beyond it the connection is dropped rather than memory grown. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export interface ServerTransport {
   readonly transport: Transport;
@@ -23,12 +24,12 @@ export function createServerTransport(config: McpServerConfig): ServerTransport 
         env: { ...config.env },
         ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
         stderr: 'pipe',
-        maxBufferSize: MAX_STDIO_MESSAGE_BYTES,
+        maxBufferSize: MAX_MESSAGE_BYTES,
       });
       return { transport, stderr: (transport.stderr as Readable | null) ?? undefined };
     }
     case 'http':
-      return { transport: new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: { ...config.headers } } }), stderr: undefined };
+      return { transport: new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers: { ...config.headers } }, fetch: boundedFetch(MAX_MESSAGE_BYTES) }), stderr: undefined };
     default: {
       const never: never = config;
       throw new Error(`Unknown MCP transport ${JSON.stringify(never)}`);
