@@ -89,8 +89,11 @@ export class McpServerConnection {
 
   /** Connects and lists the tools; resolves when the server is ready or has failed (never rejects). */
   async start(): Promise<void> {
-    await this.stop();
     const generation = ++this.generation;
+    this.toolInfos = [];
+    await this.closeClient();
+    // A stop or another start while the old connection closed wins.
+    if (generation !== this.generation) return;
     this.lastError = undefined;
     this.setState('starting');
     this.logger.info(`Starting MCP server "${this.config.name}": ${describeTarget(this.config)}`);
@@ -117,14 +120,9 @@ export class McpServerConnection {
   /** Closes the connection (for stdio: ends the process, forcibly if it does not exit). */
   async stop(): Promise<void> {
     this.generation++;
-    const client = this.client;
-    this.client = undefined;
     this.toolInfos = [];
     if (this.state !== 'stopped' && this.state !== 'failed') this.setState('stopped');
-    if (client) {
-      this.logger.info(`Stopping MCP server "${this.config.name}"`);
-      await client.close().catch((err: unknown) => this.logger.debug('Closing the MCP connection failed', { error: err }));
-    }
+    await this.closeClient();
   }
 
   /** Calls `tool` by the server's name for it. Cancellation rejects with an AbortError; every other failure is a result with `isError`. */
@@ -163,6 +161,14 @@ export class McpServerConnection {
     // Not an answer from the server: the connection itself failed (an HTTP server gone away).
     this.fail(generation, `the connection failed: ${this.explain(err)}`);
     return `${server} could not be reached: ${this.explain(err)}`;
+  }
+
+  private async closeClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    this.logger.info(`Stopping MCP server "${this.config.name}"`);
+    await client.close().catch((err: unknown) => this.logger.debug('Closing the MCP connection failed', { error: err }));
   }
 
   private connectClient(generation: number): Client {

@@ -4,12 +4,19 @@
  * reported while other servers keep working, and tools/list_changed.
  */
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import type { McpServerConfig } from '../../../../src/agent/mcp/config';
 import { McpManager, type McpManagerOptions } from '../../../../src/agent/mcp/manager';
 import type { AgentTool } from '../../../../src/agent/types';
 import { isAbortError } from '../../../../src/common/errors';
 import { MemoryLogger } from '../../../../src/common/logger';
-import { httpFixture, stdioFixture, type HttpFixture } from './fixtureServer';
+import { FIXTURE_SERVER, httpFixture, stdioFixture, type HttpFixture } from './fixtureServer';
+
+/** Child processes of this one running the fixture server. */
+function fixtureChildren(): string[] {
+  const lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n');
+  return lines.filter((line) => line.includes(FIXTURE_SERVER) && !line.includes('--http'));
+}
 
 const FIXTURE_TOOLS = ['echo', 'add', 'slow', 'stats', 'fail', 'mixed', 'big', 'crash', 'toggle', 'shaped'];
 
@@ -228,5 +235,28 @@ describe('MCP servers that do not start', () => {
     assert.deepEqual(manager.servers(), []);
     assert.deepEqual(manager.tools(), []);
     assert.equal(changes.at(-1), 0);
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('leaves no server process behind when servers are removed or restarted while they start (reads processes with ps: Linux only)', async () => {
+    manager = new McpManager({ logger: new MemoryLogger() });
+    const first = manager.setServers([stdioFixture('a'), stdioFixture('b')]);
+    const restart = manager.restart(['a']);
+    const removal = manager.setServers([]);
+    await Promise.all([first, restart, removal]);
+    assert.deepEqual(manager.servers(), []);
+    assert.deepEqual(fixtureChildren(), []);
+  });
+
+  (process.platform === 'linux' ? it : it.skip)('ends the process of a server removed while it connects (reads processes with ps: Linux only)', async () => {
+    const marker = 'mcp-mute-server-marker';
+    const running = (): string[] => execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(marker));
+    manager = new McpManager({ logger: new MemoryLogger(), connectTimeoutMs: 600_000 });
+    const starting = manager.setServers([{ ...stdioFixture('mute'), args: ['-e', `setInterval(() => {}, 1000); // ${marker}`] }]);
+    for (let i = 0; i < 200 && running().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(running().length, 1, 'the server process started');
+    assert.equal(manager.servers()[0]!.state, 'starting');
+    await manager.setServers([]);
+    await starting;
+    assert.deepEqual(running(), []);
   });
 });
