@@ -3,6 +3,7 @@
  * of servers with their state.
  */
 import * as vscode from 'vscode';
+import { approvalQuestion } from '../agent/mcp/approvalText';
 import type { McpServerConfig } from '../agent/mcp/config';
 import type { McpServerStatus } from '../agent/mcp/connection';
 import { describeTarget } from '../agent/mcp/transports';
@@ -11,13 +12,8 @@ const START = 'Start Server';
 
 /** A modal question naming what would run or be reached; only an explicit "Start Server" says yes. */
 export async function askToStartServer(server: McpServerConfig): Promise<boolean> {
-  const what = server.transport === 'stdio' ? `run the program\n\n${describeTarget(server)}${server.cwd ? `\n\nin ${server.cwd}` : ''}` : `connect to\n\n${server.url}`;
-  const answer = await vscode.window.showWarningMessage(
-    `Start the MCP server "${server.name}" from this workspace?`,
-    { modal: true, detail: `The workspace file .autoglm/mcp.json asks to ${what}\n\nIts tools become available to the chat's agent mode. Start it only if you trust this workspace's authors. You are asked again if its configuration changes.` },
-    START,
-  );
-  return answer === START;
+  const { message, detail } = approvalQuestion(server);
+  return (await vscode.window.showWarningMessage(message, { modal: true, detail }, START)) === START;
 }
 
 export type ServerListEntry = { readonly kind: 'status'; readonly status: McpServerStatus } | { readonly kind: 'declined'; readonly server: McpServerConfig };

@@ -3,6 +3,7 @@ import { keyListMemory, ServerApproval, type AskToStart } from '../../agent/mcp/
 import type { McpConfigDiagnostic, McpServerConfig } from '../../agent/mcp/config';
 import { WORKSPACE_CONFIG_PATH } from '../../agent/mcp/configFile';
 import { loadMcpConfig } from '../../agent/mcp/load';
+import type { McpServerStatus } from '../../agent/mcp/connection';
 import { McpManager } from '../../agent/mcp/manager';
 import type { ToolSource } from '../../agent/types';
 import { Disposable, toDisposable } from '../../common/disposable';
@@ -76,7 +77,7 @@ export class McpFeature extends Disposable {
   }
 
   /** Servers started, with their state (tests, the server list). */
-  servers(): ReturnType<McpManager['servers']> {
+  servers(): McpServerStatus[] {
     return this.manager.servers();
   }
 

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { keyListMemory, ServerApproval } from '../../../../src/agent/mcp/approval';
+import { approvalQuestion } from '../../../../src/agent/mcp/approvalText';
 import type { McpServerConfig } from '../../../../src/agent/mcp/config';
 
 const server = (name: string, scope: McpServerConfig['scope'], command = 'node'): McpServerConfig => ({ name, scope, transport: 'stdio', command, args: [], env: {}, cwd: undefined });
@@ -59,5 +60,19 @@ describe('MCP server approval', () => {
     await memory.approve('d');
     assert.deepEqual(stored, ['c', 'a', 'd']);
     assert.equal(memory.isApproved('b'), false);
+  });
+});
+
+describe('the question before a workspace server starts', () => {
+  it('names the command line, the folder and the environment', () => {
+    const { message, detail } = approvalQuestion({ name: 'tools', scope: 'workspace', transport: 'stdio', command: 'npx', args: ['-y', 'some server'], env: { NODE_OPTIONS: '--require ./x.js' }, cwd: '/repo' });
+    assert.equal(message, 'Start the MCP server "tools" from this workspace?');
+    assert.equal(detail.split('\n').slice(0, 5).join('\n'), 'The workspace file .autoglm/mcp.json asks to\nrun npx -y "some server"\nin /repo\nwith the environment\n  NODE_OPTIONS=--require ./x.js');
+  });
+
+  it('names the URL and the headers it would send, without their values', () => {
+    const { detail } = approvalQuestion({ name: 'web', scope: 'workspace', transport: 'http', url: 'https://mcp.example/mcp', headers: { Authorization: 'secret' } });
+    assert.match(detail, /connect to https:\/\/mcp\.example\/mcp\nsending the headers Authorization\n/);
+    assert.doesNotMatch(detail, /secret/);
   });
 });
