@@ -119,7 +119,21 @@ function readString(value: unknown, field: string, maxChars: number, say: Server
   return value;
 }
 
-function readArgs(value: unknown, say: ServerReport): string[] | undefined {
+const VARIABLE = /\$\{([^}]*)\}/g;
+
+/**
+ * `${workspaceFolder}`, as VS Code's and Cursor's files write it, becomes the folder the file
+ * belongs to; any other variable (`${input:...}`, `${env:...}`) stays as written, with a warning.
+ */
+function expand(text: string, field: string, origin: McpConfigOrigin, say: ServerReport): string {
+  return text.replace(VARIABLE, (whole, name: string) => {
+    if (name === 'workspaceFolder' && origin.baseDir !== undefined) return origin.baseDir;
+    say('warning', field, `${whole} is not expanded here; it is passed as written`);
+    return whole;
+  });
+}
+
+function readArgs(value: unknown, origin: McpConfigOrigin, say: ServerReport): string[] | undefined {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     say('error', 'args', `must be an array of strings, not ${describe(value)}`);
@@ -133,13 +147,13 @@ function readArgs(value: unknown, say: ServerReport): string[] | undefined {
   for (const [i, item] of value.entries()) {
     const arg = readString(item, `args[${i}]`, MCP_CONFIG_LIMITS.argChars, say);
     if (arg === undefined) return undefined;
-    args.push(arg);
+    args.push(expand(arg, `args[${i}]`, origin, say));
   }
   return args;
 }
 
 /** A string map (env, headers) whose keys match `keyPattern`; undefined when any entry is wrong. */
-function readStringMap(value: unknown, field: string, keyPattern: RegExp, maxEntries: number, say: ServerReport): Record<string, string> | undefined {
+function readStringMap(value: unknown, field: string, keyPattern: RegExp, maxEntries: number, say: ServerReport, transform = (text: string, _field: string): string => text): Record<string, string> | undefined {
   if (value === undefined) return {};
   if (!isRecord(value)) {
     say('error', field, `must be an object of strings, not ${describe(value)}`);
@@ -158,7 +172,7 @@ function readStringMap(value: unknown, field: string, keyPattern: RegExp, maxEnt
     }
     const text = readString(item, `${field}.${key}`, MCP_CONFIG_LIMITS.envValueChars, say);
     if (text === undefined) return undefined;
-    map[key] = text;
+    map[key] = transform(text, `${field}.${key}`);
   }
   return { ...map };
 }
@@ -167,8 +181,9 @@ function resolveCwd(value: unknown, origin: McpConfigOrigin, say: ServerReport):
   if (value === undefined) {
     return { cwd: origin.scope === 'workspace' ? origin.baseDir : undefined };
   }
-  const text = readString(value, 'cwd', MCP_CONFIG_LIMITS.commandChars, say);
-  if (text === undefined) return undefined;
+  const raw = readString(value, 'cwd', MCP_CONFIG_LIMITS.commandChars, say);
+  if (raw === undefined) return undefined;
+  const text = expand(raw, 'cwd', origin, say);
   if (!path.isAbsolute(text) && origin.baseDir === undefined) {
     say('error', 'cwd', `must be an absolute path: "${text}" is relative`);
     return undefined;
@@ -195,13 +210,14 @@ function reportUnknownFields(entry: Record<string, unknown>, known: ReadonlySet<
 
 function parseStdio(name: string, entry: Record<string, unknown>, origin: McpConfigOrigin, say: ServerReport): McpStdioServer | undefined {
   reportUnknownFields(entry, STDIO_FIELDS, say);
-  const command = readString(entry['command'], 'command', MCP_CONFIG_LIMITS.commandChars, say);
+  const raw = readString(entry['command'], 'command', MCP_CONFIG_LIMITS.commandChars, say);
+  const command = raw === undefined ? undefined : expand(raw, 'command', origin, say);
   if (command !== undefined && command.trim() === '') {
     say('error', 'command', 'is empty');
     return undefined;
   }
-  const args = readArgs(entry['args'], say);
-  const env = readStringMap(entry['env'], 'env', ENV_NAME, MCP_CONFIG_LIMITS.envEntries, say);
+  const args = readArgs(entry['args'], origin, say);
+  const env = readStringMap(entry['env'], 'env', ENV_NAME, MCP_CONFIG_LIMITS.envEntries, say, (text, field) => expand(text, field, origin, say));
   const cwd = resolveCwd(entry['cwd'], origin, say);
   if (command === undefined || args === undefined || env === undefined || cwd === undefined) return undefined;
   return { name, scope: origin.scope, transport: 'stdio', command, args, env, cwd: cwd.cwd };

@@ -72,6 +72,12 @@ describe('MCP configuration', () => {
     assert.match(diagnostics[0]!.message, /"\.\.\/elsewhere" is outside the workspace folder/);
   });
 
+  it('expands ${workspaceFolder} in a workspace file and warns about other variables', () => {
+    const { servers, diagnostics } = parseMcpConfig({ servers: { s: { command: '${workspaceFolder}/bin/server', args: ['--root=${workspaceFolder}', '${input:token}'], env: { ROOT: '${workspaceFolder}' }, cwd: '${workspaceFolder}/tools' } } }, workspace);
+    assert.deepEqual(servers, [{ name: 's', scope: 'workspace', transport: 'stdio', command: `${root}/bin/server`, args: [`--root=${root}`, '${input:token}'], env: { ROOT: root }, cwd: path.join(root, 'tools') }]);
+    assert.deepEqual(diagnostics.map((d) => [d.severity, d.field, d.message]), [['warning', 'args[1]', '.autoglm/mcp.json: server "s", field "args[1]": ${input:token} is not expanded here; it is passed as written']]);
+  });
+
   it('wants an absolute cwd in user settings', () => {
     const { servers, diagnostics } = parseMcpConfig({ servers: { s: { command: 'x', cwd: 'rel' } } }, user);
     assert.deepEqual(servers, []);
