@@ -7,6 +7,7 @@
  * configuration changes. One call hanging never holds up another: requests are independent.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -58,6 +59,18 @@ const acceptAnyOutput: jsonSchemaValidator = {
     return (input) => ({ valid: true, data: input as T, errorMessage: undefined });
   },
 };
+
+/** Longest wait for an HTTP server to acknowledge the end of its session; it is closed regardless. */
+const END_SESSION_TIMEOUT_MS = 1000;
+
+/** Tells an HTTP server the session is over (the spec asks clients to), without waiting long for it. */
+async function endHttpSession(transport: Transport | undefined): Promise<void> {
+  if (!(transport instanceof StreamableHTTPClientTransport) || transport.sessionId === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, END_SESSION_TIMEOUT_MS)));
+  await Promise.race([transport.terminateSession().catch(() => undefined), timeout]);
+  clearTimeout(timer);
+}
 
 export class McpServerConnection {
   private state: McpServerState = 'stopped';
@@ -168,6 +181,7 @@ export class McpServerConnection {
     this.client = undefined;
     if (!client) return;
     this.logger.info(`Stopping MCP server "${this.config.name}"`);
+    await endHttpSession(client.transport);
     await client.close().catch((err: unknown) => this.logger.debug('Closing the MCP connection failed', { error: err }));
   }
 

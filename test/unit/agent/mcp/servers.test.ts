@@ -191,6 +191,25 @@ for (const transport of transports) {
   });
 }
 
+describe('MCP sessions over streamable HTTP', () => {
+  it('ends its session on the server when a connection stops', async () => {
+    const fixture = await httpFixture('fx');
+    const first = new McpManager({ logger: new MemoryLogger() });
+    const second = new McpManager({ logger: new MemoryLogger() });
+    try {
+      await first.setServers([fixture.config]);
+      await second.setServers([fixture.config]);
+      const sessions = async (): Promise<number> => (JSON.parse((await run(second, 'fx__stats')).text) as { sessions: number }).sessions;
+      assert.equal(await sessions(), 2);
+      await first.dispose();
+      assert.equal(await sessions(), 1);
+    } finally {
+      await second.dispose();
+      fixture.stop();
+    }
+  });
+});
+
 describe('MCP servers that do not start', () => {
   let manager: McpManager;
   afterEach(() => manager.dispose());
