@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseMcpConfig, type McpConfigOrigin } from '../../../../src/agent/mcp/config';
 import { readWorkspaceMcpConfig } from '../../../../src/agent/mcp/configFile';
+import { loadMcpConfig } from '../../../../src/agent/mcp/load';
 import { serverConfigKey } from '../../../../src/agent/mcp/serverKey';
 
 const user: McpConfigOrigin = { scope: 'user', label: 'autoglm.mcp.servers' };
@@ -160,5 +161,14 @@ describe('the workspace MCP file', () => {
     } finally {
       await fs.rm(outside, { recursive: true, force: true });
     }
+  });
+
+  it('is read only in a trusted workspace, after the user setting', async () => {
+    await fs.writeFile(path.join(dir, '.autoglm', 'mcp.json'), JSON.stringify({ servers: { repo: { command: 'x' } } }));
+    const userServers = { servers: { mine: { url: 'http://127.0.0.1:1/mcp' } } };
+    const trusted = await loadMcpConfig({ userServers, workspaceRoots: [dir], workspaceTrusted: true });
+    assert.deepEqual(trusted.servers.map((s) => [s.scope, s.name]), [['user', 'mine'], ['workspace', 'repo']]);
+    const untrusted = await loadMcpConfig({ userServers, workspaceRoots: [dir], workspaceTrusted: false });
+    assert.deepEqual(untrusted.servers.map((s) => [s.scope, s.name]), [['user', 'mine']]);
   });
 });
