@@ -316,8 +316,11 @@ export function parseMcpConfig(value: unknown, origin: McpConfigOrigin): McpConf
     report({ severity: 'error', message: `${origin.label}: must be an object with "servers", not ${describe(value)}` });
     return { servers: [], diagnostics };
   }
-  for (const key of Object.keys(value)) {
-    if (!(SERVER_KEYS as readonly string[]).includes(key)) report({ severity: 'warning', field: key, message: `${origin.label}: "${key}" is not a field this version knows; it is ignored` });
+  for (const [key, item] of Object.entries(value)) {
+    if ((SERVER_KEYS as readonly string[]).includes(key)) continue;
+    const looksLikeServer = isRecord(item) && (item['command'] !== undefined || item['url'] !== undefined);
+    const problem = looksLikeServer ? `looks like a server, but servers go under "servers": {"servers": {"${key}": ...}}` : 'is not a field this version knows';
+    report({ severity: 'warning', field: key, message: `${origin.label}: "${key}" ${problem}; it is ignored` });
   }
   const entries = serverEntries(value, origin, report);
   if (entries.length > MCP_CONFIG_LIMITS.servers) {

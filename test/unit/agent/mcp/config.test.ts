@@ -100,6 +100,12 @@ describe('MCP configuration', () => {
     assert.match(diagnostics[0]!.message, /must be 1-64 printable characters/);
   });
 
+  it('says where a server written at the top level belongs', () => {
+    const { servers, diagnostics } = parseMcpConfig({ github: { command: 'x' } }, user);
+    assert.deepEqual(servers, []);
+    assert.equal(diagnostics[0]!.message, 'autoglm.mcp.servers: "github" looks like a server, but servers go under "servers": {"servers": {"github": ...}}; it is ignored');
+  });
+
   it('says what the top level should be when it is not an object', () => {
     const { diagnostics } = parseMcpConfig([1, 2], user);
     assert.equal(diagnostics[0]!.message, 'autoglm.mcp.servers: must be an object with "servers", not an array');
