@@ -320,7 +320,8 @@ export function parseMcpConfig(value: unknown, origin: McpConfigOrigin): McpConf
     if ((SERVER_KEYS as readonly string[]).includes(key)) continue;
     const looksLikeServer = isRecord(item) && (item['command'] !== undefined || item['url'] !== undefined);
     const problem = looksLikeServer ? `looks like a server, but servers go under "servers": {"servers": {"${key}": ...}}` : 'is not a field this version knows';
-    report({ severity: 'warning', field: key, message: `${origin.label}: "${key}" ${problem}; it is ignored` });
+    // An error, so that it is shown: the user meant a server to start, and none will.
+    report({ severity: looksLikeServer ? 'error' : 'warning', field: key, message: `${origin.label}: "${key}" ${problem}; it is ignored` });
   }
   const entries = serverEntries(value, origin, report);
   if (entries.length > MCP_CONFIG_LIMITS.servers) {

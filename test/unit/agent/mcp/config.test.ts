@@ -103,6 +103,7 @@ describe('MCP configuration', () => {
   it('says where a server written at the top level belongs', () => {
     const { servers, diagnostics } = parseMcpConfig({ github: { command: 'x' } }, user);
     assert.deepEqual(servers, []);
+    assert.equal(diagnostics[0]!.severity, 'error');
     assert.equal(diagnostics[0]!.message, 'autoglm.mcp.servers: "github" looks like a server, but servers go under "servers": {"servers": {"github": ...}}; it is ignored');
   });
 
