@@ -40,6 +40,11 @@ export class ServerApproval {
     return { allowed, declined };
   }
 
+  /** The servers that start without a question: the user's, and workspace ones approved before. */
+  allowedWithoutAsking(servers: readonly McpServerConfig[]): McpServerConfig[] {
+    return servers.filter((server) => server.scope === 'user' || this.memory.isApproved(serverConfigKey(server)));
+  }
+
   /** Lets a declined server be asked about again (the user chose it in the server list). */
   reconsider(server: McpServerConfig): void {
     this.declinedKeys.delete(serverConfigKey(server));

@@ -113,11 +113,12 @@ export class McpFeature extends Disposable {
     const loaded = await loadMcpConfig({ userServers: this.deps.settings.current.mcp.servers, workspaceRoots: roots, workspaceTrusted: trusted });
     this.reportDiagnostics(loaded.diagnostics);
     if (!trusted && roots.length > 0) this.logger.debug(`The workspace is not trusted: ${WORKSPACE_CONFIG_PATH} is not read`);
+    // What needs no question starts at once, rather than waiting for the user to answer about the rest.
+    const unasked = this.manager.setServers(this.approval.allowedWithoutAsking(loaded.servers));
     const { allowed, declined } = await this.approval.decide(loaded.servers);
-    if (this.isDisposed) return;
     this.declined = declined;
     for (const server of declined) this.logger.info(`MCP server "${server.name}" of the workspace is not started: not approved`);
-    await this.manager.setServers(allowed);
+    await Promise.all([unasked, this.manager.setServers(allowed)]);
   }
 
   private onConfigChanged({ next, prev }: ConfigurationChange): void {

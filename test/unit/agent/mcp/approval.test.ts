@@ -34,6 +34,15 @@ describe('MCP server approval', () => {
     assert.deepEqual(asked, ['repo', 'other'], 'neither the approved nor the declined server is asked about again');
   });
 
+  it('tells which servers start without a question: the user\'s and those approved before', async () => {
+    const { approval, asked } = setup([true]);
+    const servers = [server('mine', 'user'), server('repo', 'workspace'), server('new', 'workspace', 'python')];
+    assert.deepEqual(approval.allowedWithoutAsking(servers).map((s) => s.name), ['mine']);
+    await approval.decide([servers[1]!]);
+    assert.deepEqual(approval.allowedWithoutAsking(servers).map((s) => s.name), ['mine', 'repo']);
+    assert.deepEqual(asked, ['repo']);
+  });
+
   it('asks again when the command of an approved server changes', async () => {
     const { approval, asked } = setup([true, true]);
     await approval.decide([server('repo', 'workspace', 'node')]);
