@@ -13,6 +13,7 @@ import { CompletionFeature } from './host/features/completionFeature';
 import { EngineFeature } from './host/features/engineFeature';
 import { IndexFeature } from './host/features/indexFeature';
 import { LogFeature } from './host/features/logFeature';
+import { McpFeature } from './host/features/mcpFeature';
 import { TemplatesFeature } from './host/features/templatesFeature';
 import type { InlineCompletionProvider } from './host/inlineCompletion';
 
@@ -31,6 +32,8 @@ export interface AutoGlmApi {
   };
   readonly backends: Backends;
   readonly index: IndexFeature;
+  /** MCP servers; `mcp.source` holds their tools for agent mode. */
+  readonly mcp: McpFeature;
   readonly completion: {
     provider: InlineCompletionProvider;
     pipeline(): CompletionPipeline;
@@ -60,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   const templates = own(new TemplatesFeature({ settings, logger, extensionPath: context.extensionPath, tokens: engine.tokens }));
   const index = own(new IndexFeature({ settings, extensionPath: context.extensionPath, storageUri: context.storageUri, logger }));
   const completion = own(new CompletionFeature({ settings, globalState: context.globalState, extensionPath: context.extensionPath, logger, engine, templates, index }));
+  const mcp = own(new McpFeature({ settings, workspaceState: context.workspaceState }));
   const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog, codebase: () => index.search() }));
 
   const activationMs = performance.now() - started;
@@ -72,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     chat: { view: chat.view, controller: () => chat.controller(), codeActions: chat.codeActions, whenReady: () => chat.view.whenReady() },
     backends: engine.backends,
     index,
+    mcp,
     completion: { provider: completion.provider, pipeline: () => completion.pipeline(), statusBar: () => engine.statusBar.current, feedback: () => completion.feedback.counts },
   };
 }

@@ -77,6 +77,13 @@ export interface AutoGlmConfig {
     /** Glob patterns (`files.exclude` and `search.exclude` set to true) the index skips. */
     exclude: string[];
   };
+  mcp: {
+    /**
+     * The MCP servers of the user's own settings, as written (`{"servers": {...}}`); checked by
+     * `agent/mcp/config`. Only the user value counts: a workspace's settings must not name programs to run.
+     */
+    servers: unknown;
+  };
   chat: {
     /** Most tokens of one answer. */
     maxTokens: number;
@@ -179,6 +186,7 @@ export function readConfiguration(): AutoGlmConfig {
       fileContextTokens: clampInt(c.get('templates.fileContextTokens'), 0, 200_000, 4000),
     },
     index: readIndexSettings(c),
+    mcp: { servers: c.inspect('mcp.servers')?.globalValue },
     chat: {
       maxTokens: clampInt(c.get('chat.maxTokens'), 16, 8192, 512),
       temperature: clampNumber(c.get('chat.temperature'), 0, 2, 0.2),
