@@ -81,6 +81,8 @@ class CallSplitter {
   private inCall = false;
   /** Outside: text not yet emitted. Inside: the call's body so far. */
   private pending = '';
+  /** The whitespace before the open marker of the call being read. */
+  private layout = '';
   calls = 0;
   malformed = 0;
 
@@ -110,9 +112,10 @@ class CallSplitter {
   private outside(out: Output[]): boolean {
     const at = this.pending.indexOf(this.options.open);
     if (at >= 0) {
-      // The whitespace a model writes before a call is layout, not text.
+      // The whitespace a model writes before a call is layout, not text (unless the call is not one).
       const before = this.pending.slice(0, at).trimEnd();
       if (before !== '') out.push({ kind: 'text', text: before });
+      this.layout = this.pending.slice(before.length, at);
       this.pending = this.pending.slice(at + this.options.open.length);
       this.inCall = true;
       return true;
@@ -152,7 +155,7 @@ class CallSplitter {
   private reject(out: Output[], rest: string, why: string): void {
     this.malformed++;
     this.options.logger?.warn('the model wrote a tool call that is not well formed; passing it on as text', { why, chars: rest.length });
-    out.push({ kind: 'text', text: `${this.options.open}${rest}` });
+    out.push({ kind: 'text', text: `${this.layout}${this.options.open}${rest}` });
     if (this.inCall) {
       this.inCall = false;
       this.pending = '';
