@@ -167,7 +167,7 @@ export class RemoteBackend implements Backend {
           const choice = parsed.choices?.[0];
           if (!choice) continue;
           const text = endpoint === 'chat/completions' ? choice.delta?.content : choice.text;
-          if (endpoint === 'chat/completions' && choice.delta?.tool_calls != null) {
+          if (endpoint === 'chat/completions' && choice.delta?.tool_calls !== undefined && choice.delta.tool_calls !== null) {
             firstTokenMs ??= performance.now() - started;
             calls.add(choice.delta.tool_calls);
           }
