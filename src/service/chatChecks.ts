@@ -18,6 +18,8 @@ export class FieldError extends Error {
 
 /** OpenAI's limits where it has them (128 tools, 64-character names), generous ones elsewhere. */
 export const CHAT_LIMITS = {
+  /** Turns of one conversation (far more than any context window holds). */
+  messages: 4096,
   tools: 128,
   descriptionChars: 16_384,
   /** Characters of one tool's parameters (or a response format's schema) as JSON. */
@@ -147,9 +149,10 @@ export function checkResponseFormat(value: unknown, path: string): ResponseForma
 }
 
 /** The chat fields of a contract request from the wire, checked; other fields are the engine's to check. */
-export function checkChatFields(p: Fields): { messages: ChatMessage[]; tools?: ToolDefinition[]; toolChoice?: ToolChoice; responseFormat?: ResponseFormat } {
+export function checkChatFields(p: unknown): { messages: ChatMessage[]; tools?: ToolDefinition[]; toolChoice?: ToolChoice; responseFormat?: ResponseFormat } {
+  if (!isObject(p)) throw new FieldError('the parameters must be an object', 'params');
   const raw = p['messages'];
-  if (!Array.isArray(raw)) throw new FieldError('messages must be an array', 'messages');
+  if (!Array.isArray(raw) || raw.length > CHAT_LIMITS.messages) throw new FieldError(`messages must be an array of at most ${CHAT_LIMITS.messages} messages`, 'messages');
   const messages = raw.map((m, i) => checkMessage(m, `messages[${i}]`));
   const tools = checkToolList(p['tools'], 'tools', checkContractTool);
   const toolChoice = checkContractChoice(p['toolChoice'], tools, 'toolChoice');

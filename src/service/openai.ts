@@ -240,8 +240,8 @@ function fields<T>(check: () => T): T {
 export function parseChatCompletion(value: unknown): ChatCompletionParams {
   const body = asBody(value);
   const raw = body['messages'];
-  if (!Array.isArray(raw) || raw.length === 0) {
-    throw invalid("'messages' must be a non-empty array", 'messages');
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > CHAT_LIMITS.messages) {
+    throw invalid(`'messages' must be a non-empty array of at most ${CHAT_LIMITS.messages} messages`, 'messages');
   }
   const messages = fields(() => raw.map(parseMessage));
   const tools = fields(() => checkToolList(body['tools'], 'tools', openAiTool));

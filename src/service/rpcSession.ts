@@ -149,8 +149,8 @@ export class RpcSession {
 
   private chat(p: ChatParams, token: CancellationToken): Promise<StreamResult> {
     this.requireHello();
+    const { messages, tools, toolChoice, responseFormat } = checked(() => checkChatFields(p));
     const { streamId: _id, messages: _m, tools: _t, toolChoice: _c, responseFormat: _f, ...options } = p;
-    const { messages, tools, toolChoice, responseFormat } = checked(() => checkChatFields(p as unknown as Record<string, unknown>));
     return this.stream('rpc-chat', p, { ...options, ...(responseFormat ? { responseFormat } : {}), prompt: { messages, ...(tools ? { tools } : {}), ...(toolChoice ? { toolChoice } : {}) } }, token);
   }
 
