@@ -43,8 +43,10 @@ export function templateTool(tool: ToolDefinition): TemplateTool {
 }
 
 /**
- * Streams one chat turn. Without tools on offer the engine's events pass unchanged; with them,
- * each call comes out as one `tool-call` event and the turn ends with stop reason `tool-calls`.
+ * Streams one chat turn. Without tools on offer the engine's events pass unchanged (a
+ * `responseFormat` is the engine's to enforce); with them, each call comes out as one `tool-call`
+ * event and the turn ends with stop reason `tool-calls`, and the tool-calls constraint is the
+ * one the engine applies (an explicit constraint wins over a response format).
  */
 export async function* generateChat(engine: ChatEngine, request: ChatTurnRequest, signal?: AbortSignal, logger?: Logger): AsyncGenerator<ChatEvent> {
   const { messages, tools: all, toolChoice, ...options } = request;

@@ -83,6 +83,8 @@ class CallSplitter {
   private pending = '';
   /** The whitespace before the open marker of the call being read. */
   private layout = '';
+  /** Characters of the call's body already searched for the close marker. */
+  private scanned = 0;
   calls = 0;
   malformed = 0;
 
@@ -117,6 +119,7 @@ class CallSplitter {
       if (before !== '') out.push({ kind: 'text', text: before });
       this.layout = this.pending.slice(before.length, at);
       this.pending = this.pending.slice(at + this.options.open.length);
+      this.scanned = 0;
       this.inCall = true;
       return true;
     }
@@ -129,9 +132,11 @@ class CallSplitter {
   }
 
   private inside(out: Output[]): boolean {
-    const at = this.pending.indexOf(this.options.close);
+    // Only the new text (and a marker it may complete) is searched, so a long call costs linear time.
+    const at = this.pending.indexOf(this.options.close, Math.max(0, this.scanned - this.options.close.length + 1));
     const max = this.options.maxCallChars ?? DEFAULT_MAX_CALL_CHARS;
     if (at < 0) {
+      this.scanned = this.pending.length;
       if (this.pending.length > max) {
         this.reject(out, this.pending, `the call is longer than ${max} characters`);
         return true;
