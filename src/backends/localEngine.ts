@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import { isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { Engine, type EngineOptions, type ModelVariant, type ProviderSetting } from '../engine';
-import type { ChatGenerationRequest, GenerationChunk, GenerationOptions, GenerationRequest } from '../protocol/generation';
+import { Engine, generateChat, type ChatEvent, type EngineOptions, type ModelVariant, type ProviderSetting } from '../engine';
+import type { ChatGenerationRequest, GenerationChunk, GenerationRequest } from '../protocol/generation';
 import type { ModelSpec, SetHttpResult } from '../protocol/service';
 import type { BackendInfo, EngineLiveStats, LocalBackend } from './backend';
 
@@ -86,12 +86,11 @@ export class LocalEngineBackend implements LocalBackend {
   }
 
   generate(request: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
-    return this.run(async () => request.prompt, request, signal);
+    return this.run((engine) => engine.generate(request, signal), signal);
   }
 
   chat(request: ChatGenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
-    const { messages, ...options } = request;
-    return this.run(async (engine) => engine.renderChat(messages, { addGenerationPrompt: true }), options, signal);
+    return this.run((engine) => generateChat(engine, request, signal, this.options.logger), signal);
   }
 
   async countTokens(text: string): Promise<number> {
@@ -144,15 +143,17 @@ export class LocalEngineBackend implements LocalBackend {
     void this.loaded?.dispose();
   }
 
-  private async *run(prompt: (engine: Engine) => Promise<string>, request: GenerationOptions, signal: AbortSignal): AsyncIterable<GenerationChunk> {
+  private async *run(events: (engine: Engine) => AsyncIterable<ChatEvent>, signal: AbortSignal): AsyncIterable<GenerationChunk> {
     const engine = await this.engine();
     if (signal.aborted) {
       return;
     }
     try {
-      for await (const event of engine.generate({ ...request, prompt: await prompt(engine) }, signal)) {
+      for await (const event of events(engine)) {
         if (event.type === 'done') {
           yield { type: 'done', stats: event.stats };
+        } else if (event.type === 'tool-call') {
+          yield { type: 'tool-call', call: event.call };
         } else if (event.text !== '' || event.logprobs !== undefined) {
           yield { type: 'text', text: event.text, ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) };
         }

@@ -10,6 +10,7 @@ import type { Logger } from '../common/logger';
 import { estimateTokens } from '../common/tokens';
 import { isStopReason, type ChatGenerationRequest, type GenerationChunk, type GenerationOptions, type GenerationRequest, type GenerationStats, type StopReason } from '../protocol/generation';
 import { logprobsRequest, readLogprobs } from './remoteLogprobs';
+import { openAiMessages, responseFormatRequest, ToolCallAssembler, toolsRequest } from './remoteTools';
 import type { Backend, BackendInfo } from './backend';
 
 export interface RemoteBackendOptions {
@@ -65,7 +66,7 @@ export class RemoteBackend implements Backend {
   }
 
   chat(request: ChatGenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> {
-    return this.stream('chat/completions', { messages: request.messages.map((m) => ({ role: m.role, content: m.content })) }, request, signal);
+    return this.stream('chat/completions', { messages: openAiMessages(request.messages), ...toolsRequest(request) }, request, signal);
   }
 
   /** The OpenAI API has no tokenizer endpoint: the project's one estimate. */
@@ -101,6 +102,7 @@ export class RemoteBackend implements Backend {
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
       ...(request.stop && request.stop.length > 0 ? { stop: request.stop.slice(0, 4) } : {}),
       ...logprobsRequest(endpoint, this.logprobsRefused ? undefined : request.logprobs),
+      ...responseFormatRequest(request.responseFormat),
       stream: true,
       stream_options: { include_usage: true },
     };
@@ -125,6 +127,7 @@ export class RemoteBackend implements Backend {
     let received = 0;
     let finish: string | null = null;
     let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    const calls = new ToolCallAssembler(this.base);
     let done = false;
     try {
       while (!done) {
@@ -164,6 +167,10 @@ export class RemoteBackend implements Backend {
           const choice = parsed.choices?.[0];
           if (!choice) continue;
           const text = endpoint === 'chat/completions' ? choice.delta?.content : choice.text;
+          if (endpoint === 'chat/completions' && choice.delta?.tool_calls !== undefined && choice.delta.tool_calls !== null) {
+            firstTokenMs ??= performance.now() - started;
+            calls.add(choice.delta.tool_calls);
+          }
           const logprobs = request.logprobs === undefined ? undefined : readLogprobs(endpoint, choice.logprobs);
           if (typeof text === 'string' && text !== '') {
             firstTokenMs ??= performance.now() - started;
@@ -179,6 +186,8 @@ export class RemoteBackend implements Backend {
       if (!done) {
         throw new BackendError(`${this.base}: the server closed the stream before the end of the answer (${received} characters received)`, 'remote-stream-ended');
       }
+      const toolCalls = calls.calls();
+      for (const call of toolCalls) yield { type: 'tool-call', call };
       const totalMs = performance.now() - started;
       const generated = usage?.completion_tokens ?? pieces;
       const stats: GenerationStats = {
@@ -187,9 +196,9 @@ export class RemoteBackend implements Backend {
         generatedTokens: generated,
         timeToFirstTokenMs: firstTokenMs ?? totalMs,
         tokensPerSecond: generated > 1 && firstTokenMs !== undefined && totalMs > firstTokenMs ? ((generated - 1) * 1000) / (totalMs - firstTokenMs) : 0,
-        stopReason: stopReasonOf(finish),
+        stopReason: toolCalls.length > 0 ? 'tool-calls' : stopReasonOf(finish),
       };
-      log.debug('remote answer done', { endpoint, generated, ms: Math.round(totalMs) });
+      log.debug('remote answer done', { endpoint, generated, toolCalls: toolCalls.length, ms: Math.round(totalMs) });
       yield { type: 'done', stats };
     } catch (err) {
       if (signal.aborted) return;
@@ -272,20 +281,24 @@ export class RemoteBackend implements Backend {
 }
 
 /**
- * The contract's stop reason for an OpenAI `finish_reason`. 'length' is the token limit. The API
- * does not tell a stop sequence from the model's end of text (both are 'stop'), so 'stop' and
- * every other reason ('content_filter', 'tool_calls', none at all) count as the server ending
- * the answer by itself: 'stop-token'. A server that already speaks the contract keeps its value.
+ * The contract's stop reason for an OpenAI `finish_reason`. 'length' is the token limit and
+ * 'tool_calls' a turn that ended in calls. The API does not tell a stop sequence from the
+ * model's end of text (both are 'stop'), so 'stop' and every other reason ('content_filter',
+ * none at all) count as the server ending the answer by itself: 'stop-token'. A server that
+ * already speaks the contract keeps its value.
  */
 export function stopReasonOf(finishReason: string | null): StopReason {
   if (finishReason === 'length') {
     return 'max-tokens';
   }
+  if (finishReason === 'tool_calls') {
+    return 'tool-calls';
+  }
   return isStopReason(finishReason) ? finishReason : 'stop-token';
 }
 
 interface SseChunk {
-  choices?: { text?: string; delta?: { content?: string | null }; finish_reason?: string | null; logprobs?: unknown }[];
+  choices?: { text?: string; delta?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string | null; logprobs?: unknown }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number };
   error?: { message?: string };
 }

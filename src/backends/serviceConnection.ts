@@ -39,6 +39,7 @@ import {
   SERVICE_PROTOCOL_VERSION,
   ServiceErrorCodes,
   ShutdownRequestType,
+  type ChunkNotification,
   type HelloResult,
   type LogNotification,
   type ServiceModelInfo,
@@ -128,7 +129,7 @@ export class ServiceConnection {
   ) {
     this.rpc = createMessageConnection(new SocketMessageReader(socket), new SocketMessageWriter(socket));
     socket.on('data', () => (this.lastHeard = performance.now()));
-    this.rpc.onNotification(ChunkNotificationType, (p) => this.streams.get(p.streamId)?.push({ type: 'text', text: p.text, ...(p.logprobs !== undefined ? { logprobs: p.logprobs } : {}) }));
+    this.rpc.onNotification(ChunkNotificationType, (p) => this.streams.get(p.streamId)?.push(chunkOf(p)));
     this.rpc.onNotification(LogNotificationType, (p) => forwardLog(options.logger, p));
     this.rpc.onNotification(ModelChangedNotificationType, (p) => events.modelChanged(p.model));
     const onClosed = (): void => {
@@ -349,6 +350,12 @@ export class ServiceConnection {
     }
     this.rpc.dispose();
   }
+}
+
+/** The contract's chunk for a notification. */
+function chunkOf(p: ChunkNotification): GenerationChunk {
+  if ('toolCall' in p) return { type: 'tool-call', call: p.toolCall };
+  return { type: 'text', text: p.text, ...(p.logprobs !== undefined ? { logprobs: p.logprobs } : {}) };
 }
 
 function forwardLog(log: Logger, p: LogNotification): void {

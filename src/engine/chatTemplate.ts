@@ -1,5 +1,6 @@
 import { Template } from '@huggingface/jinja';
 import { ModelLoadError } from '../common/errors';
+import { hermesMessages, parsedArguments, type TemplateTool } from './hermesTools';
 import { TemplateSandbox, type SandboxResult } from './templateSandbox';
 import type { ChatMessage } from './types';
 
@@ -15,6 +16,9 @@ const TRIAL_MESSAGES: readonly ChatMessage[] = [
   { role: 'user', content: 'Write a function.' },
 ];
 
+/** Rendered with and without to tell whether a template has a tools branch. */
+const PROBE_TOOLS: readonly TemplateTool[] = [{ type: 'function', function: { name: 'probe', description: 'Probe.', parameters: { type: 'object', properties: {} } } }];
+
 /**
  * Options of one render. `tools` are function descriptions in the OpenAI / transformers form
  * (`{type: 'function', function: {name, description, parameters}}`), handed to the template as its
@@ -22,7 +26,7 @@ const TRIAL_MESSAGES: readonly ChatMessage[] = [
  */
 export interface ChatRenderOptions {
   addGenerationPrompt?: boolean;
-  tools?: ReadonlyArray<Record<string, unknown>>;
+  tools?: readonly TemplateTool[];
 }
 
 /** One render worker for every template of the process; it starts with the first model that has one. */
@@ -35,6 +39,8 @@ let sharedSandbox: TemplateSandbox | undefined;
  * code `chat-template-limit` naming the file, and the engine stays usable.
  */
 export class ChatTemplate {
+  private toolAware: boolean | undefined;
+
   private constructor(
     private readonly file: string,
     private readonly source: string,
@@ -68,9 +74,33 @@ export class ChatTemplate {
     return template;
   }
 
+  /**
+   * The prompt for `messages`. A template without a tools branch gets the conversation with the
+   * tools, calls and results written into plain turns (see `hermesTools.ts`); one with it gets
+   * them as transformers passes them (`tools`, assistant `tool_calls`, tool `tool_call_id`).
+   */
   render(messages: readonly ChatMessage[], options: ChatRenderOptions = {}): string {
     const tools = options.tools && options.tools.length > 0 ? options.tools : undefined;
-    const inputChars = messages.reduce((sum, m) => sum + m.content.length, 0) + (tools ? JSON.stringify(tools).length : 0);
+    const plain = !this.readsTools() && (tools !== undefined || messages.some((m) => m.role === 'tool' || (m.toolCalls?.length ?? 0) > 0));
+    return plain ? this.renderRaw(hermesMessages(messages, tools), undefined, options) : this.renderRaw(messages, tools, options);
+  }
+
+  /** Whether the template lists tools it is given (Qwen2.5's and Qwen3's do; the bundled model's does not). */
+  readsTools(): boolean {
+    if (this.toolAware === undefined) {
+      const probe = TRIAL_MESSAGES.slice(0, 2);
+      try {
+        this.toolAware = this.renderRaw(probe, PROBE_TOOLS, {}) !== this.renderRaw(probe, undefined, {});
+      } catch {
+        // A template that refuses the probe is given the tools as plain turns, which any template renders.
+        this.toolAware = false;
+      }
+    }
+    return this.toolAware;
+  }
+
+  private renderRaw(messages: readonly ChatMessage[], tools: readonly TemplateTool[] | undefined, options: ChatRenderOptions): string {
+    const inputChars = messages.reduce((sum, m) => sum + m.content.length + toolCallChars(m), 0) + (tools ? JSON.stringify(tools).length : 0);
     const maxChars = OUTPUT_PER_INPUT_CHAR * inputChars + OUTPUT_BASE_CHARS;
     const context = { ...this.context(messages, options.addGenerationPrompt ?? true), ...(tools ? { tools } : {}) };
     return this.outcome(this.sandbox.render(this.source, context, maxChars), maxChars);
@@ -86,7 +116,7 @@ export class ChatTemplate {
   }
 
   private context(messages: readonly ChatMessage[], addGenerationPrompt: boolean): Record<string, unknown> {
-    return { ...this.specials, messages: messages.map((m) => ({ role: m.role, content: m.content })), add_generation_prompt: addGenerationPrompt };
+    return { ...this.specials, messages: messages.map(templateMessage), add_generation_prompt: addGenerationPrompt };
   }
 
   private outcome(result: SandboxResult, maxChars: number): string {
@@ -109,6 +139,21 @@ export class ChatTemplate {
       }
     }
   }
+}
+
+/** A message as transformers hands it to templates: calls with parsed `arguments`, as Qwen's templates read them. */
+function templateMessage(m: ChatMessage): Record<string, unknown> {
+  const calls = m.toolCalls && m.toolCalls.length > 0 ? m.toolCalls : undefined;
+  return {
+    role: m.role,
+    content: m.content,
+    ...(calls ? { tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: parsedArguments(c) } })) } : {}),
+    ...(m.toolCallId !== undefined ? { tool_call_id: m.toolCallId } : {}),
+  };
+}
+
+function toolCallChars(m: ChatMessage): number {
+  return (m.toolCalls ?? []).reduce((sum, c) => sum + c.name.length + c.arguments.length, 0) + (m.toolCallId?.length ?? 0);
 }
 
 function pickTemplate(value: unknown): string | undefined {

@@ -14,3 +14,4 @@ export type {
   StopReason,
 } from './types';
 export { bundledModelDir } from './bundledModel';
+export { generateChat, offeredTools, type ChatEngine, type ChatEvent, type ChatTurnRequest, type ToolCallEvent } from './chatGeneration';

@@ -11,10 +11,10 @@
 
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
-import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats, GenerationTotals, TokenLogprob } from './generation';
+import type { ChatGenerationRequest, GenerationErrorData, GenerationRequest, GenerationStats, GenerationTotals, TokenLogprob, ToolCall } from './generation';
 
 /** Bumped on any incompatible change of the messages below; the handshake compares it. */
-export const SERVICE_PROTOCOL_VERSION = 2;
+export const SERVICE_PROTOCOL_VERSION = 3;
 
 /** Exit code of a service that found another one holding the lock (the starter then connects to that one). */
 export const SERVICE_EXIT_ALREADY_RUNNING = 3;
@@ -81,15 +81,11 @@ export interface ServiceModelInfo {
 /** A raw-prompt stream: the generation contract unchanged, plus the id its chunks carry. */
 export type GenerateParams = GenerationRequest & { streamId: string };
 
-/** A chat stream: messages go on the wire as plain `{ role, content }`. */
+/** A chat stream: the messages (with their tool calls and results), the tools and the choice, as the contract has them. */
 export type ChatParams = ChatGenerationRequest & { streamId: string };
 
-export interface ChunkNotification {
-  streamId: string;
-  text: string;
-  /** Log-probabilities of the tokens behind `text`, when the request asked for them. */
-  logprobs?: readonly TokenLogprob[];
-}
+/** A piece of a stream: text (with the log-probabilities of its tokens, when asked for), or one complete tool call. */
+export type ChunkNotification = { streamId: string; text: string; logprobs?: readonly TokenLogprob[] } | { streamId: string; toolCall: ToolCall };
 
 /** How a stream ended: cancelled before it finished, or with the stats of the generation. */
 export type StreamResult = { cancelled: true } | { cancelled: false; stats: GenerationStats };
@@ -170,7 +166,7 @@ export const SetHttpRequestType = new RequestType<SetHttpParams, SetHttpResult, 
 /** Stops the service (see `ShutdownParams`); the method and its params never change, so that any version can replace any other. */
 export const ShutdownRequestType = new RequestType<ShutdownParams, boolean, void>('autoglm/shutdown');
 
-/** Service -> client: a piece of streamed text. */
+/** Service -> client: a piece of streamed text or a tool call. */
 export const ChunkNotificationType = new NotificationType<ChunkNotification>('autoglm/chunk');
 /** Service -> client: a log record at or above the level the client asked for in `hello`. */
 export const LogNotificationType = new NotificationType<LogNotification>('autoglm/log');

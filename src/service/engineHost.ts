@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import { AutoGlmError, BusyError, errorMessage, isAbortError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { Engine, type EngineOptions, type GenerateEvent } from '../engine';
-import type { ChatMessage, GenerationOptions } from '../protocol/generation';
+import { Engine, generateChat, type ChatEvent, type EngineOptions } from '../engine';
+import type { ChatMessage, GenerationOptions, ToolChoice, ToolDefinition } from '../protocol/generation';
 import type { ModelSpec, ServiceModelInfo } from '../protocol/service';
 import type { ServiceMetrics } from './metrics';
 
@@ -21,7 +21,8 @@ export interface EngineHostOptions {
   load?: (options: EngineOptions) => Promise<Engine>;
 }
 
-export type PromptSource = { text: string } | { messages: readonly ChatMessage[] };
+/** A raw prompt, or a chat turn rendered here with the model's template (and its tools, if any). */
+export type PromptSource = { text: string } | { messages: readonly ChatMessage[]; tools?: readonly ToolDefinition[]; toolChoice?: ToolChoice };
 
 /** The contract's options with the prompt as text or as chat messages, rendered here. */
 export type HostRequest = GenerationOptions & { prompt: PromptSource };
@@ -136,19 +137,20 @@ export class EngineHost {
    * Streams one request and records it in the metrics under `api`. Cancellation ends the stream
    * without an error (the caller sees no `done`); other failures are thrown.
    */
-  async *generate(api: string, request: HostRequest, signal: AbortSignal, logger: Logger): AsyncGenerator<GenerateEvent> {
+  async *generate(api: string, request: HostRequest, signal: AbortSignal, logger: Logger): AsyncGenerator<ChatEvent> {
     const started = performance.now();
     // Leaving the loop early (a closed HTTP connection) counts as cancelled, like an abort.
     let outcome = 'cancelled';
     let sawToken = false;
     try {
       const engine = await this.engine();
-      const prompt = 'text' in request.prompt ? request.prompt.text : engine.renderChat(request.prompt.messages, { addGenerationPrompt: true });
       if (signal.aborted) {
         return;
       }
-      for await (const event of engine.generate({ ...request, prompt }, signal)) {
-        if (!sawToken && event.tokenIds.length > 0) {
+      const { prompt, ...options } = request;
+      const events = 'text' in prompt ? engine.generate({ ...options, prompt: prompt.text }, signal) : generateChat(engine, { ...options, ...prompt }, signal, logger);
+      for await (const event of events) {
+        if (!sawToken && event.type !== 'tool-call' && event.tokenIds.length > 0) {
           sawToken = true;
           this.metrics.firstTokenLatency.observe((performance.now() - started) / 1000, { api });
         }

@@ -11,7 +11,7 @@ import type { EngineHost } from './engineHost';
 import { answerGeneration, type AnswerContext } from './httpAnswer';
 import { allow, checkBearer, checkHost, decodeSegment, header, readJson, requestUrl, sendError, sendJson, sseError } from './httpIo';
 import type { Gauges, ServiceMetrics } from './metrics';
-import { ApiError, familyFimPrompt, hostRequest, parseChatCompletion, parseCompletion, type CompletionParams } from './openai';
+import { ApiError, chatPrompt, familyFimPrompt, hostRequest, parseChatCompletion, parseCompletion, type CompletionParams } from './openai';
 import { newSpanId, newTraceId, sanitizeTraceId, traceIdFromTraceparent } from './trace';
 
 export interface HttpApiOptions {
@@ -237,5 +237,5 @@ async function chatCompletions(api: ApiState, ex: Exchange): Promise<void> {
   const p = parseChatCompletion(await readJson(ex.req, api.maxBody));
   checkModel(api.deps.host, p.model);
   if (api.options.logPrompts) ex.log.debug('chat messages', { messages: p.messages });
-  await answerGeneration(ex.res, answerContext(api, ex.log), 'chat', p, hostRequest(p, { messages: p.messages }, 'chat'));
+  await answerGeneration(ex.res, answerContext(api, ex.log), 'chat', p, hostRequest(p, chatPrompt(p), 'chat'));
 }

@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import type { Logger } from '../common/logger';
-import type { GenerateEvent, GenerateStats } from '../engine';
+import type { ChatEvent, GenerateStats } from '../engine';
 import type { EngineHost, HostRequest } from './engineHost';
 import { endSse, sendJson, sse, startSse } from './httpIo';
-import type { TokenLogprob } from '../protocol/generation';
+import type { TokenLogprob, ToolCall } from '../protocol/generation';
 import { ApiError, finishReason, toApiError, type FinishReason, type SamplingParams } from './openai';
 import { chatLogprobs, completionLogprobs } from './openaiLogprobs';
 
@@ -70,11 +70,22 @@ function deltaChunk(head: AnswerHead, piece: Piece | undefined, finish: FinishRe
     : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: piece?.text ?? '', logprobs, finish_reason: finish }] };
 }
 
-function wholeAnswer(head: AnswerHead, whole: Piece, finish: FinishReason, usage: Usage): unknown {
+/** A call in OpenAI's shape; `index` numbers the calls of a streamed answer. */
+function openAiCall(call: ToolCall, index?: number): Record<string, unknown> {
+  return { ...(index !== undefined ? { index } : {}), id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
+}
+
+/** The assistant's message: with calls, `content` is null unless it also said something, as OpenAI answers. */
+function assistantMessage(text: string, calls: readonly ToolCall[]): Record<string, unknown> {
+  if (calls.length === 0) return { role: 'assistant', content: text };
+  return { role: 'assistant', content: text === '' ? null : text, tool_calls: calls.map((c) => openAiCall(c)) };
+}
+
+function wholeAnswer(head: AnswerHead, whole: Piece, calls: readonly ToolCall[], finish: FinishReason, usage: Usage): unknown {
   const { id, created, model } = head;
   const logprobs = logprobsOf(head, whole);
   return head.api === 'chat'
-    ? { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: { role: 'assistant', content: whole.text }, logprobs, finish_reason: finish }], usage }
+    ? { id, object: 'chat.completion', created, model, choices: [{ index: 0, message: assistantMessage(whole.text, calls), logprobs, finish_reason: finish }], usage }
     : { id, object: 'text_completion', created, model, choices: [{ index: 0, text: whole.text, logprobs, finish_reason: finish }], usage };
 }
 
@@ -101,6 +112,12 @@ class SseAnswer {
 
   text(piece: Piece): void {
     sse(this.res, deltaChunk(this.head, piece, null));
+  }
+
+  /** One call, whole, as the first and only fragment of its index. */
+  toolCall(call: ToolCall, index: number): void {
+    const { id, created, model } = this.head;
+    sse(this.res, { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { tool_calls: [openAiCall(call, index)] }, logprobs: null, finish_reason: null }] });
   }
 
   finish(finish: FinishReason, usage: Usage | undefined): void {
@@ -130,15 +147,24 @@ function generationLimit(res: http.ServerResponse, log: Logger, api: GenerationA
   return { signal: ctl.signal, timedOut: () => timedOut, clear: () => clearTimeout(timer) };
 }
 
-/** Reads the generation's events: `onEvent` for each, `onText` for each piece of text or of log-probabilities; the stats, or undefined when it was cancelled. */
-async function consume(events: AsyncIterable<GenerateEvent>, onEvent: () => void, onText: (text: string, logprobs: readonly TokenLogprob[] | undefined) => void): Promise<GenerateStats | undefined> {
+/** What a generation's events call back: each event, each piece of text or of log-probabilities, each tool call. */
+interface Listener {
+  event(): void;
+  text(text: string, logprobs: readonly TokenLogprob[] | undefined): void;
+  toolCall(call: ToolCall): void;
+}
+
+/** Reads the generation's events; the stats, or undefined when it was cancelled. */
+async function consume(events: AsyncIterable<ChatEvent>, on: Listener): Promise<GenerateStats | undefined> {
   let stats: GenerateStats | undefined;
   for await (const event of events) {
-    onEvent();
+    on.event();
     if (event.type === 'delta') {
       if (event.text !== '' || event.logprobs !== undefined) {
-        onText(event.text, event.logprobs);
+        on.text(event.text, event.logprobs);
       }
+    } else if (event.type === 'tool-call') {
+      on.toolCall(event.call);
     } else {
       stats = event.stats;
     }
@@ -153,17 +179,21 @@ export async function answerGeneration(res: http.ServerResponse, ctx: AnswerCont
   const stream = p.stream ? new SseAnswer(res, head) : undefined;
   let text = '';
   const logprobs: TokenLogprob[] | undefined = request.logprobs === undefined ? undefined : [];
+  const calls: ToolCall[] = [];
   let stats: GenerateStats | undefined;
   try {
-    stats = await consume(
-      ctx.host.generate(api, request, limit.signal, ctx.log),
-      () => stream?.open(),
-      (piece, records) => {
+    stats = await consume(ctx.host.generate(api, request, limit.signal, ctx.log), {
+      event: () => stream?.open(),
+      text: (piece, records) => {
         stream?.text({ text: piece, logprobs: records, offset: text.length });
         text += piece;
         logprobs?.push(...(records ?? []));
       },
-    );
+      toolCall: (call) => {
+        stream?.toolCall(call, calls.length);
+        calls.push(call);
+      },
+    });
   } catch (err) {
     throw toApiError(err, ctx.log);
   } finally {
@@ -177,12 +207,12 @@ export async function answerGeneration(res: http.ServerResponse, ctx: AnswerCont
     res.destroy();
     return;
   }
-  if (ctx.logPrompts) ctx.log.debug('completion text', { text });
+  if (ctx.logPrompts) ctx.log.debug('completion text', { text, toolCalls: calls });
   const usage = usageOf(stats);
   const finish = finishReason(stats.stopReason);
   if (stream) {
     stream.finish(finish, p.includeUsage ? usage : undefined);
     return;
   }
-  sendJson(res, 200, wholeAnswer(head, { text, logprobs, offset: 0 }, finish, usage));
+  sendJson(res, 200, wholeAnswer(head, { text, logprobs, offset: 0 }, calls, finish, usage));
 }

@@ -6,7 +6,7 @@ import { ResponseError, type CancellationToken, type MessageConnection } from 'v
 import { AutoGlmError, BusyError, ModelLoadError, errorMessage } from '../common/errors';
 import { isLogLevel, type Logger } from '../common/logger';
 import { VERSION } from '../common/version';
-import type { GenerateStats } from '../engine';
+import type { ChatEvent, GenerateStats } from '../engine';
 import type { GenerationErrorData, GenerationStats } from '../protocol/generation';
 import {
   ChatRequestType,
@@ -25,6 +25,7 @@ import {
   StatsRequestType,
   SwitchModelRequestType,
   type ChatParams,
+  type ChunkNotification,
   type CountTokensParams,
   type GenerateParams,
   type HealthResult,
@@ -38,6 +39,7 @@ import {
   type StreamResult,
   type SwitchModelParams,
 } from '../protocol/service';
+import { checkChatFields, checkResponseFormat, FieldError } from './chatChecks';
 import type { EngineHost, HostRequest } from './engineHost';
 import type { ServiceLog } from './logFile';
 import { newSpanId, newTraceId, sanitizeTraceId } from './trace';
@@ -139,13 +141,17 @@ export class RpcSession {
   }
 
   private generate(p: GenerateParams, token: CancellationToken): Promise<StreamResult> {
-    const { streamId: _id, prompt, ...options } = p;
-    return this.stream('rpc-generate', p, { ...options, prompt: { text: prompt } }, token);
+    this.requireHello();
+    const { streamId: _id, prompt, responseFormat: _format, ...options } = p;
+    const responseFormat = checked(() => checkResponseFormat(p.responseFormat, 'responseFormat'));
+    return this.stream('rpc-generate', p, { ...options, ...(responseFormat ? { responseFormat } : {}), prompt: { text: prompt } }, token);
   }
 
   private chat(p: ChatParams, token: CancellationToken): Promise<StreamResult> {
-    const { streamId: _id, messages, ...options } = p;
-    return this.stream('rpc-chat', p, { ...options, prompt: { messages } }, token);
+    this.requireHello();
+    const { messages, tools, toolChoice, responseFormat } = checked(() => checkChatFields(p));
+    const { streamId: _id, messages: _m, tools: _t, toolChoice: _c, responseFormat: _f, ...options } = p;
+    return this.stream('rpc-chat', p, { ...options, ...(responseFormat ? { responseFormat } : {}), prompt: { messages, ...(tools ? { tools } : {}), ...(toolChoice ? { toolChoice } : {}) } }, token);
   }
 
   /** Runs one request in the engine, sending its text as chunks for the stream's id. */
@@ -159,10 +165,10 @@ export class RpcSession {
     let stats: GenerateStats | undefined;
     try {
       for await (const event of this.deps.host.generate(api, request, ctl.signal, log)) {
+        const chunk = chunkOf(streamId, event);
         if (event.type === 'done') {
           stats = event.stats;
-        } else if (event.text !== '' || event.logprobs !== undefined) {
-          const chunk = { streamId, text: event.text, ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) };
+        } else if (chunk) {
           void this.conn.sendNotification(ChunkNotificationType, chunk).catch(() => ctl.abort());
         }
       }
@@ -236,6 +242,25 @@ export class RpcSession {
     // Answer first, then stop.
     setTimeout(() => this.deps.shutdown(reason), 10);
     return true;
+  }
+}
+
+/** The notification for an event that carries something: text, log-probabilities or a call. */
+function chunkOf(streamId: string, event: ChatEvent): ChunkNotification | undefined {
+  if (event.type === 'tool-call') return { streamId, toolCall: event.call };
+  if (event.type === 'delta' && (event.text !== '' || event.logprobs !== undefined)) {
+    return { streamId, text: event.text, ...(event.logprobs !== undefined ? { logprobs: event.logprobs } : {}) };
+  }
+  return undefined;
+}
+
+/** Runs a check of the request's fields; a failed one is the caller's invalid request, naming the field. */
+function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof FieldError) throw new ResponseError(ServiceErrorCodes.invalidRequest, err.message, { code: 'invalid-request' });
+    throw err;
   }
 }
 

@@ -296,7 +296,7 @@ describe('remote backend', function () {
     it("maps OpenAI's finish_reason to the contract's stop reasons, never to 'stop'", () => {
       assert.deepEqual(
         ['length', 'stop', 'content_filter', 'tool_calls', null, 'stop-sequence', 'context-full'].map(stopReasonOf),
-        ['max-tokens', 'stop-token', 'stop-token', 'stop-token', 'stop-token', 'stop-sequence', 'context-full'],
+        ['max-tokens', 'stop-token', 'stop-token', 'tool-calls', 'stop-token', 'stop-sequence', 'context-full'],
       );
     });
 

@@ -137,7 +137,7 @@ describe('service connection (scripted in-process server)', function () {
     await assert.rejects(d.handshake(), (err: unknown) => err instanceof HandshakeError && !err.versionMismatch && err.code === 'service-handshake' && err.message.includes(service.socketPath));
   });
 
-  it('multiplexes streams by id: interleaved chunks reach their own stream, the result ends it with stats', async () => {
+  it('multiplexes streams by id: interleaved chunks (text and tool calls) reach their own stream, the result ends it with stats', async () => {
     service.onConnection = (conn) => {
       conn.onRequest(HelloRequestType, () => helloResult());
       const waiting = new Map<string, () => void>();
@@ -150,6 +150,7 @@ describe('service connection (scripted in-process server)', function () {
           void conn.sendNotification(ChunkNotificationType, { streamId: a!, text: 'a1' });
           void conn.sendNotification(ChunkNotificationType, { streamId: b!, text: 'b1' });
           void conn.sendNotification(ChunkNotificationType, { streamId: a!, text: 'a2' });
+          void conn.sendNotification(ChunkNotificationType, { streamId: b!, toolCall: { id: 'call_1', name: 'read_file', arguments: '{"path":"a.ts"}' } });
           for (const done of waiting.values()) done();
         });
         return p.prompt === 'A' ? { cancelled: false, stats } : { cancelled: false, stats: { ...stats, generatedTokens: 1 } };
@@ -158,8 +159,8 @@ describe('service connection (scripted in-process server)', function () {
     const c = await open();
     await c.handshake();
     const [a, b] = await Promise.all([collect(c.generate({ ...request, prompt: 'A' }, new AbortController().signal)), collect(c.generate({ ...request, prompt: 'B' }, new AbortController().signal))]);
-    assert.deepEqual(a, { text: 'a1a2', stats });
-    assert.deepEqual(b, { text: 'b1', stats: { ...stats, generatedTokens: 1 } });
+    assert.deepEqual(a, { text: 'a1a2', toolCalls: [], stats });
+    assert.deepEqual(b, { text: 'b1', toolCalls: [{ id: 'call_1', name: 'read_file', arguments: '{"path":"a.ts"}' }], stats: { ...stats, generatedTokens: 1 } });
     assert.equal(finished, 2);
     assert.equal(c.inflight, 0);
   });
