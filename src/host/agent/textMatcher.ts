@@ -72,7 +72,8 @@ export class TextMatcher {
     this.context.input = { text, maxMatches, maxLineChars };
     try {
       const found = vm.runInContext('scan(input.text, input.maxMatches, input.maxLineChars)', this.context, { timeout: Math.max(1, Math.floor(timeoutMs)) }) as LineMatch[];
-      return found.map((m) => ({ line: m.line, text: m.text }));
+      // Array.from, not map: the context's array would keep that context's prototypes.
+      return Array.from(found, (m) => ({ line: m.line, text: m.text }));
     } catch (err) {
       if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
         throw new MatchTimeout();
