@@ -45,16 +45,19 @@ async function inputError(promise: Promise<unknown>, pattern: RegExp): Promise<v
   });
 }
 
-/** Polls an async read until it gives a value; language servers answer only once they have loaded. */
-async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = LANGUAGE_TIMEOUT_MS): Promise<T> {
+/**
+ * Polls a tool until its answer passes `ready`; language servers answer only once they have
+ * loaded. A timeout names the last answer.
+ */
+async function eventually(read: () => Promise<string>, ready: (text: string) => boolean, what: string, timeoutMs = LANGUAGE_TIMEOUT_MS): Promise<string> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
-    if (value !== undefined) {
+    if (ready(value)) {
       return value;
     }
     if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
+      throw new Error(`timed out waiting for ${what}; the last answer was: ${value}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -206,10 +209,7 @@ describe('agent built-in tools in a real VS Code', () => {
     it('reports the TypeScript error of a file the language server has checked', async () => {
       fs.writeFileSync(scratch('broken.ts'), "export const count: number = 'not a number';\n");
       await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(scratch('broken.ts'))));
-      const text = await eventually(async () => {
-        const found = (await call(all().get('get_problems'), { path: `${SCRATCH}/broken.ts` })).text;
-        return found.startsWith('No problems') ? undefined : found;
-      }, 'TypeScript diagnostics');
+      const text = await eventually(async () => (await call(all().get('get_problems'), { path: `${SCRATCH}/broken.ts` })).text, (t) => !t.startsWith('No problems'), 'TypeScript diagnostics');
       assert.match(text, /^agent-scratch\/broken\.ts:1:14: error: Type 'string' is not assignable to type 'number'\. \(ts 2322\)/);
       await closeEditors();
     });
@@ -222,18 +222,12 @@ describe('agent built-in tools in a real VS Code', () => {
     after(closeEditors);
 
     it('finds the definition of a symbol used in a given file', async () => {
-      const text = await eventually(async () => {
-        const found = (await call(all().get('find_definition'), { symbol: 'cartTotal', path: 'src/shop/shipping.ts' })).text;
-        return found.startsWith('No definition') ? undefined : found;
-      }, 'a TypeScript definition');
+      const text = await eventually(async () => (await call(all().get('find_definition'), { symbol: 'cartTotal', path: 'src/shop/shipping.ts' })).text, (t) => !t.startsWith('No definition'), 'a TypeScript definition');
       assert.equal(text, 'src/shop/cart.ts:11: export function cartTotal(items: CartItem[]): number {');
     });
 
     it('finds every reference of a symbol, across files', async () => {
-      const text = await eventually(async () => {
-        const found = (await call(all().get('find_references'), { symbol: 'cartTotal', path: 'src/shop/shipping.ts' })).text;
-        return found.split('\n').length >= 3 ? found : undefined;
-      }, 'TypeScript references');
+      const text = await eventually(async () => (await call(all().get('find_references'), { symbol: 'cartTotal', path: 'src/shop/shipping.ts' })).text, (t) => t.split('\n').length >= 3, 'TypeScript references');
       assert.equal(
         text,
         [
@@ -245,10 +239,7 @@ describe('agent built-in tools in a real VS Code', () => {
     });
 
     it('locates a symbol through the workspace symbol search when no file is given', async () => {
-      const text = await eventually(async () => {
-        const found = (await call(all().get('find_definition'), { symbol: 'priceOf' })).text;
-        return found.startsWith('src/') ? found : undefined;
-      }, 'a workspace symbol');
+      const text = await eventually(async () => (await call(all().get('find_definition'), { symbol: 'priceOf' })).text, (t) => t.startsWith('src/'), 'a workspace symbol');
       assert.equal(text, 'src/shop/cart.ts:7: export function priceOf(item: CartItem): number {');
     });
 

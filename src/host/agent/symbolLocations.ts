@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { ToolInputError } from '../../agent/types';
 import { capText } from './outputCap';
+import { symbolName, wordOffsets } from './symbolName';
 import type { ToolContext } from './toolContext';
 import { displayPath, resolveWorkspacePath, type WorkspaceRoot } from './workspacePath';
 import { readWorkspaceText } from './workspaceText';
@@ -14,21 +15,6 @@ import { readWorkspaceText } from './workspaceText';
 const MAX_PROBES = 12;
 
 export type SymbolCommand = 'vscode.executeDefinitionProvider' | 'vscode.executeReferenceProvider';
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Whole-word occurrences of `symbol` in `text`, as offsets, from `from` on. */
-function wordOffsets(text: string, symbol: string, from = 0): number[] {
-  const re = new RegExp(`(?<![\\w$])${escapeRegex(symbol)}(?![\\w$])`, 'g');
-  re.lastIndex = from;
-  const found: number[] = [];
-  for (let m = re.exec(text); m && found.length < MAX_PROBES; m = re.exec(text)) {
-    found.push(m.index);
-  }
-  return found;
-}
 
 async function workspaceDocument(roots: readonly WorkspaceRoot[], absolute: string, maxBytes: number): Promise<vscode.TextDocument> {
   const target = resolveWorkspacePath(roots, absolute);
@@ -44,7 +30,7 @@ async function probes(context: ToolContext, symbol: string, path: string | undef
   const roots = context.roots();
   if (path !== undefined) {
     const doc = await workspaceDocument(roots, resolveWorkspacePath(roots, path).absolute, context.limits.readMaxBytes);
-    const offsets = wordOffsets(doc.getText(), symbol);
+    const offsets = wordOffsets(doc.getText(), symbol, 0, MAX_PROBES);
     if (offsets.length === 0) {
       throw new ToolInputError(`\`${symbol}\` does not occur in ${displayPath(roots, doc.uri.fsPath) ?? path}; search_text finds the files that use it.`);
     }
@@ -52,11 +38,12 @@ async function probes(context: ToolContext, symbol: string, path: string | undef
   }
   signal.throwIfAborted();
   const symbols = await vscode.commands.executeCommand<vscode.SymbolInformation[] | undefined>('vscode.executeWorkspaceSymbolProvider', symbol);
-  const exact = (symbols ?? []).filter((s) => s.name === symbol && s.location.uri.scheme === 'file' && displayPath(roots, s.location.uri.fsPath) !== undefined);
+  // TypeScript names functions and methods `name()` in this search.
+  const exact = (symbols ?? []).filter((s) => s.name.replace(/\(\)$/, '') === symbol && s.location.uri.scheme === 'file' && displayPath(roots, s.location.uri.fsPath) !== undefined);
   const located: vscode.Location[] = [];
   for (const s of exact.slice(0, MAX_PROBES)) {
     const doc = await workspaceDocument(roots, s.location.uri.fsPath, context.limits.readMaxBytes);
-    const [at] = wordOffsets(doc.getText(), symbol, doc.offsetAt(s.location.range.start));
+    const [at] = wordOffsets(doc.getText(), symbol, doc.offsetAt(s.location.range.start), 1);
     located.push(new vscode.Location(doc.uri, at === undefined ? s.location.range.start : doc.positionAt(at)));
   }
   return located;
@@ -113,15 +100,6 @@ function uniqueSorted(locations: vscode.Location[]): vscode.Location[] {
   const key = (l: vscode.Location): string => `${l.uri.toString()}#${String(l.range.start.line).padStart(9, '0')}`;
   const byKey = new Map(locations.map((l) => [key(l), l]));
   return [...byKey.keys()].sort().map((k) => byKey.get(k)!);
-}
-
-/** The name to look for: `Cart.total` and `Cart::total` name `total`, which is what occurs in the code. */
-export function symbolName(symbol: string): string {
-  const name = symbol.trim().split(/\.|::|#/).filter((part) => part.length > 0).pop() ?? '';
-  if (!/^[\p{L}\p{N}_$]+$/u.test(name)) {
-    throw new ToolInputError('`symbol` must be a name such as `parseConfig` (letters, digits, `_`, `$`).');
-  }
-  return name;
 }
 
 /** `path:line: text` for each location the provider gives for `symbol`, or a note that there is none. */
