@@ -68,6 +68,7 @@ export interface ToolContext {
 }
 
 export function toolDefinition(context: ToolContext, name: string, parameters: JsonSchema): ToolDefinition {
-  const description = context.describe(name).trim() || DEFAULT_TOOL_DESCRIPTIONS[name] || name;
+  // A prompt pack may lack a tool's entry, and a lookup then gives nothing: the default stands in.
+  const description = context.describe(name)?.trim() || DEFAULT_TOOL_DESCRIPTIONS[name] || name;
   return { name, description, parameters };
 }
