@@ -1,9 +1,8 @@
 /**
  * What every built-in tool is built from: the workspace folders, the limits, and the
- * model-facing descriptions (the prompt pack's, else the defaults).
+ * model-facing descriptions (the prompt pack's).
  */
 import type { ToolDefinition, JsonSchema } from '../../agent/types';
-import { DEFAULT_TOOL_DESCRIPTIONS } from './toolDescriptions';
 import type { WorkspaceRoot } from './workspacePath';
 
 export interface BuiltinToolLimits {
@@ -68,7 +67,7 @@ export interface ToolContext {
 }
 
 export function toolDefinition(context: ToolContext, name: string, parameters: JsonSchema): ToolDefinition {
-  // A prompt pack may lack a tool's entry, and a lookup then gives nothing: the default stands in.
-  const description = context.describe(name)?.trim() || DEFAULT_TOOL_DESCRIPTIONS[name] || name;
+  // The descriptions live in the prompt pack (templates of kind `tool`); without one the name must do.
+  const description = context.describe(name)?.trim() || name;
   return { name, description, parameters };
 }
