@@ -8,6 +8,7 @@ import type { Backends } from './host/backends';
 import type { ChatViewProvider } from './host/chatView';
 import type { CodeActions } from './host/codeActions';
 import { LiveConfiguration } from './host/configuration';
+import { AgentFeature } from './host/features/agentFeature';
 import { ChatFeature } from './host/features/chatFeature';
 import { CompletionFeature } from './host/features/completionFeature';
 import { EngineFeature } from './host/features/engineFeature';
@@ -34,6 +35,8 @@ export interface AutoGlmApi {
   readonly index: IndexFeature;
   /** MCP servers; `mcp.source` holds their tools for agent mode. */
   readonly mcp: McpFeature;
+  /** Agent mode: the tools the chat's model may call and who may run them. */
+  readonly agent: AgentFeature;
   readonly completion: {
     provider: InlineCompletionProvider;
     pipeline(): CompletionPipeline;
@@ -64,7 +67,8 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
   const index = own(new IndexFeature({ settings, extensionPath: context.extensionPath, storageUri: context.storageUri, logger }));
   const completion = own(new CompletionFeature({ settings, globalState: context.globalState, extensionPath: context.extensionPath, logger, engine, templates, index }));
   const mcp = own(new McpFeature({ settings, workspaceState: context.workspaceState }));
-  const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog, codebase: () => index.search() }));
+  const agent = own(new AgentFeature({ context, settings, templates, logger, mcp: () => mcp.source }));
+  const chat = own(new ChatFeature({ context, settings, logger, engine, templates, showLog, codebase: () => index.search(), agent }));
 
   const activationMs = performance.now() - started;
   logger.info('Open AutoGLM activated', { version: VERSION, activationMs: Number(activationMs.toFixed(2)) });
@@ -77,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): AutoGlmApi {
     backends: engine.backends,
     index,
     mcp,
+    agent,
     completion: { provider: completion.provider, pipeline: () => completion.pipeline(), statusBar: () => engine.statusBar.current, feedback: () => completion.feedback.counts },
   };
 }

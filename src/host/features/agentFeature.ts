@@ -5,6 +5,9 @@ import type { AgentTool, FileChange, ToolSource } from '../../agent/types';
 import { Disposable } from '../../common/disposable';
 import type { Logger } from '../../common/logger';
 import type { AgentView } from '../../protocol/webview';
+import { AgentTerminal } from '../agent/agentTerminal';
+import { createBuiltinTools, workspaceRoots } from '../agent/builtinTools';
+import { showChangeDiff } from '../agent/changeDiff';
 import type { ChatAgentHost } from '../chatView';
 import type { LiveConfiguration } from '../configuration';
 import type { TemplatesFeature } from './templatesFeature';
@@ -21,10 +24,6 @@ export interface AgentFeatureDeps {
   settings: LiveConfiguration;
   templates: TemplatesFeature;
   logger: Logger;
-  /** The built-in tools, described with the pack's text for each name (`describe`). */
-  builtinTools(describe: (name: string) => string | undefined): readonly AgentTool[];
-  /** The editor's diff of a proposed change. */
-  showDiff(change: FileChange): Promise<void>;
   /** Tools of the MCP servers, once they connect. */
   mcp?: () => ToolSource | undefined;
 }
@@ -37,6 +36,8 @@ export interface AgentFeatureDeps {
 export class AgentFeature extends Disposable {
   readonly permissions = new PermissionPolicy(() => vscode.workspace.isTrusted);
   private builtin: { catalog: unknown; tools: readonly AgentTool[] } | undefined;
+  /** Where run_command shows what it runs. */
+  private readonly terminal = this.register(new AgentTerminal());
 
   constructor(private readonly deps: AgentFeatureDeps) {
     super();
@@ -59,7 +60,7 @@ export class AgentFeature extends Disposable {
   private builtinTools(): readonly AgentTool[] {
     const catalog = this.deps.templates.catalog;
     if (this.builtin === undefined || this.builtin.catalog !== catalog) {
-      this.builtin = { catalog, tools: this.deps.builtinTools((name) => this.describe(name)) };
+      this.builtin = { catalog, tools: createBuiltinTools({ roots: workspaceRoots, describe: (name) => this.describe(name) ?? '', commandEcho: this.terminal }) };
     }
     return this.builtin.tools;
   }
@@ -89,16 +90,22 @@ export class AgentFeature extends Disposable {
 
   /** What the chat controller runs answers with. */
   chatAgent(): ChatAgent {
-    const feature = this;
+    const settings = this.deps.settings;
     return {
-      enabled: () => feature.enabled,
-      tools: () => feature.tools(),
-      permissions: feature.permissions,
-      systemPrompt: () => feature.systemPrompt(),
+      enabled: () => this.enabled,
+      tools: () => this.tools(),
+      permissions: this.permissions,
+      systemPrompt: () => this.systemPrompt(),
+      // A getter, so that a changed setting applies to the next answer.
       get maxSteps() {
-        return feature.deps.settings.current.agent.maxSteps;
+        return settings.current.agent.maxSteps;
       },
     };
+  }
+
+  /** The diff's texts stay while the window lives (a user may come back to the tab). */
+  private async showDiff(change: FileChange): Promise<void> {
+    this.register(await showChangeDiff(change));
   }
 
   /** What the chat view shows and asks of agent mode. */
@@ -106,7 +113,7 @@ export class AgentFeature extends Disposable {
     return {
       view: (): AgentView => ({ enabled: this.enabled, toolCount: this.tools().length, allowances: [...this.permissions.allowances], restricted: !vscode.workspace.isTrusted }),
       setEnabled: (enabled) => this.setEnabled(enabled),
-      showDiff: (change) => this.deps.showDiff(change),
+      showDiff: (change) => this.showDiff(change),
     };
   }
 }
