@@ -156,6 +156,7 @@ export class Backends implements vscode.Disposable {
         model: r.model,
         ...(apiKey ? { apiKey } : {}),
         connectTimeoutMs: r.timeoutMs,
+        ...(r.contextTokens > 0 ? { contextLength: r.contextTokens } : {}),
         logger: this.logger.child({ component: 'remote' }),
       });
     }
@@ -198,7 +199,7 @@ export class Backends implements vscode.Disposable {
     const remote = (): Promise<RemoteBackend> => this.remoteBackend();
     const config = this.config;
     return {
-      info: (): BackendInfo => this.remote?.info() ?? { kind: 'remote', modelName: config.remote.model || 'remote model', device: config.remote.baseUrl, loaded: false },
+      info: (): BackendInfo => this.remote?.info() ?? { kind: 'remote', modelName: config.remote.model || 'remote model', device: config.remote.baseUrl, loaded: false, ...(config.remote.contextTokens > 0 ? { contextLength: config.remote.contextTokens } : {}) },
       generate: (request: GenerationRequest, signal: AbortSignal): AsyncIterable<GenerationChunk> => ({
         async *[Symbol.asyncIterator]() {
           yield* (await remote()).generate(request, signal);

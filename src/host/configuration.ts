@@ -55,6 +55,8 @@ export interface AutoGlmConfig {
     model: string;
     /** Longest wait for a response to start, ms. */
     timeoutMs: number;
+    /** The served model's context window in tokens; 0: not known (the chat assumes 2,048). */
+    contextTokens: number;
   };
   log: {
     level: LogLevel;
@@ -165,6 +167,7 @@ export function readConfiguration(): AutoGlmConfig {
       baseUrl: (c.get<string>('remote.baseUrl') ?? '').trim().replace(/\/+$/, ''),
       model: (c.get<string>('remote.model') ?? '').trim(),
       timeoutMs: clampInt(c.get('remote.timeoutMs'), 1000, 600_000, 30_000),
+      contextTokens: clampInt(c.get('remote.contextTokens'), 0, 10_000_000, 0),
     },
     log: {
       level: isLogLevel(level) ? level : 'info',

@@ -57,7 +57,7 @@ describe('GUI: agent mode reads a file, proposes a two-file edit, applies the ac
   after(async () => {
     await server?.stop();
   });
-  const workbench = useWorkbench(() => ({ 'autoglm.backend.chat': 'remote', 'autoglm.remote.baseUrl': server!.baseUrl, 'autoglm.remote.model': MODEL }));
+  const workbench = useWorkbench(() => ({ 'autoglm.backend.chat': 'remote', 'autoglm.remote.baseUrl': server!.baseUrl, 'autoglm.remote.model': MODEL, 'autoglm.remote.contextTokens': 32768 }));
 
   it('answers from a file it was not given, then reviews and applies one of two files', async () => {
     const wb = workbench();
