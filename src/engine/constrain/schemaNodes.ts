@@ -1,0 +1,56 @@
+/**
+ * The compiled form of a JSON schema that the matcher walks: one node per distinct value shape.
+ * Nodes are plain data with a numeric `id` that names them in matcher state keys; `$ref` nodes
+ * point at their target once it is compiled, so recursive schemas are graphs, not trees.
+ */
+
+export interface NumberRange {
+  /** Lower bound; `lowOpen`: the bound itself is excluded (exclusiveMinimum). */
+  low: number;
+  lowOpen: boolean;
+  high: number;
+  highOpen: boolean;
+}
+
+export interface PropertyNode {
+  name: string;
+  /** The key as JSON text after its opening quote (`name"`), as UTF-8. */
+  keyRest: Uint8Array;
+  value: SchemaNode;
+  required: boolean;
+}
+
+export type SchemaNode =
+  | { kind: 'any-of'; id: number; options: SchemaNode[] }
+  | { kind: 'ref'; id: number; target: SchemaNode | undefined; path: string }
+  /** One of these exact JSON texts (enum, const, true/false, null), compact as JSON.stringify writes them. */
+  | { kind: 'literals'; id: number; texts: Uint8Array[] }
+  | { kind: 'string'; id: number; minLength: number; maxLength: number }
+  | { kind: 'number'; id: number; integer: boolean; range: NumberRange | undefined }
+  | ObjectNode
+  | { kind: 'array'; id: number; items: SchemaNode; minItems: number; maxItems: number };
+
+/**
+ * An object whose listed properties are written in schema order (optional ones may be left out);
+ * `additional`, when set and no properties are listed, allows any keys with values of that node.
+ */
+export interface ObjectNode {
+  kind: 'object';
+  id: number;
+  properties: PropertyNode[];
+  /** Index of the last required property, -1 when none is required. */
+  lastRequired: number;
+  additional: SchemaNode | undefined;
+}
+
+/** Follows `$ref` nodes to the node they name. */
+export function resolved(node: SchemaNode): SchemaNode {
+  let n = node;
+  for (let hops = 0; n.kind === 'ref'; hops++) {
+    if (n.target === undefined || hops > 64) {
+      throw new Error(`unresolved $ref ${n.path}`);
+    }
+    n = n.target;
+  }
+  return n;
+}
