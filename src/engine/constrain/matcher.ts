@@ -7,14 +7,15 @@ import { resolved, type ObjectNode, type SchemaNode } from './schemaNodes';
  * walk over the token trie shares them freely and two alternatives of an anyOf that finish
  * return the very same parent stack (deduplicated by identity, not by comparing).
  *
- * Whitespace: a run of at most MAX_WHITESPACE bytes wherever JSON allows it, none after the
- * value, so a model that loops on spaces is pushed on. Strings: any escape but lone surrogates
+ * Whitespace: compact JSON with at most MAX_WHITESPACE whitespace byte wherever JSON allows
+ * whitespace (`{"a": 1, "b": [2]}`), none after the value: a model that loops on spaces or
+ * newlines is pushed on, and a small model does not spend its token budget on indentation. Strings: any escape but lone surrogates
  * (`\ud800`), no raw control characters, well-formed UTF-8 only (so a length counts what ajv
  * counts: code points).
  */
 
 export const END = 256;
-export const MAX_WHITESPACE = 16;
+export const MAX_WHITESPACE = 1;
 /** Most frames on a stack: containers nested deeper are not offered (recursive schemas stay bounded). */
 const MAX_DEPTH = 64;
 
