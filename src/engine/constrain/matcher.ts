@@ -104,9 +104,11 @@ export function feed(stack: Stack, b: number, out: Alt[]): void {
       if (b === END) out.push(null);
       return;
     case 'tail':
-      if (f.pos === 0 && isWhitespace(b)) {
-        if (f.ws < MAX_WHITESPACE) add(out, push(parent, { ...f, ws: f.ws + 1 }));
-      } else if (b === f.text[f.pos]) {
+      // Both may hold when the text itself starts with whitespace (`\n</tool_call>`).
+      if (f.pos === 0 && isWhitespace(b) && f.ws < MAX_WHITESPACE) {
+        add(out, push(parent, { ...f, ws: f.ws + 1 }));
+      }
+      if (b === f.text[f.pos]) {
         add(out, f.pos + 1 === f.text.length ? parent : push(parent, { ...f, pos: f.pos + 1 }));
       }
       return;
