@@ -1,7 +1,7 @@
 import { AutoGlmError } from '../../common/errors';
 import type { DecodingConstraint } from '../types';
 import { Grammar, type MatchState } from './grammar';
-import { applyMask, computeMask, MaskCache } from './mask';
+import { applyMask, BoundedCache, Masks } from './mask';
 import { ConstraintVocabulary } from './vocabulary';
 
 /**
@@ -26,7 +26,8 @@ const GRAMMARS_KEPT = 32;
 /** Compiles constraints for one vocabulary and shares their masks between requests. */
 export class DecodingConstraints {
   readonly vocab: ConstraintVocabulary;
-  readonly cache: MaskCache;
+  readonly cache: BoundedCache<Uint32Array>;
+  readonly masks: Masks;
   private readonly grammars = new Map<string, { grammar: Grammar; id: number }>();
   private nextGrammar = 0;
 
@@ -37,7 +38,8 @@ export class DecodingConstraints {
    */
   constructor(tokenBytes: readonly Uint8Array[], logitsSize: number, cacheBytes = 32 << 20) {
     this.vocab = new ConstraintVocabulary(tokenBytes, logitsSize);
-    this.cache = new MaskCache(cacheBytes);
+    this.cache = new BoundedCache<Uint32Array>(cacheBytes, (bits) => bits.byteLength);
+    this.masks = new Masks(this.vocab, this.cache);
   }
 
   /** A constraint for one request; throws AutoGlmError 'invalid-request' for a schema it cannot honour. */
@@ -75,8 +77,7 @@ export class ConstrainedDecoder implements TokenConstraint {
 
   /** The tokens allowed now, as a bitset over the logits row (stop tokens not included). */
   allowed(): Uint32Array {
-    const state = this.state;
-    return this.owner.cache.get(`${this.grammarKey}|${this.grammar.key(state)}`, () => computeMask(this.grammar, this.owner.vocab, state));
+    return this.owner.masks.allowed(this.grammar, this.grammarKey, this.state);
   }
 
   /** Whether the output may end here (stop tokens allowed). */
@@ -90,7 +91,7 @@ export class ConstrainedDecoder implements TokenConstraint {
     const bits = this.allowed();
     applyMask(logits, bits);
     // Nothing allowed would mean a dead end (a container nested past the depth limit): end the output instead.
-    const stuck = !end && bits.every((w) => w === 0);
+    const stuck = !end && !bits.some((w) => w !== 0);
     this.stops.forEach((id, i) => (logits[id] = end || stuck ? kept[i]! : -Infinity));
   }
 

@@ -84,10 +84,21 @@ export class ConstraintVocabulary {
     this.byteless = Int32Array.from([...bytes.keys()].filter((id) => bytes[id]!.length === 0));
   }
 
-  /** How many plain tokens have at most `c` characters. */
-  plainUpTo(c: number): number {
-    if (c <= 0) return 0;
-    return this.plainEnd[Math.min(c, this.plainEnd.length - 1)]!;
+  private readonly plainMasks = new Map<number, Uint32Array>();
+
+  /** The plain tokens of at most `room` characters, as a bitset over the logits row (shared: copy before changing it). */
+  plainBits(room: number): Uint32Array {
+    const c = Math.max(0, Math.min(room, this.plainEnd.length - 1));
+    let bits = this.plainMasks.get(c);
+    if (!bits) {
+      bits = new Uint32Array((this.logitsSize + 31) >>> 5);
+      for (let i = 0; i < this.plainEnd[c]!; i++) {
+        const id = this.plainIds[i]!;
+        bits[id >>> 5]! |= 1 << (id & 31);
+      }
+      this.plainMasks.set(c, bits);
+    }
+    return bits;
   }
 }
 

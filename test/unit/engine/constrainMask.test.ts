@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DecodingConstraints, type ConstrainedDecoder } from '../../../src/engine/constrain/constrainedDecoder';
-import { hasBit } from '../../../src/engine/constrain/mask';
+import { Grammar, type MatchState } from '../../../src/engine/constrain/grammar';
+import { computeMask, hasBit } from '../../../src/engine/constrain/mask';
 import { TextTokenizer } from '../../../src/engine/tokenizer';
 import type { DecodingConstraint } from '../../../src/engine/types';
 
@@ -107,6 +108,22 @@ describeQwen('engine/constrain: masks over the Qwen vocabulary (152k tokens; ski
     assert.equal(after('\\ud800'), false, 'a lone surrogate escape');
     assert.equal(after('\\x'), false, 'an unknown escape');
     assert.equal(after('héllo 世界"'), true);
+  });
+
+  it('inside a string, the mask assembled from plain tokens and a cached walk equals a full walk of the trie', () => {
+    const schema = { type: 'object', properties: { s: { type: 'string', minLength: 2, maxLength: 6 }, t: { type: 'array', items: { type: 'string' } } }, required: ['s'] };
+    const grammar = Grammar.compile({ kind: 'json', schema });
+    const stateOf = (text: string): MatchState => {
+      let s: MatchState | undefined = grammar.initial;
+      for (const b of new TextEncoder().encode(text)) s = grammar.step(s, b)!;
+      return s;
+    };
+    for (const text of ['{"s": "', '{"s": "a', '{"s": "abcde', '{"s": "abcdef', '{"s": "ab", "t": ["', '{"s": "ab", "t": ["x\\n']) {
+      const fresh = constraints.create({ kind: 'json', schema }, new Set([QWEN_EOS]));
+      for (const id of tokenizer.encode(text)) fresh.advance(id);
+      const expected = computeMask(grammar, constraints.vocab.trie, stateOf(text), constraints.vocab);
+      assert.deepEqual(Array.from(fresh.allowed()), Array.from(expected), text);
+    }
   });
 
   it('keeps integers within minimum and maximum digit by digit', () => {
