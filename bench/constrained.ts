@@ -4,6 +4,7 @@ import Ajv from 'ajv';
 import { bundledModelDir, generateText, type Engine } from '../src/engine';
 import { DecodingConstraints } from '../src/engine/constrain/constrainedDecoder';
 import { TextTokenizer } from '../src/engine/tokenizer';
+import type { DecodingConstraint } from '../src/engine/types';
 import type { JsonSchema } from '../src/protocol/generation';
 import { loadEngine, median, round, writeResult, type BenchContext, type Benchmark } from './common';
 
@@ -60,9 +61,20 @@ const QWEN_LOGITS = 151_936;
 const QWEN_EOS = 151_643;
 
 interface Document {
-  schema: JsonSchema;
+  constraint: DecodingConstraint;
   text: string;
 }
+
+/** Free text with a tool call in it, as Qwen writes one. */
+const TOOL_DOCUMENT: Document = {
+  constraint: {
+    kind: 'tool-calls',
+    tools: SCHEMAS.slice(0, 3).map((s, i) => ({ name: ['get_weather', 'read_range', 'open_files'][i]!, description: s.name, parameters: s.schema })),
+    open: '<tool_call>',
+    close: '</tool_call>',
+  },
+  text: `Let me look that up for you.\n<tool_call>\n{"name": "get_weather", "arguments": ${JSON.stringify(SCHEMAS[0]!.example)}}\n</tool_call>`,
+};
 
 export async function measureConstrained(ctx: BenchContext): Promise<Record<string, unknown>> {
   const engine = await loadEngine(ctx.modelDir, { variant: 'fp32' });
@@ -70,9 +82,11 @@ export async function measureConstrained(ctx: BenchContext): Promise<Record<stri
   const maxTokens = 160;
   ctx.log('validity: sampling with and without the constraint');
   const validity = await measureValidity(engine, seeds, maxTokens);
+  const json = (schema: JsonSchema): DecodingConstraint => ({ kind: 'json', schema });
   const documents: Document[] = [
-    ...SCHEMAS.map((s) => ({ schema: s.schema, text: JSON.stringify(s.example) })),
-    ...validity.constrainedOutputs.filter((o) => o.valid).map((o) => ({ schema: o.schema, text: o.text })),
+    ...SCHEMAS.map((s) => ({ constraint: json(s.schema), text: JSON.stringify(s.example) })),
+    TOOL_DOCUMENT,
+    ...validity.constrainedOutputs.filter((o) => o.valid).map((o) => ({ constraint: json(o.schema), text: o.text })),
   ];
   ctx.log('decode step of the bundled model');
   const decode = await decodeStep(engine, ctx.quick ? 2 : 5);
@@ -135,7 +149,7 @@ function maskCost(tokenizer: TextTokenizer, logitsSize: number, eos: number, doc
   const pass = (): number[] => {
     const times: number[] = [];
     for (const doc of documents) {
-      const decoder = constraints.create({ kind: 'json', schema: doc.schema }, new Set([eos]));
+      const decoder = constraints.create(doc.constraint, new Set([eos]));
       for (const id of tokenizer.encode(doc.text)) {
         row.set(logits);
         t = performance.now();
@@ -234,7 +248,7 @@ export const constrainedBenchmark: Benchmark = {
   summary: 'schema-constrained decoding: mask cost per step at 8k and 152k vocabularies vs the decode step, validity with and without',
   async run(ctx) {
     const result = await measureConstrained(ctx);
-    const file = await writeResult(ctx, 'constrained', result);
+    const file = await writeResult(ctx, ctx.quick ? 'constrained-quick' : 'constrained-bundled', result);
     ctx.log(`wrote ${file}`);
     return result;
   },

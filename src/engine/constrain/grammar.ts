@@ -18,7 +18,7 @@ export interface MatchState {
 }
 
 /** Most alternatives kept at once; any live one leads to a valid output, so keeping fewer stays sound. */
-const MAX_ALTERNATIVES = 64;
+const MAX_ALTERNATIVES = 32;
 const MAX_TOOLS = 256;
 
 export class Grammar {

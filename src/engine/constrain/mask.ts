@@ -87,13 +87,24 @@ function walkString(grammar: Grammar, trie: TokenTrie, state: MatchState): Strin
   return { ids: Int32Array.from(ids), added: Int32Array.from(counts) };
 }
 
+/**
+ * Most matcher stacks fed per walk. A schema with many alternatives that stay open (64 kinds of
+ * string at once) would otherwise cost seconds per token; cut short, the walk allows fewer
+ * tokens, each of which still leads to a valid output.
+ */
+const WALK_BUDGET = 250_000;
+
 function walk(grammar: Grammar, trie: TokenTrie, state: MatchState, allow: (id: number) => void, entered?: (next: MatchState, depth: number) => void): void {
   const states = new Array<MatchState>(trie.maxDepth + 1);
   states[0] = state;
   const { byte, depth, skip, tokenStart, ids } = trie;
+  let work = 0;
   for (let i = 0; i < byte.length; ) {
     const d = depth[i]!;
-    const next = grammar.step(states[d - 1]!, byte[i]!);
+    const from = states[d - 1]!;
+    work += from.alts.length || 1;
+    if (work > WALK_BUDGET) return;
+    const next = grammar.step(from, byte[i]!);
     if (next === undefined) {
       i = skip[i]!;
       continue;
