@@ -1,11 +1,12 @@
 import { AutoGlmError } from '../../common/errors';
 import type { JsonSchema } from '../../protocol/generation';
+import { compilePattern, PatternError, type Pattern } from './pattern';
 import { type NumberRange, type ObjectNode, type PropertyNode, type SchemaNode } from './schemaNodes';
 
 /**
  * Compiles a JSON schema (from a request, so hostile: bounded size and depth) into the nodes the
  * matcher walks. Supported: type (one or a list), object (properties, required,
- * additionalProperties), string (minLength, maxLength), number and integer (minimum, maximum,
+ * additionalProperties), string (minLength, maxLength, pattern: see pattern.ts), number and integer (minimum, maximum,
  * exclusiveMinimum, exclusiveMaximum), boolean, null, array (items, minItems, maxItems), enum and
  * const of any JSON value, anyOf and oneOf (both as anyOf), a one-element allOf, and `$ref` to
  * `#/$defs/...` or `#/definitions/...`. Annotations (title, description, format, ...) are ignored.
@@ -30,7 +31,7 @@ const ANNOTATIONS = new Set([
 const TYPE_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   object: ['type', 'properties', 'required', 'additionalProperties'],
   array: ['type', 'items', 'minItems', 'maxItems'],
-  string: ['type', 'minLength', 'maxLength'],
+  string: ['type', 'minLength', 'maxLength', 'pattern'],
   number: ['type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'],
   integer: ['type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'],
   boolean: ['type'],
@@ -114,7 +115,7 @@ class SchemaCompiler {
     options.push(
       { kind: 'object', id: this.nextId++, properties: [], lastRequired: -1, additional: node },
       { kind: 'array', id: this.nextId++, items: node, minItems: 0, maxItems: Infinity },
-      { kind: 'string', id: this.nextId++, minLength: 0, maxLength: Infinity },
+      { kind: 'string', id: this.nextId++, minLength: 0, maxLength: Infinity, pattern: undefined },
       { kind: 'number', id: this.nextId++, integer: false, range: undefined },
       { kind: 'literals', id: this.nextId++, texts: ['true', 'false', 'null'].map((t) => this.encoder.encode(t)) },
     );
@@ -194,7 +195,7 @@ class SchemaCompiler {
         const minLength = count(s, 'minLength', path, 0);
         const maxLength = count(s, 'maxLength', path, Infinity);
         if (minLength > maxLength) fail(path, 'minLength is larger than maxLength');
-        return { kind: 'string', id: this.nextId++, minLength, maxLength };
+        return { kind: 'string', id: this.nextId++, minLength, maxLength, pattern: pattern(s['pattern'], `${path}/pattern`, minLength, maxLength) };
       }
       case 'number':
       case 'integer':
@@ -304,6 +305,20 @@ function children(node: SchemaNode): SchemaNode[] {
     default:
       return [];
   }
+}
+
+function pattern(source: unknown, path: string, minLength: number, maxLength: number): Pattern | undefined {
+  if (source === undefined) return undefined;
+  if (typeof source !== 'string' || source.length > 1_000) fail(path, 'pattern must be a string of at most 1000 characters');
+  let compiled: Pattern;
+  try {
+    compiled = compilePattern(source);
+  } catch (err) {
+    if (err instanceof PatternError) fail(path, `pattern ${JSON.stringify(source)} is not supported: ${err.message}`);
+    throw err;
+  }
+  if (!compiled.reachable(compiled.start, minLength, maxLength)) fail(path, `no string of minLength..maxLength characters matches ${JSON.stringify(source)}`);
+  return compiled;
 }
 
 function numberRange(s: Record<string, unknown>, path: string, integer: boolean): NumberRange | undefined {

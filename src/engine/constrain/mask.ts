@@ -1,5 +1,5 @@
 import type { Grammar, MatchState } from './grammar';
-import type { Frame, Stack } from './matcher';
+import type { Stack, StringFrame } from './matcher';
 import type { TokenTrie, ConstraintVocabulary } from './vocabulary';
 
 /**
@@ -44,13 +44,13 @@ interface StringWalk {
   added: Int32Array;
 }
 
-type StringStack = Stack & { frame: Frame & { t: 'str' } };
+type StringStack = Stack & { frame: StringFrame };
 
 /** The only alternative, when it is between characters of a string (no escape or UTF-8 sequence open). */
 function stringTop(state: MatchState): StringStack | undefined {
   if (state.alts.length !== 1) return undefined;
   const top = state.alts[0];
-  if (!top || top.frame.t !== 'str' || top.frame.esc !== 0 || top.frame.need !== 0) return undefined;
+  if (!top || top.frame.t !== 'str' || top.frame.esc !== 0 || top.frame.need !== 0 || top.frame.re !== undefined) return undefined;
   return top as StringStack;
 }
 
@@ -88,11 +88,11 @@ function walkString(grammar: Grammar, trie: TokenTrie, state: MatchState): Strin
 }
 
 /**
- * Most matcher stacks fed per walk. A schema with many alternatives that stay open (64 kinds of
- * string at once) would otherwise cost seconds per token; cut short, the walk allows fewer
- * tokens, each of which still leads to a valid output.
+ * Most matcher stacks fed per walk beyond one per trie node. A schema with many alternatives that
+ * stay open (64 kinds of string at once) would otherwise cost seconds per token; cut short, the
+ * walk allows fewer tokens, each of which still leads to a valid output.
  */
-const WALK_BUDGET = 250_000;
+const EXTRA_ALTERNATIVES_BUDGET = 250_000;
 
 function walk(grammar: Grammar, trie: TokenTrie, state: MatchState, allow: (id: number) => void, entered?: (next: MatchState, depth: number) => void): void {
   const states = new Array<MatchState>(trie.maxDepth + 1);
@@ -102,8 +102,8 @@ function walk(grammar: Grammar, trie: TokenTrie, state: MatchState, allow: (id: 
   for (let i = 0; i < byte.length; ) {
     const d = depth[i]!;
     const from = states[d - 1]!;
-    work += from.alts.length || 1;
-    if (work > WALK_BUDGET) return;
+    work += Math.max(0, from.alts.length - 1);
+    if (work > EXTRA_ALTERNATIVES_BUDGET) return;
     const next = grammar.step(from, byte[i]!);
     if (next === undefined) {
       i = skip[i]!;

@@ -1,4 +1,5 @@
 import { completeNumber, viableNumberPrefix } from './numbers';
+import type { Pattern } from './pattern';
 import { resolved, type ObjectNode, type SchemaNode } from './schemaNodes';
 
 /**
@@ -27,7 +28,7 @@ const COMMA = 0x2c;
 export type Frame =
   | { t: 'value'; node: SchemaNode; ws: number }
   | { t: 'lit'; text: Uint8Array; pos: number; tag: string }
-  | { t: 'str'; min: number; max: number; id: number; count: number; esc: number; need: number; lo: number; hi: number }
+  | StringFrame
   | { t: 'num'; node: SchemaNode & { kind: 'number' }; text: string }
   | { t: 'obj'; node: ObjectNode; phase: ObjectPhase; at: number; ws: number }
   | { t: 'arr'; node: SchemaNode & { kind: 'array' }; phase: ArrayPhase; count: number; ws: number }
@@ -35,6 +36,25 @@ export type Frame =
   | { t: 'end' }
   /** Whitespace, then exactly `text` (what closes a tool call). */
   | { t: 'tail'; text: Uint8Array; pos: number; ws: number };
+
+/**
+ * Inside a string: characters so far (`count`), escape and UTF-8 progress, and for a `pattern`
+ * the NFA states it is in (`set`) and the code point being read (`cp`).
+ */
+export interface StringFrame {
+  t: 'str';
+  min: number;
+  max: number;
+  id: number;
+  count: number;
+  esc: number;
+  need: number;
+  lo: number;
+  hi: number;
+  re: Pattern | undefined;
+  set: readonly number[];
+  cp: number;
+}
 
 /** After `{`; after a key (`at`: the property, -1 for a key of a map); after a value (`at`: next property); after `,`. */
 export const enum ObjectPhase {
@@ -132,7 +152,7 @@ export function startValue(parent: Stack | null, node: SchemaNode, b: number, ou
       });
       return;
     case 'string':
-      if (b === QUOTE) add(out, push(parent, stringFrame(n.id, n.minLength, n.maxLength)));
+      if (b === QUOTE) add(out, push(parent, stringFrame(n.id, n.minLength, n.maxLength, n.pattern)));
       return;
     case 'number': {
       const text = String.fromCharCode(b);
@@ -150,8 +170,17 @@ export function startValue(parent: Stack | null, node: SchemaNode, b: number, ou
   }
 }
 
-export function stringFrame(id: number, min: number, max: number): Frame & { t: 'str' } {
-  return { t: 'str', id, min, max, count: 0, esc: 0, need: 0, lo: 0, hi: 0 };
+export function stringFrame(id: number, min: number, max: number, re?: Pattern): StringFrame {
+  return { t: 'str', id, min, max, count: 0, esc: 0, need: 0, lo: 0, hi: 0, re, set: re?.start ?? [], cp: 0 };
+}
+
+const SIMPLE_ESCAPES: Readonly<Record<number, number>> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
+
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  if (b >= 0x61 && b <= 0x66) return b - 0x57;
+  if (b >= 0x41 && b <= 0x46) return b - 0x37;
+  return -1;
 }
 
 /**
@@ -159,36 +188,58 @@ export function stringFrame(id: number, min: number, max: number): Frame & { t: 
  * a `d`: limited to 0-7 so that no surrogate is written), 5 and 6 the last two. `need`: UTF-8 continuation bytes
  * still due, the next one in [lo, hi].
  */
-function feedString(stack: Stack, f: Frame & { t: 'str' }, b: number, out: Alt[]): void {
+function feedString(stack: Stack, f: StringFrame, b: number, out: Alt[]): void {
   const parent = stack.parent;
-  const next = (change: Partial<Frame & { t: 'str' }>): void => add(out, push(parent, { ...f, ...change }));
+  const next = (change: Partial<StringFrame>): void => add(out, push(parent, { ...f, ...change }));
+  // A whole character was read: a pattern must still be able to match, within the lengths.
+  const read = (change: Partial<StringFrame>, cp: number): void => {
+    if (f.re === undefined) {
+      next(change);
+      return;
+    }
+    const set = f.re.step(f.set, cp);
+    if (set.length > 0 && f.re.reachable(set, f.min - f.count, f.max - f.count)) next({ ...change, set, cp: 0 });
+  };
+  // Part of a character read, whose code point will lie in [lo, hi]: a pattern must accept one of them.
+  const partial = (change: Partial<StringFrame>, lo: number, hi: number): void => {
+    if (f.re === undefined || f.re.acceptsSome(f.set, lo, hi)) next(change);
+  };
   if (b === END) return;
   if (f.need > 0) {
-    if (b >= f.lo && b <= f.hi) next({ need: f.need - 1, lo: 0x80, hi: 0xbf });
+    if (b < f.lo || b > f.hi) return;
+    const cp = (f.cp << 6) | (b & 0x3f);
+    const bits = 6 * (f.need - 1);
+    if (f.need === 1) read({ need: 0, lo: 0x80, hi: 0xbf }, cp);
+    else partial({ need: f.need - 1, lo: 0x80, hi: 0xbf, cp }, cp << bits, ((cp + 1) << bits) - 1);
     return;
   }
   if (f.esc === 1) {
-    if (b === 0x75) next({ esc: 2 });
-    else if ('"\\/bfnrt'.includes(String.fromCharCode(b))) next({ esc: 0 });
+    if (b === 0x75) partial({ esc: 2, cp: 0 }, 0, 0xffff);
+    else if (SIMPLE_ESCAPES[b] !== undefined) read({ esc: 0 }, SIMPLE_ESCAPES[b]);
     return;
   }
   if (f.esc >= 2) {
-    const hex = (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46);
-    if (!hex || (f.esc === 3 && !(b >= 0x30 && b <= 0x37))) return;
-    const d = b === 0x64 || b === 0x44;
-    next({ esc: f.esc === 2 ? (d ? 3 : 4) : f.esc === 6 ? 0 : f.esc === 3 ? 5 : f.esc + 1 });
+    const v = hexValue(b);
+    if (v < 0 || (f.esc === 3 && v > 7)) return;
+    const cp = f.cp * 16 + v;
+    const bits = 4 * (6 - f.esc);
+    if (f.esc === 6) read({ esc: 0 }, cp);
+    else partial({ esc: f.esc === 2 ? (v === 0xd ? 3 : 4) : f.esc === 3 ? 5 : f.esc + 1, cp }, cp << bits, ((cp + 1) << bits) - 1);
     return;
   }
   if (b === QUOTE) {
-    if (f.count >= f.min) add(out, parent);
+    if (f.count >= f.min && (f.re === undefined || f.re.matches(f.set))) add(out, parent);
     return;
   }
   if (b < 0x20 || f.count + 1 > f.max) return;
-  if (b === BACKSLASH) next({ esc: 1, count: f.count + 1 });
-  else if (b < 0x80) next({ count: f.count + 1 });
+  if (b === BACKSLASH) partial({ esc: 1, count: f.count + 1 }, 0, 0xffff);
+  else if (b < 0x80) read({ count: f.count + 1 }, b);
   else {
     const lead = utf8Lead(b);
-    if (lead) next({ count: f.count + 1, need: lead[0], lo: lead[1], hi: lead[2] });
+    if (!lead) return;
+    const cp = b & (lead[0] === 1 ? 0x1f : lead[0] === 2 ? 0x0f : 0x07);
+    const bits = 6 * lead[0];
+    partial({ count: f.count + 1, need: lead[0], lo: lead[1], hi: lead[2], cp }, cp << bits, ((cp + 1) << bits) - 1);
   }
 }
 
@@ -299,8 +350,11 @@ function frameKey(f: Frame): string {
       return `v${f.node.id},${f.ws}`;
     case 'lit':
       return `l${f.tag},${f.pos}`;
-    case 'str':
-      return `s${f.id},${f.max === Infinity ? Math.min(f.count, f.min) : f.count},${f.esc},${f.need},${f.lo}`;
+    case 'str': {
+      const count = f.max === Infinity ? Math.min(f.count, f.min) : f.count;
+      const pattern = f.re === undefined ? '' : `,${f.set.join('.')}${f.need > 0 || f.esc >= 2 ? `,${f.cp}` : ''}`;
+      return `s${f.id},${count},${f.esc},${f.need},${f.lo}${pattern}`;
+    }
     case 'num':
       return `n${f.node.id},${f.text}`;
     case 'obj':

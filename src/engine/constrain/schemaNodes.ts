@@ -1,3 +1,5 @@
+import type { Pattern } from './pattern';
+
 /**
  * The compiled form of a JSON schema that the matcher walks: one node per distinct value shape.
  * Nodes are plain data with a numeric `id` that names them in matcher state keys; `$ref` nodes
@@ -25,7 +27,7 @@ export type SchemaNode =
   | { kind: 'ref'; id: number; target: SchemaNode | undefined; path: string }
   /** One of these exact JSON texts (enum, const, true/false, null), compact as JSON.stringify writes them. */
   | { kind: 'literals'; id: number; texts: Uint8Array[] }
-  | { kind: 'string'; id: number; minLength: number; maxLength: number }
+  | { kind: 'string'; id: number; minLength: number; maxLength: number; pattern: Pattern | undefined }
   | { kind: 'number'; id: number; integer: boolean; range: NumberRange | undefined }
   | ObjectNode
   | { kind: 'array'; id: number; items: SchemaNode; minItems: number; maxItems: number };

@@ -24,7 +24,10 @@ function rejects(schema: unknown, message: RegExp): void {
 
 describe('engine/constrain: schema compilation and the byte matcher', () => {
   it('rejects what it cannot honour, naming the keyword and where it is', () => {
-    rejects({ type: 'string', pattern: '^a+$' }, /at #\/pattern: keyword "pattern" is not supported/);
+    rejects({ type: 'string', pattern: '^(?=a)b$' }, /at #\/pattern: pattern "\^\(\?=a\)b\$" is not supported: lookaround/);
+    rejects({ type: 'string', pattern: '(a)\\1' }, /the escape \\1 is not supported/);
+    rejects({ type: 'string', pattern: '^a$', minLength: 2 }, /no string of minLength..maxLength characters matches/);
+    rejects({ type: 'string', multipleOf: 2 }, /at #\/multipleOf: keyword "multipleOf" is not supported/);
     rejects({ type: 'object', properties: { a: { type: 'array', uniqueItems: true } } }, /at #\/properties\/a\/uniqueItems/);
     rejects({ allOf: [{ type: 'string' }, { minLength: 2 }] }, /allOf with more than one schema/);
     rejects({ $ref: 'https://example.com/s.json' }, /\$ref "https:\/\/example.com\/s.json" is not supported/);
@@ -74,6 +77,22 @@ describe('engine/constrain: schema compilation and the byte matcher', () => {
     assert.equal(accepts(s, '"\\n\\u00e9"'), true);
     assert.equal(accepts(s, '"é世"'), true);
     assert.equal(accepts({ type: 'string' }, '"a\nb"'), false, 'raw newline');
+  });
+
+  it('matches strings against a pattern, character by character, escapes decoded', () => {
+    const word = { type: 'string', pattern: '^[a-z_]+$' };
+    assert.equal(accepts(word, '"read_file"'), true);
+    assert.equal(accepts(word, '"Read"'), false);
+    assert.equal(accepts(word, '""'), false);
+    const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' };
+    assert.equal(accepts(date, '"2026-12-02"'), true);
+    assert.equal(accepts(date, '"2026-12-2"'), false);
+    assert.equal(accepts({ type: 'string', pattern: 'foo|ba(r|z)' }, '"a baz b"'), true, 'unanchored: anywhere');
+    assert.equal(accepts({ type: 'string', pattern: 'foo' }, '"fo"'), false);
+    assert.equal(accepts({ type: 'string', pattern: '^[A-Z]\\n?$' }, '"\\u0041\\n"'), true, 'escapes are the characters they stand for');
+    assert.equal(accepts({ type: 'string', pattern: '^é+$' }, '"éé"'), true);
+    assert.equal(accepts({ type: 'string', pattern: '^(ab)+$', maxLength: 4 }, '"abab"'), true);
+    assert.equal(accepts({ type: 'string', pattern: '^(ab)+$', maxLength: 4 }, '"ababab"'), false);
   });
 
   it('matches arrays, enums of any value, anyOf, type lists and local $ref', () => {

@@ -28,6 +28,7 @@ export const VALIDITY_SCHEMAS: ReadonlyArray<{ name: string; schema: JsonSchema 
     name: '$ref and boolean',
     schema: { type: 'object', properties: { a: { $ref: '#/$defs/point' }, b: { $ref: '#/$defs/point' }, closed: { type: 'boolean' } }, required: ['a', 'b', 'closed'], $defs: { point: { type: 'object', properties: { x: { type: 'number', minimum: -10, maximum: 10 }, y: { type: 'number', minimum: -10, maximum: 10 } }, required: ['x', 'y'] } } },
   },
+  { name: 'strings with patterns', schema: { type: 'object', properties: { branch: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,15}$' }, date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } }, required: ['branch', 'date'] } },
   { name: 'string with length bounds and optional integer', schema: { type: 'object', properties: { query: { type: 'string', minLength: 3, maxLength: 30 }, limit: { type: 'integer', minimum: 1, maximum: 50 } }, required: ['query'] } },
 ];
 
@@ -138,7 +139,7 @@ describeModel('engine: schema-constrained decoding on the bundled model (skipped
 
   it('rejects an unsupported schema before generating, with a message naming it', async () => {
     await assert.rejects(
-      generateText(engine, { prompt: PROMPT, maxTokens: 8, constraint: { kind: 'json', schema: { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z]+$' } } } } }),
+      generateText(engine, { prompt: PROMPT, maxTokens: 8, constraint: { kind: 'json', schema: { type: 'object', properties: { id: { type: 'string', pattern: '^(?!x)' } } } } }),
       (err: Error & { code?: string }) => err.code === 'invalid-request' && /#\/properties\/id\/pattern/.test(err.message),
     );
     await assert.rejects(generateText(engine, { prompt: PROMPT, maxTokens: 8, forcedPrefix: 'x', responseFormat: { type: 'json_object' } }), /cannot be combined/);
