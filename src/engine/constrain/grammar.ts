@@ -26,6 +26,8 @@ export class Grammar {
   private readonly open: Uint8Array;
   private readonly failure: Int32Array;
   private readonly callStack: Stack | undefined;
+  /** One state object per position in `open`: free text steps allocate nothing. */
+  private readonly freeStates: MatchState[];
 
   private constructor(
     initial: (g: Grammar) => MatchState,
@@ -35,6 +37,7 @@ export class Grammar {
     this.open = new TextEncoder().encode(open);
     this.failure = kmpFailure(this.open);
     this.callStack = callStack;
+    this.freeStates = Array.from({ length: Math.max(1, this.open.length) }, (_, k) => ({ alts: [], free: k }));
     this.initial = initial(this);
   }
 
@@ -57,7 +60,7 @@ export class Grammar {
         const tail = push(null, { t: 'tail', text: encoder.encode(close), pos: 0, ws: 0 })!;
         const callStack = push(tail, { t: 'value', node: call, ws: 0 })!;
         const first = required ? push(callStack, { t: 'lit', text: encoder.encode(open), pos: 0, tag: 'open' })! : undefined;
-        return new Grammar(() => (first ? { alts: [first], free: -1 } : { alts: [], free: 0 }), open, callStack);
+        return new Grammar((g) => (first ? { alts: [first], free: -1 } : g.freeStates[0]!), open, callStack);
       }
       default: {
         const never: never = constraint;
@@ -70,7 +73,7 @@ export class Grammar {
   step(state: MatchState, b: number): MatchState | undefined {
     if (state.free >= 0) {
       const k = this.kmpStep(state.free, b);
-      return k === this.open.length ? { alts: [this.callStack!], free: -1 } : { alts: [], free: k };
+      return k === this.open.length ? { alts: [this.callStack!], free: -1 } : this.freeStates[k]!;
     }
     const out: Alt[] = [];
     for (const alt of state.alts) {
@@ -82,7 +85,7 @@ export class Grammar {
     const distinct = out.length === 1 ? out : [...new Set(out)];
     if (distinct.includes(null)) {
       // A tool call closed: back to free text.
-      return { alts: [], free: 0 };
+      return this.freeStates[0]!;
     }
     return { alts: distinct.length > MAX_ALTERNATIVES ? distinct.slice(0, MAX_ALTERNATIVES) : distinct, free: -1 };
   }
