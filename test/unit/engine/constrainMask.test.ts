@@ -163,6 +163,11 @@ describeQwen('engine/constrain: masks over the Qwen vocabulary (152k tokens; ski
     assert.ok(allowedIds(d).includes(151658));
     d.advance(tokenizer.tokenId('</tool_call>')!);
     assert.equal(d.canEnd, true);
+    // Free again: another call may follow, held to the tools like the first.
+    for (const id of tokenizer.encode('\nNext:\n<tool_call>\n{"name": "')) d.advance(id);
+    assert.equal(d.canEnd, false);
+    assert.equal(hasBit(d.allowed(), tokenizer.encode('get')[0]!), true);
+    assert.equal(hasBit(d.allowed(), tokenizer.encode('delete')[0]!), false);
     const wrong = start(constraint, 'Sure.\n<tool_call>\n{"name": "');
     assert.equal(hasBit(wrong.allowed(), tokenizer.encode('get')[0]!), true);
     assert.equal(hasBit(wrong.allowed(), tokenizer.encode('delete')[0]!), false, 'no tool of that name');
