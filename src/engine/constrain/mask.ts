@@ -130,11 +130,15 @@ export function applyMask(logits: Float32Array, bits: Uint32Array): void {
     const word = bits[w]!;
     if (word === 0xffffffff) continue;
     const from = w << 5;
-    const end = Math.min(logits.length, from + 32);
     if (word === 0) {
-      logits.fill(-Infinity, from, end);
+      // Runs of fully masked words in one fill: most of the row in most JSON states.
+      let last = w;
+      while (last + 1 < bits.length && bits[last + 1] === 0) last++;
+      logits.fill(-Infinity, from, Math.min(logits.length, (last + 1) << 5));
+      w = last;
       continue;
     }
+    const end = Math.min(logits.length, from + 32);
     for (let i = from; i < end; i++) {
       if ((word & (1 << (i & 31))) === 0) logits[i] = -Infinity;
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Grammar, type MatchState } from '../../../src/engine/constrain/grammar';
 import { compileSchema } from '../../../src/engine/constrain/compileSchema';
+import { applyMask, setBit } from '../../../src/engine/constrain/mask';
 import type { JsonSchema } from '../../../src/protocol/generation';
 
 /** Whether the grammar accepts `text` as a whole output, byte by byte. */
@@ -111,6 +112,16 @@ describe('engine/constrain: schema compilation and the byte matcher', () => {
     const tree = { $ref: '#/$defs/node', $defs: { node: { type: 'object', properties: { v: { type: 'integer' }, kids: { type: 'array', items: { $ref: '#/$defs/node' } } }, required: ['v'] } } };
     assert.equal(accepts(tree, '{"v": 1, "kids": [{"v": 2, "kids": []}, {"v": 3}]}'), true);
     assert.equal(accepts(tree, '{"kids": []}'), false);
+  });
+
+  it('applyMask keeps exactly the allowed logits, across whole masked words and a ragged end', () => {
+    const logits = Float32Array.from({ length: 200 }, (_, i) => i);
+    const bits = new Uint32Array(7);
+    for (const id of [0, 31, 32, 150, 199]) setBit(bits, id);
+    applyMask(logits, bits);
+    const kept = [...logits.keys()].filter((i) => logits[i] !== -Infinity);
+    assert.deepEqual(kept, [0, 31, 32, 150, 199]);
+    assert.equal(logits[150], 150);
   });
 
   it('without a schema takes any JSON object (json_object), keys free', () => {
