@@ -220,12 +220,10 @@ class SchemaCompiler {
     if (names.length > LIMITS.properties) {
       fail(`${path}/properties`, `more than ${LIMITS.properties} properties`);
     }
+    // Only listed properties are written, so a required one must be listed.
     const missing = (required as string[]).find((r) => !names.includes(r));
-    if (missing !== undefined && (props !== undefined || s['additionalProperties'] === false)) {
-      fail(`${path}/required`, `required property ${JSON.stringify(missing)} is not among the properties`);
-    }
     if (missing !== undefined) {
-      fail(`${path}/required`, 'required properties without `properties` are not supported');
+      fail(`${path}/required`, `required property ${JSON.stringify(missing)} is not among the properties`);
     }
     const properties: PropertyNode[] = names.map((name) => ({
       name,
