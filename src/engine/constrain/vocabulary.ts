@@ -16,12 +16,8 @@ export class TokenTrie {
   readonly ids: Int32Array;
   readonly maxDepth: number;
 
-  constructor(bytes: readonly Uint8Array[], include: (id: number) => boolean) {
-    const order: number[] = [];
-    bytes.forEach((b, id) => {
-      if (b.length > 0 && include(id)) order.push(id);
-    });
-    order.sort((a, b) => compareBytes(bytes[a]!, bytes[b]!));
+  /** @param order token ids (with bytes) sorted by their bytes, see `sortedByBytes` */
+  constructor(bytes: readonly Uint8Array[], order: readonly number[]) {
     const nodeByte: number[] = [];
     const nodeDepth: number[] = [];
     const endNode: number[] = [];
@@ -70,8 +66,9 @@ export class ConstraintVocabulary {
     readonly logitsSize: number,
   ) {
     const chars = bytes.map(plainCharacters);
-    this.trie = new TokenTrie(bytes, () => true);
-    this.unplainTrie = new TokenTrie(bytes, (id) => chars[id]! < 0);
+    const order = sortedByBytes(bytes);
+    this.trie = new TokenTrie(bytes, order);
+    this.unplainTrie = new TokenTrie(bytes, order.filter((id) => chars[id]! < 0));
     const plain = [...chars.keys()].filter((id) => chars[id]! > 0).sort((a, b) => chars[a]! - chars[b]! || a - b);
     this.plainIds = Int32Array.from(plain);
     const longest = plain.length > 0 ? chars[plain[plain.length - 1]!]! : 0;
@@ -126,12 +123,15 @@ function plainCharacters(b: Uint8Array): number {
   return b.length === 0 ? -1 : chars;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
+/** Ids of the tokens that have bytes, in byte order (a prefix before its extensions). */
+export function sortedByBytes(bytes: readonly Uint8Array[]): number[] {
+  const order: number[] = [];
+  // One char per byte: string order is then byte order, and strings compare natively.
+  const keys = bytes.map((b) => String.fromCharCode(...b));
+  bytes.forEach((b, id) => {
+    if (b.length > 0) order.push(id);
+  });
+  return order.sort((a, b) => (keys[a]! < keys[b]! ? -1 : keys[a]! > keys[b]! ? 1 : 0));
 }
 
 function sharedPrefix(a: Uint8Array, b: Uint8Array): number {
