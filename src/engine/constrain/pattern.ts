@@ -274,9 +274,8 @@ class PatternParser {
     if (negated) this.pos++;
     const ranges: Array<[number, number]> = [];
     const negatedParts: CharSet[] = [];
-    let first = true;
-    while (this.pos < end && (this.src[this.pos] !== ']' || first)) {
-      first = false;
+    // As in JavaScript, `[]` matches nothing and `[^]` any character.
+    while (this.pos < end && this.src[this.pos] !== ']') {
       const lo = this.classAtom();
       if (lo.negated || lo.ranges.length !== 1 || lo.ranges[0]![0] !== lo.ranges[0]![1]) {
         if (lo.negated) negatedParts.push(lo);

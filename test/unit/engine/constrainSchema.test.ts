@@ -94,6 +94,8 @@ describe('engine/constrain: schema compilation and the byte matcher', () => {
     assert.equal(accepts({ type: 'string', pattern: '^é+$' }, '"éé"'), true);
     assert.equal(accepts({ type: 'string', pattern: '^(ab)+$', maxLength: 4 }, '"abab"'), true);
     assert.equal(accepts({ type: 'string', pattern: '^(ab)+$', maxLength: 4 }, '"ababab"'), false);
+    assert.equal(accepts({ type: 'string', pattern: '^[^]{2}$' }, '"\\n!"'), true, '[^] is any character');
+    assert.equal(accepts({ type: 'string', pattern: '^[^"\\\\]*$' }, '"a\\"b"'), false);
   });
 
   it('matches arrays, enums of any value, anyOf, type lists and local $ref', () => {

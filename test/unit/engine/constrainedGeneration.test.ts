@@ -6,7 +6,7 @@ import type { JsonSchema } from '../../../src/protocol/generation';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 
 /** Tool-call shapes: flat with enum and integer, nested, array of strings, anyOf, a local $ref, booleans and numbers. */
-export const VALIDITY_SCHEMAS: ReadonlyArray<{ name: string; schema: JsonSchema }> = [
+const VALIDITY_SCHEMAS: ReadonlyArray<{ name: string; schema: JsonSchema }> = [
   {
     name: 'flat object with enum and integer',
     schema: { type: 'object', properties: { city: { type: 'string', maxLength: 24 }, unit: { enum: ['celsius', 'fahrenheit'] }, days: { type: 'integer', minimum: 1, maximum: 14 } }, required: ['city', 'unit', 'days'] },
