@@ -1,7 +1,7 @@
 import { AutoGlmError } from '../../common/errors';
 import type { JsonSchema } from '../../protocol/generation';
 import { compilePattern, PatternError, type Pattern } from './pattern';
-import { type NumberRange, type ObjectNode, type PropertyNode, type SchemaNode } from './schemaNodes';
+import { literalTexts, type NumberRange, type ObjectNode, type PropertyNode, type SchemaNode } from './schemaNodes';
 
 /**
  * Compiles a JSON schema (from a request, so hostile: bounded size and depth) into the nodes the
@@ -117,7 +117,7 @@ class SchemaCompiler {
       { kind: 'array', id: this.nextId++, items: node, minItems: 0, maxItems: Infinity },
       { kind: 'string', id: this.nextId++, minLength: 0, maxLength: Infinity, pattern: undefined },
       { kind: 'number', id: this.nextId++, integer: false, range: undefined },
-      { kind: 'literals', id: this.nextId++, texts: ['true', 'false', 'null'].map((t) => this.encoder.encode(t)) },
+      { kind: 'literals', id: this.nextId++, texts: literalTexts(['true', 'false', 'null']) },
     );
     return node;
   }
@@ -201,9 +201,9 @@ class SchemaCompiler {
       case 'integer':
         return { kind: 'number', id: this.nextId++, integer: type === 'integer', range: numberRange(s, path, type === 'integer') };
       case 'boolean':
-        return { kind: 'literals', id: this.nextId++, texts: [this.encoder.encode('true'), this.encoder.encode('false')] };
+        return { kind: 'literals', id: this.nextId++, texts: literalTexts(['true', 'false']) };
       default:
-        return { kind: 'literals', id: this.nextId++, texts: [this.encoder.encode('null')] };
+        return { kind: 'literals', id: this.nextId++, texts: literalTexts(['null']) };
     }
   }
 
@@ -257,7 +257,7 @@ class SchemaCompiler {
     if (kept.length === 0) {
       fail(path, 'no enum/const value has the schema type');
     }
-    const texts = [...new Set(kept.map((v) => JSON.stringify(v as JsonValue)))].map((t) => this.encoder.encode(t));
+    const texts = literalTexts(kept.map((v) => JSON.stringify(v as JsonValue)));
     this.literalBytes += texts.reduce((n, t) => n + t.length, 0);
     if (this.literalBytes > LIMITS.literalBytes) {
       fail(path, `enum/const values exceed ${LIMITS.literalBytes} bytes`);

@@ -3,7 +3,7 @@ import type { JsonSchema, ToolDefinition } from '../../protocol/generation';
 import type { DecodingConstraint } from '../types';
 import { compileSchema, type NodeIds } from './compileSchema';
 import { END, feed, push, stackKey, type Alt, type Stack } from './matcher';
-import type { SchemaNode } from './schemaNodes';
+import { literalTexts, type SchemaNode } from './schemaNodes';
 
 /**
  * What the whole output must be, as a byte automaton over matcher stacks: one JSON value then
@@ -59,7 +59,7 @@ export class Grammar {
         const encoder = new TextEncoder();
         const tail = push(null, { t: 'tail', text: encoder.encode(close), pos: 0, ws: 0 })!;
         const callStack = push(tail, { t: 'value', node: call, ws: 0 })!;
-        const first = required ? push(callStack, { t: 'lit', text: encoder.encode(open), pos: 0, tag: 'open' })! : undefined;
+        const first = required ? push(callStack, { t: 'lit', texts: [encoder.encode(open)], pos: 0, lo: 0, hi: 1, tag: 'open' })! : undefined;
         return new Grammar((g) => (first ? { alts: [first], free: -1 } : g.freeStates[0]!), open, callStack);
       }
       default: {
@@ -148,7 +148,7 @@ function toolCallNode(tools: readonly ToolDefinition[], ids: NodeIds): SchemaNod
     const given = tool.parameters as JsonSchema | undefined;
     const parameters = given === undefined || Object.keys(given).length === 0 ? { type: 'object' } : given;
     const args = compileSchema(parameters, ids, `tool ${JSON.stringify(tool.name)} parameters #`);
-    const name: SchemaNode = { kind: 'literals', id: ids.next++, texts: [encoder.encode(JSON.stringify(tool.name))] };
+    const name: SchemaNode = { kind: 'literals', id: ids.next++, texts: literalTexts([JSON.stringify(tool.name)]) };
     return {
       kind: 'object',
       id: ids.next++,

@@ -1,6 +1,6 @@
 import { completeNumber, viableNumberPrefix } from './numbers';
 import type { Pattern } from './pattern';
-import { resolved, type ObjectNode, type SchemaNode } from './schemaNodes';
+import { compareBytes, resolved, type KeySet, type ObjectNode, type SchemaNode } from './schemaNodes';
 
 /**
  * A byte-level JSON matcher with an explicit stack: `feed` takes one byte (or END, the end of
@@ -27,7 +27,11 @@ const COMMA = 0x2c;
 
 export type Frame =
   | { t: 'value'; node: SchemaNode; ws: number }
-  | { t: 'lit'; text: Uint8Array; pos: number; tag: string }
+  /**
+   * Some of `texts` (those in [lo, hi), which share the first `pos` bytes); for keys, `obj` is
+   * the object whose property `props[k]` text k names.
+   */
+  | { t: 'lit'; texts: readonly Uint8Array[]; pos: number; lo: number; hi: number; tag: string; obj?: ObjectNode; props?: readonly number[] }
   | StringFrame
   | { t: 'num'; node: SchemaNode & { kind: 'number' }; text: string }
   | { t: 'obj'; node: ObjectNode; phase: ObjectPhase; at: number; ws: number }
@@ -106,7 +110,7 @@ export function feed(stack: Stack, b: number, out: Alt[]): void {
       }
       return;
     case 'lit':
-      if (b === f.text[f.pos]) add(out, f.pos + 1 === f.text.length ? parent : push(parent, { ...f, pos: f.pos + 1 }));
+      feedLiteral(parent, f, b, out);
       return;
     case 'str':
       feedString(stack, f, b, out);
@@ -147,9 +151,7 @@ export function startValue(parent: Stack | null, node: SchemaNode, b: number, ou
       for (const option of n.options) startValue(parent, option, b, out);
       return;
     case 'literals':
-      n.texts.forEach((text, i) => {
-        if (text[0] === b) add(out, text.length === 1 ? parent : push(parent, { t: 'lit', text, pos: 1, tag: `${n.id}.${i}` }));
-      });
+      feedLiteral(parent, { t: 'lit', texts: n.texts, pos: 0, lo: 0, hi: n.texts.length, tag: `${n.id}` }, b, out);
       return;
     case 'string':
       if (b === QUOTE) add(out, push(parent, stringFrame(n.id, n.minLength, n.maxLength, n.pattern)));
@@ -168,6 +170,21 @@ export function startValue(parent: Stack | null, node: SchemaNode, b: number, ou
     case 'ref':
       throw new Error('unreachable: resolved() follows refs');
   }
+}
+
+/** Narrows the candidates to those with byte `b` next; each one that ends with it ends the literal. */
+function feedLiteral(parent: Stack | null, f: Frame & { t: 'lit' }, b: number, out: Alt[]): void {
+  const { texts, pos } = f;
+  let lo = f.lo;
+  while (lo < f.hi && (texts[lo]!.length <= pos || texts[lo]![pos]! < b)) lo++;
+  let hi = lo;
+  while (hi < f.hi && texts[hi]![pos] === b) hi++;
+  // In byte order, the candidates that end here come first.
+  let k = lo;
+  for (; k < hi && texts[k]!.length === pos + 1; k++) {
+    add(out, f.obj ? push(parent, { t: 'obj', node: f.obj, phase: ObjectPhase.Colon, at: f.props![k]!, ws: 0 }) : parent);
+  }
+  if (k < hi) add(out, push(parent, { ...f, pos: pos + 1, lo: k, hi }));
 }
 
 export function stringFrame(id: number, min: number, max: number, re?: Pattern): StringFrame {
@@ -297,16 +314,31 @@ function feedObject(stack: Stack, f: Frame & { t: 'obj' }, b: number, out: Alt[]
  * order (up to and including the next required one), plus any key for a map.
  */
 function startKeys(parent: Stack | null, node: ObjectNode, at: number, out: Alt[]): void {
-  for (let j = at; j < node.properties.length; j++) {
-    const p = node.properties[j]!;
-    const colon = push(parent, { t: 'obj', node, phase: ObjectPhase.Colon, at: j, ws: 0 });
-    if (colon) add(out, push(colon, { t: 'lit', text: p.keyRest, pos: 0, tag: `k${node.id}.${j}` }));
-    if (p.required) return;
+  const keys = keySet(node, at);
+  if (keys.texts.length > 0) {
+    add(out, push(parent, { t: 'lit', texts: keys.texts, pos: 0, lo: 0, hi: keys.texts.length, tag: `k${node.id}.${at}`, obj: node, props: keys.props }));
   }
   if (node.additional !== undefined) {
     const colon = push(parent, { t: 'obj', node, phase: ObjectPhase.Colon, at: -1, ws: 0 });
     if (colon) add(out, push(colon, stringFrame(-1, 0, Infinity)));
   }
+}
+
+/** The keys that may come next at property index `at`: up to and including the next required one. */
+function keySet(node: ObjectNode, at: number): KeySet {
+  node.keySets ??= new Map();
+  let set = node.keySets.get(at);
+  if (!set) {
+    const candidates: number[] = [];
+    for (let j = at; j < node.properties.length; j++) {
+      candidates.push(j);
+      if (node.properties[j]!.required) break;
+    }
+    candidates.sort((a, b) => compareBytes(node.properties[a]!.keyRest, node.properties[b]!.keyRest));
+    set = { texts: candidates.map((j) => node.properties[j]!.keyRest), props: candidates };
+    node.keySets.set(at, set);
+  }
+  return set;
 }
 
 function feedArray(stack: Stack, f: Frame & { t: 'arr' }, b: number, out: Alt[]): void {
@@ -349,7 +381,7 @@ function frameKey(f: Frame): string {
     case 'value':
       return `v${f.node.id},${f.ws}`;
     case 'lit':
-      return `l${f.tag},${f.pos}`;
+      return `l${f.tag},${f.pos},${f.lo},${f.hi}`;
     case 'str': {
       const count = f.max === Infinity ? Math.min(f.count, f.min) : f.count;
       const pattern = f.re === undefined ? '' : `,${f.set.join('.')}${f.need > 0 || f.esc >= 2 ? `,${f.cp}` : ''}`;

@@ -25,7 +25,7 @@ export interface PropertyNode {
 export type SchemaNode =
   | { kind: 'any-of'; id: number; options: SchemaNode[] }
   | { kind: 'ref'; id: number; target: SchemaNode | undefined; path: string }
-  /** One of these exact JSON texts (enum, const, true/false, null), compact as JSON.stringify writes them. */
+  /** One of these exact JSON texts (enum, const, true/false, null), compact as JSON.stringify writes them; in byte order (`literalTexts`). */
   | { kind: 'literals'; id: number; texts: Uint8Array[] }
   | { kind: 'string'; id: number; minLength: number; maxLength: number; pattern: Pattern | undefined }
   | { kind: 'number'; id: number; integer: boolean; range: NumberRange | undefined }
@@ -43,6 +43,31 @@ export interface ObjectNode {
   /** Index of the last required property, -1 when none is required. */
   lastRequired: number;
   additional: SchemaNode | undefined;
+  /** The keys that may come next from property index `at`, in byte order: filled on first use. */
+  keySets?: Map<number, KeySet>;
+}
+
+/** Candidate texts in byte order, and for keys, the property each one names. */
+export interface KeySet {
+  texts: Uint8Array[];
+  props: number[];
+}
+
+/**
+ * Texts in byte order, duplicates dropped. Sorted, the candidates that share a prefix are one
+ * contiguous range, so a literal frame holds a range instead of forking per value.
+ */
+export function literalTexts(values: readonly string[]): Uint8Array[] {
+  const encoder = new TextEncoder();
+  return [...new Set(values)].map((v) => encoder.encode(v)).sort(compareBytes);
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
 }
 
 /** Follows `$ref` nodes to the node they name. */

@@ -60,6 +60,16 @@ describe('engine/constrain: schema compilation and the byte matcher', () => {
     assert.equal(accepts(schema, '{"b":"x"} '), false, 'nothing after the value');
   });
 
+  it('keeps every value of a long enum and every key of a wide object open (no cap on alternatives)', () => {
+    const codes = Array.from({ length: 300 }, (_, i) => `c${i}`);
+    assert.equal(accepts({ enum: codes }, '"c299"'), true);
+    assert.equal(accepts({ enum: codes }, '"c300"'), false);
+    const properties = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`p${i}`, { type: 'integer' }]));
+    const wide = { type: 'object', properties };
+    assert.equal(accepts(wide, '{"p0": 1, "p57": 2, "p99": 3}'), true);
+    assert.equal(accepts(wide, '{"p57": 2, "p3": 1}'), false, 'schema order');
+  });
+
   it('matches numbers by JSON grammar and range', () => {
     const int = { type: 'integer', minimum: -5, maximum: 120 };
     for (const t of ['-5', '0', '7', '120', '99']) assert.equal(accepts(int, t), true, t);
