@@ -17,7 +17,10 @@ export interface MatchState {
   readonly free: number;
 }
 
-/** Most alternatives kept at once; any live one leads to a valid output, so keeping fewer stays sound. */
+/**
+ * Most alternatives kept at once (more for a call among many tools: each tool's call shape is
+ * one until the name settles it); any live one leads to a valid output, so keeping fewer stays sound.
+ */
 const MAX_ALTERNATIVES = 32;
 const MAX_TOOLS = 256;
 
@@ -33,6 +36,7 @@ export class Grammar {
     initial: (g: Grammar) => MatchState,
     open: string,
     callStack: Stack | undefined,
+    private readonly maxAlternatives = MAX_ALTERNATIVES,
   ) {
     this.open = new TextEncoder().encode(open);
     this.failure = kmpFailure(this.open);
@@ -60,7 +64,7 @@ export class Grammar {
         const tail = push(null, { t: 'tail', text: encoder.encode(close), pos: 0, ws: 0 })!;
         const callStack = push(tail, { t: 'value', node: call, ws: 0 })!;
         const first = required ? push(callStack, { t: 'lit', texts: [encoder.encode(open)], pos: 0, lo: 0, hi: 1, tag: 'open' })! : undefined;
-        return new Grammar((g) => (first ? { alts: [first], free: -1 } : g.freeStates[0]!), open, callStack);
+        return new Grammar((g) => (first ? { alts: [first], free: -1 } : g.freeStates[0]!), open, callStack, MAX_ALTERNATIVES + tools.length);
       }
       default: {
         const never: never = constraint;
@@ -87,7 +91,7 @@ export class Grammar {
       // A tool call closed: back to free text.
       return this.freeStates[0]!;
     }
-    return { alts: distinct.length > MAX_ALTERNATIVES ? distinct.slice(0, MAX_ALTERNATIVES) : distinct, free: -1 };
+    return { alts: distinct.length > this.maxAlternatives ? distinct.slice(0, this.maxAlternatives) : distinct, free: -1 };
   }
 
   /** Whether the output may end here. */

@@ -70,6 +70,17 @@ describe('engine/constrain: schema compilation and the byte matcher', () => {
     assert.equal(accepts(wide, '{"p57": 2, "p3": 1}'), false, 'schema order');
   });
 
+  it('a call may name any of many tools (more than the usual limit of alternatives)', () => {
+    const tools = Array.from({ length: 80 }, (_, i) => ({ name: `tool_${i}`, description: '', parameters: { type: 'object', properties: { n: { type: 'integer', minimum: i, maximum: i } }, required: ['n'] } }));
+    const g = Grammar.compile({ kind: 'tool-calls', tools, open: '<c>', close: '</c>', required: true });
+    let s: MatchState | undefined = g.initial;
+    for (const b of new TextEncoder().encode('<c>{"name": "tool_79", "arguments": {"n": 79}}</c>')) s = s && g.step(s, b);
+    assert.ok(s && g.canEnd(s));
+    let bad: MatchState | undefined = g.initial;
+    for (const b of new TextEncoder().encode('<c>{"name": "tool_79", "arguments": {"n": 78')) bad = bad && g.step(bad, b);
+    assert.equal(bad && g.step(bad, 0x7d), undefined, 'the arguments follow the named tool');
+  });
+
   it('matches numbers by JSON grammar and range', () => {
     const int = { type: 'integer', minimum: -5, maximum: 120 };
     for (const t of ['-5', '0', '7', '120', '99']) assert.equal(accepts(int, t), true, t);
