@@ -92,7 +92,7 @@ function walkString(grammar: Grammar, trie: TokenTrie, state: MatchState): Strin
  * stay open (64 kinds of string at once) would otherwise cost seconds per token; cut short, the
  * walk allows fewer tokens, each of which still leads to a valid output.
  */
-const EXTRA_ALTERNATIVES_BUDGET = 250_000;
+const EXTRA_ALTERNATIVES_BUDGET = 100_000;
 
 function walk(grammar: Grammar, trie: TokenTrie, state: MatchState, allow: (id: number) => void, entered?: (next: MatchState, depth: number) => void): void {
   const states = new Array<MatchState>(trie.maxDepth + 1);
