@@ -13,8 +13,9 @@ import { Scheduler } from './scheduler';
 import { Sequence } from './sequence';
 import { TextTokenizer } from './tokenizer';
 import { ForcedPrefix } from './forcedPrefix';
+import { DecodingConstraints, type TokenConstraint } from './constrain/constrainedDecoder';
 import { MAX_TOP_LOGPROBS } from '../protocol/generation';
-import type { ChatMessage, EngineStats, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
+import type { ChatMessage, DecodingConstraint, EngineStats, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
 
 export interface EngineOptions {
   /** Folder in the Hugging Face ONNX layout. */
@@ -71,6 +72,8 @@ export class Engine {
   private readonly runner: ModelRunner;
   private order = 0;
   private disposed = false;
+  /** Built on the first constrained request: the vocabulary's trie and the shared mask cache. */
+  private constraints: DecodingConstraints | undefined;
 
   private constructor(
     readonly model: ModelInfo,
@@ -223,6 +226,10 @@ export class Engine {
       throw new AutoGlmError('temperature must be >= 0, topP in (0, 1] and repetitionPenalty > 0', 'invalid-request');
     }
     const logprobs = this.logprobsOption(request.logprobs);
+    const constraint = this.decodingConstraint(request, stopTokenIds);
+    if (constraint !== undefined && forced !== undefined) {
+      throw new AutoGlmError('forcedPrefix and a decoding constraint (constraint, responseFormat) cannot be combined', 'invalid-request');
+    }
     return new Sequence({
       order: this.order++,
       priority: request.priority ?? 'chat',
@@ -236,10 +243,25 @@ export class Engine {
       usePrefixCache: request.usePrefixCache ?? true,
       detokenizer: this.tokenizer.createDetokenizer(),
       ...(forced !== undefined ? { forced } : {}),
+      ...(constraint !== undefined ? { constraint } : {}),
       signal,
       now: () => performance.now(),
       ...(logprobs !== undefined ? { logprobs } : {}),
     });
+  }
+
+  /** The request's constraint; `responseFormat` maps onto the json kind, an explicit `constraint` wins. */
+  private decodingConstraint(request: GenerateRequest, stopTokenIds: ReadonlySet<number>): TokenConstraint | undefined {
+    const constraint = request.constraint ?? responseFormatConstraint(request.responseFormat);
+    if (constraint === undefined) {
+      return undefined;
+    }
+    const spelling = this.tokenizer.spelling();
+    if (spelling === undefined) {
+      throw new AutoGlmError(`Constrained decoding needs a byte-level tokenizer; ${this.model.name} does not have one`, 'invalid-request');
+    }
+    this.constraints ??= new DecodingConstraints(spelling.bytes, this.session.io.vocab ?? this.model.config.vocabSize);
+    return this.constraints.create(constraint, stopTokenIds);
   }
 
   private logprobsOption(top: number | undefined): { top: number; tokenText: (id: number) => string } | undefined {
@@ -302,6 +324,18 @@ export class Engine {
     await this.scheduler.stop();
     this.runner.cache.clear();
     await this.session.dispose();
+  }
+}
+
+function responseFormatConstraint(format: GenerateRequest['responseFormat']): DecodingConstraint | undefined {
+  switch (format?.type) {
+    case undefined:
+    case 'text':
+      return undefined;
+    case 'json_object':
+      return { kind: 'json' };
+    case 'json_schema':
+      return { kind: 'json', schema: format.schema };
   }
 }
 

@@ -1,4 +1,5 @@
 import { AsyncChannel } from '../common/channel';
+import type { TokenConstraint } from './constrain/constrainedDecoder';
 import type { IncrementalDetokenizer } from './detokenizer';
 import type { ForcedPrefix } from './forcedPrefix';
 import type { SequenceKv } from './kv';
@@ -28,6 +29,8 @@ export interface SequenceInit {
   detokenizer: IncrementalDetokenizer;
   /** Text the output must start with; it is not emitted. */
   forced?: ForcedPrefix;
+  /** Restricts each token to those that keep the output valid (a JSON schema, tool calls). */
+  constraint?: TokenConstraint;
   signal: AbortSignal | undefined;
   now: () => number;
   /** Report log-probabilities: `top` alternatives per step, token texts from `tokenText`. */
@@ -98,6 +101,7 @@ export class Sequence implements SchedulerJob {
   /** Samples the next token from this sequence's row of logits (which may be modified). */
   pick(logits: Float32Array): number {
     this.init.forced?.mask(logits);
+    this.init.constraint?.mask(logits);
     const token = sampleToken(logits, this.sampling, this.seen, this.random);
     this.picked = this.init.logprobs === undefined ? undefined : this.logprobOf(logits, token, this.init.logprobs);
     return token;
@@ -105,7 +109,7 @@ export class Sequence implements SchedulerJob {
 
   private logprobOf(logits: Float32Array, token: number, { top, tokenText }: NonNullable<SequenceInit['logprobs']>): TokenLogprob {
     const found = tokenLogprobs(logits, token, top);
-    // Tokens a forced prefix rules out have no probability to report (and -Infinity does not survive JSON).
+    // Tokens a forced prefix or a constraint rules out have no probability to report (and -Infinity does not survive JSON).
     const possible = found.top.filter((t) => t.logprob > -Infinity);
     return { token: tokenText(token), logprob: found.logprob, top: possible.map((t) => ({ token: tokenText(t.id), logprob: t.logprob })) };
   }
@@ -116,6 +120,7 @@ export class Sequence implements SchedulerJob {
       return;
     }
     this.init.forced?.advance(token);
+    this.init.constraint?.advance(token);
     const now = this.init.now();
     this.firstToken ??= now;
     this.lastToken = now;
