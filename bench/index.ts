@@ -1,12 +1,13 @@
 import type { Benchmark } from './common';
 import { concurrencyBenchmark } from './concurrency';
+import { constrainedBenchmark } from './constrained';
 import { decodeBenchmark } from './decode';
 import { memoryBenchmark } from './memory';
 import { scaleBenchmark } from './scale';
 import { typingBenchmark } from './typing';
 
 /** Every benchmark `autoglm bench` can run, in the order `all` runs them. */
-export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, memoryBenchmark];
+export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, memoryBenchmark, constrainedBenchmark];
 
 export { memoryProbe } from './memory';
 export type { BenchContext, Benchmark } from './common';

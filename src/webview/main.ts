@@ -103,9 +103,9 @@ function renderAssistant(body: HTMLElement, content: string, calls: TurnView['to
   }
 }
 
-function turnNode(turn: TurnView, dropped: boolean, summarised: boolean): HTMLElement {
+function turnNode(turn: TurnView, dropped: boolean, summarised: boolean, streaming: boolean): HTMLElement {
   const badges: string[] = [];
-  if (turn.partial) badges.push('interrupted');
+  if (turn.partial && !streaming) badges.push('interrupted');
   if (turn.stopped) badges.push('stopped');
   if (dropped) badges.push(summarised ? 'summarised: outside the context window' : 'not sent: outside the context window');
   const header = el('div', { className: 'turn-header' }, [
@@ -145,7 +145,7 @@ function renderState(s: ChatStateView): void {
   const dropped = new Set(s.droppedTurnIds);
   const turns = s.current?.turns ?? [];
   const summarised = new Set(s.summary?.turnIds ?? []);
-  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id), summarised.has(t.id))));
+  messages.replaceChildren(...turns.map((t) => turnNode(t, dropped.has(t.id), summarised.has(t.id), t.id === s.streamingTurnId)));
   if (s.summary) messages.querySelector(`[data-turn-id="${CSS.escape(s.summary.turnIds.at(-1) ?? '')}"]`)?.after(summaryMarker(s.summary.text, s.summary.byModel));
   if (turns.length === 0) {
     messages.append(el('p', { className: 'empty', text: 'Ask about your code. Type / for commands; attach the selection, a file or problems with the buttons below.' }));

@@ -26,9 +26,6 @@ function script(request: ChatRequestBody): ScriptedReply {
     return { text: `Done: ${(last.content ?? '').split('\n')[0]}` };
   }
   const question = last.content ?? '';
-  if (/cart\.ts/.test(question) && offered.has('read_file')) {
-    return { text: 'Let me read it. ', calls: [{ name: 'read_file', arguments: { path: 'src/shop/cart.ts' } }] };
-  }
   if (/rename/i.test(question) && offered.has('propose_edits')) {
     return {
       text: 'Here is the change. ',
@@ -44,6 +41,10 @@ function script(request: ChatRequestBody): ScriptedReply {
         },
       ],
     };
+  }
+  // Checked after the rename: the user turn also carries the context the chat attached, file names included.
+  if (/cart\.ts/.test(question) && offered.has('read_file')) {
+    return { text: 'Let me read it. ', calls: [{ name: 'read_file', arguments: { path: 'src/shop/cart.ts' } }] };
   }
   return { text: `No tools were offered (${[...offered].join(', ') || 'none'}).` };
 }
