@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { bundledModelDir, generateText, type Engine } from '../src/engine';
+import { generateText, type Engine } from '../src/engine';
 import { DecodingConstraints } from '../src/engine/constrain/constrainedDecoder';
 import { TextTokenizer } from '../src/engine/tokenizer';
 import type { DecodingConstraint } from '../src/engine/types';
@@ -253,15 +253,3 @@ export const constrainedBenchmark: Benchmark = {
     return result;
   },
 };
-
-if (require.main === module) {
-  const quick = process.argv.includes('--quick');
-  const ctx: BenchContext = { modelDir: bundledModelDir(path.resolve(__dirname, '../src/engine')), outDir: path.resolve(__dirname, 'results'), quick, log: (line) => console.log(line) };
-  constrainedBenchmark.run(ctx).then(
-    (r) => console.log(JSON.stringify(r, null, 2)),
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
