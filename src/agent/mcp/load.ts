@@ -21,8 +21,17 @@ export interface LoadedMcpConfig {
   readonly diagnostics: readonly McpConfigDiagnostic[];
 }
 
+/**
+ * The setting is itself named `servers`, so its value is usually the map of servers by name;
+ * the file's shape (`{"servers": {...}}` or `{"mcpServers": {...}}`) is read too.
+ */
+function userConfig(value: unknown): unknown {
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isObject && !('servers' in value) && !('mcpServers' in value) ? { servers: value } : value;
+}
+
 export async function loadMcpConfig(sources: McpConfigSources): Promise<LoadedMcpConfig> {
-  const user = parseMcpConfig(sources.userServers, { scope: 'user', label: USER_SETTING_LABEL });
+  const user = parseMcpConfig(userConfig(sources.userServers), { scope: 'user', label: USER_SETTING_LABEL });
   const workspace = sources.workspaceTrusted ? await Promise.all(sources.workspaceRoots.map((root) => readWorkspaceMcpConfig(root))) : [];
   return {
     servers: [...user.servers, ...workspace.flatMap((w) => w.servers)],

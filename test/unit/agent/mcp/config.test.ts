@@ -178,4 +178,12 @@ describe('the workspace MCP file', () => {
     const untrusted = await loadMcpConfig({ userServers, workspaceRoots: [dir], workspaceTrusted: false });
     assert.deepEqual(untrusted.servers.map((s) => [s.scope, s.name]), [['user', 'mine']]);
   });
+
+  it('takes the setting as the map of servers by name, as well as in the file shape', async () => {
+    const byName = await loadMcpConfig({ userServers: { mine: { command: 'node', args: ['s.mjs'] } }, workspaceRoots: [], workspaceTrusted: true });
+    assert.deepEqual(byName.servers.map((s) => [s.scope, s.name]), [['user', 'mine']]);
+    assert.deepEqual(byName.diagnostics, []);
+    const claude = await loadMcpConfig({ userServers: { mcpServers: { theirs: { command: 'node' } } }, workspaceRoots: [], workspaceTrusted: true });
+    assert.deepEqual(claude.servers.map((s) => s.name), ['theirs']);
+  });
 });
