@@ -4,10 +4,11 @@ import { constrainedBenchmark } from './constrained';
 import { decodeBenchmark } from './decode';
 import { memoryBenchmark } from './memory';
 import { scaleBenchmark } from './scale';
+import { toolCallsBenchmark } from './toolCalls';
 import { typingBenchmark } from './typing';
 
 /** Every benchmark `autoglm bench` can run, in the order `all` runs them. */
-export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, memoryBenchmark, constrainedBenchmark];
+export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, memoryBenchmark, constrainedBenchmark, toolCallsBenchmark];
 
 export { memoryProbe } from './memory';
 export type { BenchContext, Benchmark } from './common';
