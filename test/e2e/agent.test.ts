@@ -89,7 +89,8 @@ describe('GUI: agent mode reads a file, proposes a two-file edit, applies the ac
     await review.waitFor({ timeout: 60_000 });
     assert.deepEqual(await review.locator('.tool-change-path').allInnerTexts(), ['src/shop/cart.ts', 'src/shop/shipping.ts']);
     await review.locator('.tool-change-path', { hasText: 'shipping.ts' }).click();
-    await page.locator('.editor-instance .monaco-diff-editor').first().waitFor({ timeout: 30_000 });
+    // VS Code's diff editor: the proposed text on the right side.
+    await page.locator('.monaco-diff-editor .editor.modified .view-lines', { hasText: 'FREE_SHIPPING_FROM = 60' }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('agent-review-diff');
     await review.locator('.tool-change[data-path="src/shop/shipping.ts"] input[type="checkbox"]').uncheck();
     await wb.screenshot('agent-review');

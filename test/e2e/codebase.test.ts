@@ -24,6 +24,9 @@ describe('GUI: @codebase in the chat finds code in files that are not open', fun
       await page.keyboard.type('codebase');
       await page.keyboard.press('Enter');
       await picker.waitFor({ state: 'hidden', timeout: 30_000 });
+      // The picker closes before the view receives the chosen text: wait for it to land.
+      const chosen = Date.now() + 10_000;
+      while (!/^@codebase\s*$/.test(await input.inputValue()) && Date.now() < chosen) await new Promise((r) => setTimeout(r, 100));
       assert.match(await input.inputValue(), /^@codebase\s*$/);
       await input.press('End');
       await input.pressSequentially(' how is the price of a cart item computed?');

@@ -215,36 +215,42 @@ describe('agent built-in tools in a real VS Code', () => {
     });
   });
 
+  // Files of their own, so that no other suite finds the fixture's files opened by the language service.
   describe('find_definition and find_references (TypeScript)', () => {
+    const price = `${SCRATCH}/ts/price.ts`;
+    const use = `${SCRATCH}/ts/use.ts`;
     before(async () => {
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(folder(), 'src', 'shop', 'shipping.ts'))));
+      fs.mkdirSync(scratch('ts'), { recursive: true });
+      fs.writeFileSync(scratch('ts', 'price.ts'), 'export interface Line {\n  unit: number;\n  count: number;\n}\n\nexport function scratchPrice(line: Line): number {\n  return line.unit * line.count;\n}\n\nexport function scratchTotal(lines: Line[]): number {\n  return lines.reduce((sum, line) => sum + scratchPrice(line), 0);\n}\n');
+      fs.writeFileSync(scratch('ts', 'use.ts'), "import { scratchTotal, type Line } from './price';\n\nexport function withTax(lines: Line[]): number {\n  return scratchTotal(lines) * 1.2;\n}\n");
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(scratch('ts', 'use.ts'))));
     });
     after(closeEditors);
 
     it('finds the definition of a symbol used in a given file', async () => {
-      const text = await eventually(async () => (await call(all().get('find_definition'), { symbol: 'cartTotal', path: 'src/shop/shipping.ts' })).text, (t) => !t.startsWith('No definition'), 'a TypeScript definition');
-      assert.equal(text, 'src/shop/cart.ts:11: export function cartTotal(items: CartItem[]): number {');
+      const text = await eventually(async () => (await call(all().get('find_definition'), { symbol: 'scratchTotal', path: use })).text, (t) => !t.startsWith('No definition'), 'a TypeScript definition');
+      assert.equal(text, `${price}:10: export function scratchTotal(lines: Line[]): number {`);
     });
 
     it('finds every reference of a symbol, across files', async () => {
-      const text = await eventually(async () => (await call(all().get('find_references'), { symbol: 'cartTotal', path: 'src/shop/shipping.ts' })).text, (t) => t.split('\n').length >= 3, 'TypeScript references');
+      const text = await eventually(async () => (await call(all().get('find_references'), { symbol: 'scratchTotal', path: use })).text, (t) => t.split('\n').length >= 3, 'TypeScript references');
       assert.equal(
         text,
         [
-          'src/shop/cart.ts:11: export function cartTotal(items: CartItem[]): number {',
-          "src/shop/shipping.ts:1: import { cartTotal, type CartItem } from './cart';",
-          'src/shop/shipping.ts:7: return cartTotal(items) >= FREE_SHIPPING_FROM ? 0 : 4.95;',
+          `${price}:10: export function scratchTotal(lines: Line[]): number {`,
+          `${use}:1: import { scratchTotal, type Line } from './price';`,
+          `${use}:4: return scratchTotal(lines) * 1.2;`,
         ].join('\n'),
       );
     });
 
     it('locates a symbol through the workspace symbol search when no file is given', async () => {
-      const text = await eventually(async () => (await call(all().get('find_definition'), { symbol: 'priceOf' })).text, (t) => t.startsWith('src/'), 'a workspace symbol');
-      assert.equal(text, 'src/shop/cart.ts:7: export function priceOf(item: CartItem): number {');
+      const text = await eventually(async () => (await call(all().get('find_definition'), { symbol: 'scratchPrice' })).text, (t) => t.startsWith(SCRATCH), 'a workspace symbol');
+      assert.equal(text, `${price}:6: export function scratchPrice(line: Line): number {`);
     });
 
     it('says when the symbol does not occur in the given file', async () => {
-      await inputError(call(all().get('find_references'), { symbol: 'noSuchName', path: 'src/shop/shipping.ts' }), /does not occur in src\/shop\/shipping\.ts/);
+      await inputError(call(all().get('find_references'), { symbol: 'noSuchName', path: use }), /does not occur in agent-scratch\/ts\/use\.ts/);
     });
   });
 
