@@ -6,14 +6,13 @@
 import * as vscode from 'vscode';
 import type { AgentTool } from '../../agent/types';
 import type { CommandEcho } from './agentTerminal';
-import { findDefinitionTool } from './findDefinitionTool';
-import { findReferencesTool } from './findReferencesTool';
 import { getProblemsTool } from './getProblemsTool';
 import { listFilesTool } from './listFilesTool';
 import { proposeEditsTool } from './proposeEditsTool';
 import { readFileTool } from './readFileTool';
 import { runCommandTool } from './runCommandTool';
 import { searchTextTool } from './searchTextTool';
+import { findDefinitionTool, findReferencesTool } from './symbolTools';
 import { DEFAULT_TOOL_LIMITS, type BuiltinToolLimits, type ToolContext } from './toolContext';
 import type { WorkspaceRoot } from './workspacePath';
 
