@@ -23,18 +23,20 @@ function messageTokens(message: ChatMessage, count: (text: string) => number): n
   return count(message.content) + (calls === '' ? 0 : count(calls)) + 4;
 }
 
+/** Tokens of the tools' definitions, each counted as the JSON the prompt carries. */
 export function toolTokens(tools: readonly ToolDefinition[], count: (text: string) => number): number {
-  return tools.length === 0 ? 0 : count(JSON.stringify(tools));
+  return tools.reduce((sum, tool) => sum + count(JSON.stringify(tool)), 0);
 }
 
 /**
  * Fits a tool-using conversation into the model's window: the oldest tool results give way first
  * (each replaced by a one-line note naming what it was), since the model has already acted on
- * them; the question and the model's own turns stay. `fits` is false when even that is not enough.
+ * them; the question and the model's own turns stay. `definitionTokens`: what the tools take
+ * (`toolTokens`). `fits` is false when even that is not enough.
  */
-export function fitMessages(messages: readonly ChatMessage[], tools: readonly ToolDefinition[], budget: AgentBudget): FittedMessages {
+export function fitMessages(messages: readonly ChatMessage[], definitionTokens: number, budget: AgentBudget): FittedMessages {
   const out = messages.map((m) => ({ ...m }));
-  const limit = budget.contextTokens - budget.answerTokens - toolTokens(tools, budget.countTokens);
+  const limit = budget.contextTokens - budget.answerTokens - definitionTokens;
   let total = out.reduce((sum, m) => sum + messageTokens(m, budget.countTokens), 0);
   let dropped = 0;
   for (let i = 0; i < out.length && total > limit; i++) {

@@ -5,8 +5,9 @@
  * it with the real backend and tools, tests with scripted ones.
  */
 import type { ChatGenerationRequest, ChatMessage, GenerationChunk, GenerationStats, ToolCall } from '../protocol/generation';
-import { fitMessages, type AgentBudget } from './budget';
+import { fitMessages, toolTokens, type AgentBudget } from './budget';
 import type { PermissionPolicy } from './permissions';
+import { ArgumentChecker } from './toolArguments';
 import { runCall, type CallRecord } from './toolCall';
 import type { AgentTool, Approval } from './types';
 
@@ -55,11 +56,12 @@ interface TurnOutput {
 export async function runAgent(options: AgentRunOptions): Promise<AgentOutcome> {
   const messages: ChatMessage[] = [...options.messages];
   const calls: CallRecord[] = [];
-  const definitions = options.tools.map((t) => t.definition);
+  const definitionTokens = toolTokens(options.tools.map((t) => t.definition), options.budget.countTokens);
+  const context = { ...options, checker: new ArgumentChecker() };
   let stats: GenerationStats | undefined;
   let dropped = 0;
   for (let step = 1; step <= options.maxSteps; step++) {
-    const fitted = fitMessages(messages, definitions, options.budget);
+    const fitted = fitMessages(messages, definitionTokens, options.budget);
     if (fitted.dropped > dropped) {
       options.onEvent({ type: 'notice', message: `${fitted.dropped - dropped} earlier tool result${fitted.dropped - dropped === 1 ? ' was' : 's were'} left out to fit the model's context window.` });
       dropped = fitted.dropped;
@@ -78,7 +80,7 @@ export async function runAgent(options: AgentRunOptions): Promise<AgentOutcome> 
     }
     messages.push({ role: 'assistant', content: turn.text, toolCalls: turn.calls });
     for (const call of turn.calls) {
-      const record = await runCall(call, options);
+      const record = await runCall(call, context);
       calls.push(record);
       messages.push({ role: 'tool', content: record.result ?? '', toolCallId: call.id });
       if (options.signal.aborted) {

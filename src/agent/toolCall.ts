@@ -1,6 +1,6 @@
 import { errorMessage, isAbortError } from '../common/errors';
 import type { ToolCall } from '../protocol/generation';
-import { ArgumentChecker } from './toolArguments';
+import type { ArgumentChecker } from './toolArguments';
 import type { PermissionPolicy } from './permissions';
 import { ToolInputError, type AgentTool, type Approval, type FileChange, type PermissionClass, type ToolCallState, type ToolResult } from './types';
 
@@ -27,6 +27,8 @@ export interface CallRecord {
 
 export interface CallContext {
   tools: readonly AgentTool[];
+  /** Compiles each tool's schema once for the run. */
+  checker: ArgumentChecker;
   permissions: PermissionPolicy;
   approve(call: CallRecord): Promise<Approval>;
   signal: AbortSignal;
@@ -36,7 +38,11 @@ export interface CallContext {
 /** Most characters of running output kept for the view. */
 const OUTPUT_CHARS = 20_000;
 
-const checkers = new WeakMap<readonly AgentTool[], ArgumentChecker>();
+/**
+ * Running output is reported at most this often (ms): each report redraws the conversation, and a
+ * command can print thousands of chunks. The output is kept whole in the record meanwhile.
+ */
+const OUTPUT_REPORT_MS = 200;
 
 /** Checks, approves and runs one call; never throws: a failure is the result the model is told. */
 export async function runCall(call: ToolCall, context: CallContext): Promise<CallRecord> {
@@ -50,9 +56,7 @@ export async function runCall(call: ToolCall, context: CallContext): Promise<Cal
     update({ state: 'failed', result: `There is no tool named "${call.name}". Available tools: ${context.tools.map((t) => t.definition.name).join(', ') || 'none'}.`, isError: true });
     return record;
   }
-  const checker = checkers.get(context.tools) ?? new ArgumentChecker();
-  checkers.set(context.tools, checker);
-  const parsed = checker.parse(tool, call.arguments);
+  const parsed = context.checker.parse(tool, call.arguments);
   if (!parsed.ok) {
     update({ state: 'failed', result: `The call was not run: ${parsed.problem}.`, isError: true });
     return record;
@@ -98,10 +102,23 @@ async function gateAndRun(
   const result: ToolResult = await tool.run(args, {
     signal: context.signal,
     ...(accepted ? { acceptedPaths: accepted } : {}),
-    onOutput: (text) => update({ output: ((record.output ?? '') + text).slice(-OUTPUT_CHARS) }),
+    onOutput: outputReporter(record, update),
   });
   context.signal.throwIfAborted();
   update({ state: result.isError ? 'failed' : 'done', result: result.text, ...(result.isError ? { isError: true } : {}) });
+}
+
+/** Appends running output to the record, and reports it when the last report is old enough. */
+function outputReporter(record: CallRecord, update: (change: Partial<CallRecord>) => void): (text: string) => void {
+  let reported = -Infinity;
+  return (text) => {
+    record.output = ((record.output ?? '') + text).slice(-OUTPUT_CHARS);
+    const now = Date.now();
+    if (now - reported >= OUTPUT_REPORT_MS) {
+      reported = now;
+      update({});
+    }
+  };
 }
 
 function settleFailure(err: unknown, signal: AbortSignal, update: (change: Partial<CallRecord>) => void): void {

@@ -51,14 +51,16 @@ export interface AgentTurnResult {
 /** The tools in their order while their definitions fit `share` of the window; the rest left out. */
 export function toolsThatFit(tools: readonly AgentTool[], contextTokens: number, countTokens: (text: string) => number): { fit: AgentTool[]; left: AgentTool[] } {
   const room = Math.floor(contextTokens * TOOL_SHARE);
-  const fit: AgentTool[] = [];
+  let used = 0;
+  let kept = 0;
   for (const tool of tools) {
-    if (toolTokens([...fit, tool].map((t) => t.definition), countTokens) > room) {
+    used += toolTokens([tool.definition], countTokens);
+    if (used > room) {
       break;
     }
-    fit.push(tool);
+    kept++;
   }
-  return { fit, left: tools.slice(fit.length) };
+  return { fit: tools.slice(0, kept), left: tools.slice(kept) };
 }
 
 export async function answerWithTools(input: AgentTurnInput): Promise<AgentTurnResult> {

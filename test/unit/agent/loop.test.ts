@@ -181,6 +181,19 @@ describe('agent loop', () => {
     assert.ok(out.calls.every((c) => c.isError === true && c.state === 'failed'));
   });
 
+  it('keeps the output of a command whole but reports it at most every so often', async () => {
+    const chatty = tool('run_command', 'read', async (_args, ctx) => {
+      for (let i = 0; i < 1000; i++) ctx.onOutput?.(`line ${i}\n`);
+      return { text: 'exit 0' };
+    });
+    const h = harness([{ calls: [{ name: 'run_command', args: { path: 'x' } }] }, { text: 'done' }], [chatty]);
+    const out = await runAgent(h.options);
+    const reports = h.events.filter((e) => e.type === 'call' && e.call.state === 'running');
+    assert.ok(reports.length < 10, `${reports.length} running reports`);
+    assert.ok(out.calls[0]!.output!.endsWith('line 999\n'));
+    assert.ok(out.calls[0]!.output!.startsWith('line 0\n'));
+  });
+
   it('stops at the step limit and says so', async () => {
     const again = { calls: [{ name: 'read_file', args: { path: 'a.ts' } }] };
     const h = harness([again, again, again, again], [readTool], { maxSteps: 3 });
