@@ -80,3 +80,5 @@ export interface Approval {
 
 /** State of one call as the chat shows it. */
 export type ToolCallState = 'waiting-approval' | 'running' | 'done' | 'failed' | 'denied' | 'cancelled';
+
+export const TOOL_CALL_STATES: readonly ToolCallState[] = ['waiting-approval', 'running', 'done', 'failed', 'denied', 'cancelled'];

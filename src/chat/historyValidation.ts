@@ -3,7 +3,7 @@
  * wrong-typed field would break it for good: a malformed turn or conversation is dropped (and
  * counted) while the rest is kept.
  */
-import type { ToolCallState } from '../agent/types';
+import { PERMISSION_CLASSES, TOOL_CALL_STATES, type PermissionClass, type ToolCallState } from '../agent/types';
 import type { ChatTurn, ContextItem, ContextKind, Conversation, TurnStats } from './types';
 
 export interface ValidatedHistory {
@@ -68,8 +68,6 @@ function isStats(value: unknown): value is TurnStats {
   );
 }
 
-const CALL_STATES: readonly ToolCallState[] = ['waiting-approval', 'running', 'done', 'failed', 'denied', 'cancelled'];
-
 function isChange(value: unknown): boolean {
   return isObject(value) && isString(value['path']) && optional(value['before'], isString) && isString(value['after']);
 }
@@ -80,9 +78,9 @@ function isToolCall(value: unknown): boolean {
     isString(value['id']) &&
     isString(value['name']) &&
     isString(value['source']) &&
-    optional(value['permission'], (p) => p === 'read' || p === 'edit' || p === 'execute') &&
+    optional(value['permission'], (p) => PERMISSION_CLASSES.includes(p as PermissionClass)) &&
     isString(value['arguments']) &&
-    CALL_STATES.includes(value['state'] as ToolCallState) &&
+    TOOL_CALL_STATES.includes(value['state'] as ToolCallState) &&
     Number.isInteger(value['at']) &&
     optional(value['summary'], isString) &&
     optional(value['changes'], (c) => Array.isArray(c) && c.every(isChange)) &&

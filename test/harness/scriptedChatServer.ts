@@ -8,6 +8,10 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../src/models/http';
+
+/** Largest request body read (bytes). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface ChatRequestBody {
   model: string;
@@ -30,15 +34,6 @@ function pieces(text: string, size = PIECE_CHARS): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
   return out;
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (part: Buffer) => parts.push(part));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 export class ScriptedChatServer {
@@ -87,7 +82,7 @@ export class ScriptedChatServer {
       res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}` } }));
       return;
     }
-    const body = JSON.parse(await readBody(req)) as ChatRequestBody;
+    const body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8')) as ChatRequestBody;
     this.requests.push(body);
     const reply = this.script(body);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

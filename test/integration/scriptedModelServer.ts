@@ -9,6 +9,10 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../../src/models/http';
+
+/** Largest request body read (bytes). */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Which prompts a script answers. */
 export type PromptMatch = (prompt: string) => boolean;
@@ -45,15 +49,6 @@ export function prefixEndsWith(text: string): PromptMatch {
 function cutAtStop(text: string, stop: readonly string[]): string {
   const cuts = stop.map((s) => (s === '' ? -1 : text.indexOf(s))).filter((at) => at >= 0);
   return cuts.length > 0 ? text.slice(0, Math.min(...cuts)) : text;
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (part: Buffer) => parts.push(part));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -121,7 +116,7 @@ export class ScriptedModelServer {
       sendJson(res, 404, { error: { message: `no route ${req.method} ${path}` } });
       return;
     }
-    const body = JSON.parse(await readBody(req)) as { prompt?: unknown; stop?: unknown; stream?: unknown; logprobs?: unknown };
+    const body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8')) as { prompt?: unknown; stop?: unknown; stream?: unknown; logprobs?: unknown };
     if (typeof body.prompt !== 'string' || body.stream !== true) {
       sendJson(res, 400, { error: { message: 'expected a string prompt and stream: true' } });
       return;
