@@ -15,7 +15,8 @@ import { TextTokenizer } from './tokenizer';
 import { ForcedPrefix } from './forcedPrefix';
 import { DecodingConstraints, type TokenConstraint } from './constrain/constrainedDecoder';
 import { MAX_TOP_LOGPROBS } from '../protocol/generation';
-import type { ChatMessage, DecodingConstraint, EngineStats, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
+import { DEFAULT_PROMPT_LOOKUP } from './promptLookup';
+import type { ChatMessage, DecodingConstraint, EngineStats, PromptLookupSetting, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
 
 export interface EngineOptions {
   /** Folder in the Hugging Face ONNX layout. */
@@ -37,6 +38,12 @@ export interface EngineOptions {
    * the logits under 64 MiB (16..512 tokens).
    */
   prefillChunk?: number;
+  /**
+   * Speculative decoding with prompt-lookup drafts, used while one request decodes alone (a batch of
+   * two or more decodes one token per step). Output is unchanged. Default: on, `{ promptLookup:
+   * { maxDraft: 8, ngram: 3 } }`; false turns it off.
+   */
+  speculation?: PromptLookupSetting;
   logger?: Logger;
   /** Opens ONNX sessions; tests replace it to simulate a provider that cannot load. */
   sessionFactory?: SessionFactory;
@@ -70,6 +77,7 @@ const DEFAULT_MAX_TOKENS = 256;
 export class Engine {
   private readonly scheduler: Scheduler<Sequence>;
   private readonly runner: ModelRunner;
+  private readonly speculation: PromptLookupSetting;
   private order = 0;
   private disposed = false;
   /** Built on the first constrained request: the vocabulary's trie and the shared mask cache. */
@@ -85,7 +93,9 @@ export class Engine {
   ) {
     const vocab = session.io.vocab ?? model.config.vocabSize;
     const prefillChunk = options.prefillChunk ?? Math.min(512, Math.max(16, Math.floor((64 << 20) / (4 * vocab))));
-    this.runner = new ModelRunner(session, new PrefixCache(options.prefixCacheBytes ?? 256 << 20), prefillChunk, logger);
+    this.speculation = options.speculation ?? { promptLookup: DEFAULT_PROMPT_LOOKUP };
+    const lookup = this.speculation === false ? undefined : this.speculation.promptLookup;
+    this.runner = new ModelRunner(session, new PrefixCache(options.prefixCacheBytes ?? 256 << 20), prefillChunk, logger, lookup);
     this.scheduler = new Scheduler(this.runner, { maxBatch: options.maxBatch ?? 16, maxQueue: options.maxQueue ?? 64, prefillBudget: prefillChunk }, logger);
   }
 
@@ -302,6 +312,7 @@ export class Engine {
       prefixCacheBytes: this.runner.cache.bytes,
       prefixCacheEntries: this.runner.cache.size,
       ...c,
+      speculation: this.speculation,
     };
   }
 

@@ -2,8 +2,9 @@ import { abortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { GenerationTotals } from '../protocol/generation';
 import { DecoderSession } from './decoderSession';
-import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
+import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, truncateBatch, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
 import type { PrefixCache } from './prefixCache';
+import { findDraft, type PromptLookupOptions } from './promptLookup';
 import type { BatchRunner, ReleaseOutcome } from './scheduler';
 import type { Sequence } from './sequence';
 
@@ -16,6 +17,9 @@ export interface RunnerCounters extends GenerationTotals {
   decodeSteps: number;
   /** Model runs spent on prompts (several short prompts arriving together share one). */
   prefillRuns: number;
+  /** Prompt-lookup draft tokens verified, and those the model's own choice confirmed. */
+  draftedTokens: number;
+  acceptedDraftTokens: number;
 }
 
 export class ModelRunner implements BatchRunner<Sequence> {
@@ -33,6 +37,8 @@ export class ModelRunner implements BatchRunner<Sequence> {
     generatedTokensTotal: 0,
     decodeSteps: 0,
     prefillRuns: 0,
+    draftedTokens: 0,
+    acceptedDraftTokens: 0,
   };
 
   constructor(
@@ -40,6 +46,8 @@ export class ModelRunner implements BatchRunner<Sequence> {
     readonly cache: PrefixCache,
     private readonly prefillChunk: number,
     private readonly logger: Logger,
+    /** Prompt-lookup speculation for a batch of one; undefined turns it off. */
+    private readonly speculation?: PromptLookupOptions,
   ) {}
 
   private get shape(): KvShape {
@@ -160,6 +168,10 @@ export class ModelRunner implements BatchRunner<Sequence> {
   }
 
   async step(seqs: readonly Sequence[]): Promise<void> {
+    const draft = seqs.length === 1 ? this.draftFor(seqs[0]!) : [];
+    if (draft.length > 0) {
+      return this.verify(seqs[0]!, draft);
+    }
     const batch = this.arrange(seqs);
     const ids = seqs.map((s) => s.pending!);
     const out = await this.session.run({
@@ -177,6 +189,40 @@ export class ModelRunner implements BatchRunner<Sequence> {
       seq.kvTokens.push(ids[row]!);
       seq.accept(seq.pick(DecoderSession.logitsAt(out, row, 1, 0)));
     });
+  }
+
+  /** Tokens guessed from the sequence's own text, never beyond its remaining maxTokens (which fit the context). */
+  private draftFor(seq: Sequence): number[] {
+    if (!this.speculation) {
+      return [];
+    }
+    const limit = Math.min(this.speculation.maxDraft, seq.remainingTokens - 1);
+    return findDraft([...seq.kvTokens, seq.pending!], this.speculation.ngram, limit);
+  }
+
+  /**
+   * One run over [pending, ...draft]: each position's logits are picked and accepted in turn, as
+   * single steps would, while the model's choice equals the next draft token. The KV keeps the
+   * columns of the tokens fed and confirmed; the rest is dropped.
+   */
+  private async verify(seq: Sequence, draft: readonly number[]): Promise<void> {
+    const batch = this.arrange([seq]);
+    const ids = [seq.pending!, ...draft];
+    const out = await this.session.run({ batch: 1, seqLen: ids.length, ids, pastWidth: batch.width, pads: batch.pads, pastKeys: batch.keys, pastValues: batch.values });
+    this.counters.decodeSteps++;
+    this.counters.draftedTokens += draft.length;
+    let fed = 1;
+    for (let i = 0; i < ids.length; i++) {
+      const token = seq.pick(DecoderSession.logitsAt(out, 0, ids.length, i));
+      seq.accept(token);
+      const confirmed = token === draft[i];
+      if (confirmed) this.counters.acceptedDraftTokens++;
+      if (!confirmed || seq.finished) break;
+      fed++;
+    }
+    seq.kvTokens.push(...ids.slice(0, fed));
+    const grown = { width: batch.width + ids.length, pads: batch.pads, keys: out.keys, values: out.values };
+    this.batch = truncateBatch(this.shape, grown, batch.width + fed);
   }
 
   /** Makes the batch rows equal `seqs`, copying KV only when membership or order changed. */

@@ -89,6 +89,11 @@ export class Sequence implements SchedulerJob {
     return this.generated.length;
   }
 
+  /** Tokens it may still generate before maxTokens. */
+  get remainingTokens(): number {
+    return this.init.maxTokens - this.generated.length;
+  }
+
   /** The caller stopped reading (broke out of its loop). */
   abandon(): void {
     this.abandoned = true;

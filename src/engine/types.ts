@@ -4,6 +4,7 @@
  */
 
 import type { ModelVariant, ProviderSetting } from '../common/modelSettings';
+import type { PromptLookupOptions } from './promptLookup';
 import type { ChatMessage, GenerationOptions, GenerationStats, GenerationTotals, JsonSchema, Priority, StopReason, TokenLogprob, ToolDefinition } from '../protocol/generation';
 
 /** The generation contract's own types: the engine takes and returns them unchanged. */
@@ -91,4 +92,12 @@ export interface EngineStats extends GenerationTotals {
   decodeSteps: number;
   /** Model runs spent on prompts (several short prompts arriving together share one). */
   prefillRuns: number;
+  /** Prompt-lookup draft tokens verified, and those accepted (acceptance rate = accepted / drafted). */
+  draftedTokens: number;
+  acceptedDraftTokens: number;
+  /** The speculation in use; false when off. */
+  speculation: PromptLookupSetting;
 }
+
+/** Prompt-lookup speculative decoding (batch of one only), or false for none. */
+export type PromptLookupSetting = { promptLookup: PromptLookupOptions } | false;
