@@ -15,7 +15,6 @@ import { TextTokenizer } from './tokenizer';
 import { ForcedPrefix } from './forcedPrefix';
 import { DecodingConstraints, type TokenConstraint } from './constrain/constrainedDecoder';
 import { MAX_TOP_LOGPROBS } from '../protocol/generation';
-import { DEFAULT_PROMPT_LOOKUP } from './promptLookup';
 import type { ChatMessage, DecodingConstraint, EngineStats, PromptLookupSetting, GenerateEvent, GenerateRequest, ModelVariant, ProviderSetting } from './types';
 
 export interface EngineOptions {
@@ -40,10 +39,15 @@ export interface EngineOptions {
   prefillChunk?: number;
   /**
    * Speculative decoding with prompt-lookup drafts, used while one request decodes alone (a batch of
-   * two or more decodes one token per step). Output is unchanged. Default: on, `{ promptLookup:
-   * { maxDraft: 8, ngram: 3 } }`; false turns it off.
+   * two or more decodes one token per step). Output is unchanged. Default: off (false) until its
+   * speed-up is measured; `{ promptLookup: DEFAULT_PROMPT_LOOKUP }` is `{ maxDraft: 8, ngram: 3 }`.
    */
   speculation?: PromptLookupSetting;
+  /**
+   * 4-bit matrix products on the CPU with int8 dot products (a q4 file's MatMulNBits nodes are
+   * raised to accuracy level 4 at load time); default true. False keeps the file's own level.
+   */
+  int8Compute?: boolean;
   logger?: Logger;
   /** Opens ONNX sessions; tests replace it to simulate a provider that cannot load. */
   sessionFactory?: SessionFactory;
@@ -64,6 +68,8 @@ export interface ModelInfo {
   hasChatTemplate: boolean;
   /** Sampling used where a request does not set it: generation_config.json's, else greedy. */
   sampling: SamplingDefaults;
+  /** 4-bit matrix products raised to int8 compute at load time (0: none, or the file already asked for it). */
+  int8Rewritten: number;
   /** Why providers tried before the one in use did not load. */
   fallbacks: ReadonlyArray<{ provider: string; variant: string; reason: string }>;
 }
@@ -93,7 +99,7 @@ export class Engine {
   ) {
     const vocab = session.io.vocab ?? model.config.vocabSize;
     const prefillChunk = options.prefillChunk ?? Math.min(512, Math.max(16, Math.floor((64 << 20) / (4 * vocab))));
-    this.speculation = options.speculation ?? { promptLookup: DEFAULT_PROMPT_LOOKUP };
+    this.speculation = options.speculation ?? false;
     const lookup = this.speculation === false ? undefined : this.speculation.promptLookup;
     this.runner = new ModelRunner(session, new PrefixCache(options.prefixCacheBytes ?? 256 << 20), prefillChunk, logger, lookup);
     this.scheduler = new Scheduler(this.runner, { maxBatch: options.maxBatch ?? 16, maxQueue: options.maxQueue ?? 64, prefillBudget: prefillChunk }, logger);
@@ -118,7 +124,7 @@ export class Engine {
       }
     }
     const chat = folder.chatTemplate && ChatTemplate.create(folder.chatTemplate.file, folder.chatTemplate.source, folder.tokenizerConfig);
-    const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads }, logger, options.sessionFactory);
+    const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads, int8Compute: options.int8Compute }, logger, options.sessionFactory);
     let session: DecoderSession;
     try {
       const io = inspectIo(opened.file, opened.session.inputMetadata, opened.session.outputMetadata, folder.config);
@@ -142,6 +148,7 @@ export class Engine {
       eosTokenIds: folder.eosTokenIds,
       hasChatTemplate: chat !== undefined,
       sampling: folder.samplingDefaults,
+      int8Rewritten: opened.int8Rewritten,
       fallbacks: opened.fallbacks,
     };
     logger.info('model loaded', { model: model.name, provider: model.provider, variant: model.variant, file: model.file, fallbacks: model.fallbacks });

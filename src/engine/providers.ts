@@ -1,7 +1,10 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { checkModelFile } from './externalData';
+import { INT8_ACCURACY_LEVEL, raiseNBitsAccuracy } from './nbitsAccuracy';
 import { missingRuntime } from './providerRuntime';
 import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
 import type { ModelVariant, ProviderSetting } from './types';
@@ -39,6 +42,11 @@ export interface SessionOptions {
    * with two threads on a busy 2-core machine); otherwise onnxruntime's choice (one per core).
    */
   threads?: number;
+  /**
+   * 4-bit matrix products on the CPU with int8 dot products (MatMulNBits accuracy level 4, set at
+   * load time when the file asks for less); default true. False keeps the file's level.
+   */
+  int8Compute?: boolean;
 }
 
 export const SMALL_MODEL_BYTES = 100 * 2 ** 20;
@@ -50,11 +58,14 @@ export interface OpenedSession {
   file: string;
   /** Intra-op threads set on the session; undefined: onnxruntime's default. */
   threads: number | undefined;
+  /** 4-bit MatMulNBits nodes whose accuracy level was raised to int8 compute at load time. */
+  int8Rewritten: number;
   /** Why the providers tried before this one did not load. */
   fallbacks: Array<{ provider: ConcreteProvider; variant: ConcreteVariant; reason: string }>;
 }
 
-export type SessionFactory = (file: string, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
+/** Opens a session from a file, or from a model rewritten in memory (its external data stays beside `file`). */
+export type SessionFactory = (model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) => Promise<ort.InferenceSession>;
 
 /**
  * onnxruntime prints a native error block on stderr for every provider library it cannot load,
@@ -66,15 +77,46 @@ function quietOrt(): void {
   ort.env.logLevel = 'fatal';
 }
 
-const defaultFactory: SessionFactory = async (file, options) => {
+const defaultFactory: SessionFactory = async (model, options) => {
   const provider = String(options.executionProviders?.[0] ?? 'cpu') as ConcreteProvider;
   const missing = missingRuntime(provider);
   if (missing !== undefined) {
     throw new Error(missing);
   }
   quietOrt();
-  return ort.InferenceSession.create(file, options);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 };
+
+/** Largest model file read into memory to raise its 4-bit accuracy level; larger ones load as they are. */
+export const REWRITE_MAX_BYTES = 1 << 30;
+
+interface ModelSource {
+  model: string | Uint8Array;
+  int8Rewritten: number;
+  extra?: Record<string, Record<string, string>>;
+}
+
+/**
+ * The file itself, or its graph with int8 compute for 4-bit matrix products (CPU only: the GPU
+ * providers choose their own kernels). A rewritten model is opened from memory and told where its
+ * external data lives.
+ */
+async function modelSource(file: string, provider: ConcreteProvider, variant: ConcreteVariant, options: SessionOptions, logger: Logger): Promise<ModelSource> {
+  if (provider !== 'cpu' || variant !== 'q4' || options.int8Compute === false) {
+    return { model: file, int8Rewritten: 0 };
+  }
+  const { size } = await fs.stat(file);
+  if (size > REWRITE_MAX_BYTES) {
+    logger.info('4-bit model file too large to rewrite in memory; its matrix products keep the accuracy level it sets', { file, size });
+    return { model: file, int8Rewritten: 0 };
+  }
+  const { model, changed } = raiseNBitsAccuracy(await fs.readFile(file), INT8_ACCURACY_LEVEL);
+  if (changed === 0) {
+    return { model: file, int8Rewritten: 0 };
+  }
+  logger.info('4-bit matrix products set to int8 compute (MatMulNBits accuracy level 4)', { file, nodes: changed });
+  return { model, int8Rewritten: changed, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
+}
 
 /** The first line of a native error, without the source location onnxruntime puts before it, at most 300 characters. */
 function oneLine(message: string): string {
@@ -97,6 +139,10 @@ export async function openSession(
     // A GPU attempt uses only its preferred file; CPU goes through every candidate of `auto`.
     for (const { variant, file } of provider === 'cpu' ? candidates : candidates.slice(0, 1)) {
       const { weightBytes } = await checkModelFile(file, folder.dir);
+      const source = await modelSource(file, provider, variant, options, logger).catch((err: unknown) => {
+        logger.warn('could not rewrite the 4-bit accuracy level; the file loads as it is', { file, reason: errorMessage(err) });
+        return { model: file, int8Rewritten: 0 } as ModelSource;
+      });
       const threads = options.threads ?? (weightBytes < SMALL_MODEL_BYTES ? 1 : undefined);
       const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
@@ -106,11 +152,12 @@ export async function openSession(
         ...(threads ? { intraOpNumThreads: threads } : {}),
         // The reason of a failed GPU attempt is logged here; onnxruntime's own error print is noise.
         ...(provider === 'cpu' ? {} : { logSeverityLevel: 4 as const }),
+        ...(source.extra ? { extra: source.extra } : {}),
       };
       try {
-        const session = await create(file, sessionOptions);
-        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', fallbacks });
-        return { session, provider, variant, file, threads, fallbacks };
+        const session = await create(source.model, sessionOptions);
+        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', int8Rewritten: source.int8Rewritten, fallbacks });
+        return { session, provider, variant, file, threads, int8Rewritten: source.int8Rewritten, fallbacks };
       } catch (err) {
         const reason = oneLine(errorMessage(err));
         if (provider !== 'cpu') {

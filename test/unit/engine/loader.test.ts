@@ -168,7 +168,7 @@ describeModel('engine model loading (skipped when models/autoglm-coder is absent
         const provider = String(options.executionProviders?.[0]);
         tried.push(provider);
         if (provider !== 'cpu') throw new Error(`${provider} is not available in this test`);
-        return ort.InferenceSession.create(file, options);
+        return typeof file === 'string' ? ort.InferenceSession.create(file, options) : ort.InferenceSession.create(file, options);
       },
     });
     try {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Engine, generateText } from '../../../src/engine';
+import { DEFAULT_PROMPT_LOOKUP } from '../../../src/engine/promptLookup';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 
 const REPEATED = 'const a = items.map((item) => item.id);\nconst b = items.map((item) => item.id);\nconst c = items.map((item) => item.';
@@ -11,7 +12,7 @@ describeModel('prompt-lookup speculation on the bundled model (skipped when mode
   let on: Engine;
   let off: Engine;
   before(async () => {
-    on = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu' });
+    on = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu', speculation: { promptLookup: DEFAULT_PROMPT_LOOKUP } });
     off = await Engine.load({ modelDir: MODEL_DIR, variant: 'fp32', provider: 'cpu', speculation: false });
   });
   after(async () => {
