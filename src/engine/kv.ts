@@ -145,26 +145,3 @@ export function assembleBatch(shape: KvShape, rows: readonly RowSource[]): Batch
   rows.forEach((src, r) => copyRow(shape, src, lengths[r]!, keys, values, r, width));
   return { width, pads: lengths.map((n) => width - n), keys, values };
 }
-
-/** The batch without its rightmost columns beyond `width` (pads unchanged: rows stay right-aligned only for a batch of one). */
-export function truncateBatch(shape: KvShape, batch: BatchKv, width: number): BatchKv {
-  if (width >= batch.width) {
-    return batch;
-  }
-  const rows = batch.pads.length;
-  const keys: KvArray[] = [];
-  const values: KvArray[] = [];
-  const n = width * shape.headDim;
-  for (let l = 0; l < shape.layers; l++) {
-    const dk = newKvArray(shape.dtype, rows * shape.kvHeads * n);
-    const dv = newKvArray(shape.dtype, rows * shape.kvHeads * n);
-    for (let rh = 0; rh < rows * shape.kvHeads; rh++) {
-      const from = rh * batch.width * shape.headDim;
-      dk.set(batch.keys[l]!.subarray(from, from + n), rh * n);
-      dv.set(batch.values[l]!.subarray(from, from + n), rh * n);
-    }
-    keys.push(dk);
-    values.push(dv);
-  }
-  return { width, pads: batch.pads, keys, values };
-}

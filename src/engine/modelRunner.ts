@@ -2,7 +2,7 @@ import { abortError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { GenerationTotals } from '../protocol/generation';
 import { DecoderSession } from './decoderSession';
-import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, truncateBatch, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
+import { assembleBatch, batchBytes, copySequence, emptySequence, sequenceBytes, type BatchKv, type KvShape, type RowSource, type SequenceKv } from './kv';
 import type { PrefixCache } from './prefixCache';
 import { findDraft, type PromptLookupOptions } from './promptLookup';
 import type { BatchRunner, ReleaseOutcome } from './scheduler';
@@ -222,7 +222,13 @@ export class ModelRunner implements BatchRunner<Sequence> {
     }
     seq.kvTokens.push(...ids.slice(0, fed));
     const grown = { width: batch.width + ids.length, pads: batch.pads, keys: out.keys, values: out.values };
-    this.batch = truncateBatch(this.shape, grown, batch.width + fed);
+    if (fed === ids.length) {
+      this.batch = grown;
+      return;
+    }
+    // A standalone copy of the row's confirmed tokens is a batch of one without padding.
+    const kept = copySequence(this.shape, { batch: grown, row: 0 }, batch.width - batch.pads[0]! + fed);
+    this.batch = { width: kept.length, pads: [0], keys: kept.keys, values: kept.values };
   }
 
   /** Makes the batch rows equal `seqs`, copying KV only when membership or order changed. */

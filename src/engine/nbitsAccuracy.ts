@@ -11,11 +11,9 @@
  * into objects, hence this small wire-format editor over the few ONNX fields involved (field
  * numbers from onnx/onnx.proto).
  */
+import { GRAPH_NODE, MODEL_GRAPH, MalformedOnnxError, NODE_ATTRIBUTE } from './onnxExternalRefs';
 
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
 const NODE_OP_TYPE = 4;
-const NODE_ATTRIBUTE = 5;
 const NODE_DOMAIN = 7;
 const ATTRIBUTE_NAME = 1;
 const ATTRIBUTE_I = 3;
@@ -27,8 +25,6 @@ const WIRE_BYTES = 2;
 const WIRE_FIXED32 = 5;
 
 export const INT8_ACCURACY_LEVEL = 4;
-
-export class MalformedProtoError extends Error {}
 
 interface Field {
   field: number;
@@ -45,12 +41,12 @@ interface Field {
 function readVarint(buf: Uint8Array, pos: number, end: number): [number, number] {
   let value = 0;
   for (let shift = 0; shift < 64; shift += 7) {
-    if (pos >= end) throw new MalformedProtoError(`ends inside a varint at byte ${pos}`);
+    if (pos >= end) throw new MalformedOnnxError(`ends inside a varint at byte ${pos}`);
     const b = buf[pos++]!;
     value += (b & 0x7f) * 2 ** shift;
     if (b < 0x80) return [value, pos];
   }
-  throw new MalformedProtoError(`varint too long at byte ${pos}`);
+  throw new MalformedOnnxError(`varint too long at byte ${pos}`);
 }
 
 function* fields(buf: Uint8Array, from: number, to: number): Generator<Field> {
@@ -74,9 +70,9 @@ function* fields(buf: Uint8Array, from: number, to: number): Generator<Field> {
     } else if (wire === WIRE_FIXED32) {
       end = afterTag + 4;
     } else {
-      throw new MalformedProtoError(`unsupported wire type ${wire} at byte ${start}`);
+      throw new MalformedOnnxError(`unsupported wire type ${wire} at byte ${start}`);
     }
-    if (end > to) throw new MalformedProtoError(`field ${field} at byte ${start} runs past its message`);
+    if (end > to) throw new MalformedOnnxError(`field ${field} at byte ${start} runs past its message`);
     yield { field, wire, start, valueStart, end, varint };
     pos = end;
   }

@@ -20,10 +20,11 @@ const MAX_DEPTH = 8;
 const MAX_STRING = 64 * 1024;
 const WINDOW = 64 * 1024;
 
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
+/** ONNX field numbers shared with the accuracy-level rewrite (nbitsAccuracy.ts). */
+export const MODEL_GRAPH = 7;
+export const GRAPH_NODE = 1;
 const GRAPH_INITIALIZER = 5;
-const NODE_ATTRIBUTE = 5;
+export const NODE_ATTRIBUTE = 5;
 const ATTRIBUTE_TENSOR = 5;
 const ATTRIBUTE_GRAPH = 6;
 const ATTRIBUTE_TENSORS = 10;

@@ -96,6 +96,10 @@ interface ModelSource {
   extra?: Record<string, Record<string, string>>;
 }
 
+function asIs(file: string): ModelSource {
+  return { model: file, int8Rewritten: 0 };
+}
+
 /**
  * The file itself, or its graph with int8 compute for 4-bit matrix products (CPU only: the GPU
  * providers choose their own kernels). A rewritten model is opened from memory and told where its
@@ -103,16 +107,16 @@ interface ModelSource {
  */
 async function modelSource(file: string, provider: ConcreteProvider, variant: ConcreteVariant, options: SessionOptions, logger: Logger): Promise<ModelSource> {
   if (provider !== 'cpu' || variant !== 'q4' || options.int8Compute === false) {
-    return { model: file, int8Rewritten: 0 };
+    return asIs(file);
   }
   const { size } = await fs.stat(file);
   if (size > REWRITE_MAX_BYTES) {
     logger.info('4-bit model file too large to rewrite in memory; its matrix products keep the accuracy level it sets', { file, size });
-    return { model: file, int8Rewritten: 0 };
+    return asIs(file);
   }
   const { model, changed } = raiseNBitsAccuracy(await fs.readFile(file), INT8_ACCURACY_LEVEL);
   if (changed === 0) {
-    return { model: file, int8Rewritten: 0 };
+    return asIs(file);
   }
   logger.info('4-bit matrix products set to int8 compute (MatMulNBits accuracy level 4)', { file, nodes: changed });
   return { model, int8Rewritten: changed, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
@@ -141,7 +145,7 @@ export async function openSession(
       const { weightBytes } = await checkModelFile(file, folder.dir);
       const source = await modelSource(file, provider, variant, options, logger).catch((err: unknown) => {
         logger.warn('could not rewrite the 4-bit accuracy level; the file loads as it is', { file, reason: errorMessage(err) });
-        return { model: file, int8Rewritten: 0 } as ModelSource;
+        return asIs(file);
       });
       const threads = options.threads ?? (weightBytes < SMALL_MODEL_BYTES ? 1 : undefined);
       const sessionOptions: ort.InferenceSession.SessionOptions = {

@@ -2,15 +2,16 @@ import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Engine, generateText } from '../../../src/engine';
-import { MalformedProtoError, countBelowLevel, raiseNBitsAccuracy } from '../../../src/engine/nbitsAccuracy';
+import { countBelowLevel, raiseNBitsAccuracy } from '../../../src/engine/nbitsAccuracy';
+import { MalformedOnnxError } from '../../../src/engine/onnxExternalRefs';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 
 const describeModel = modelPresent ? describe : describe.skip;
 
 describe('4-bit accuracy level rewrite: malformed input', () => {
-  it('a truncated file is a MalformedProtoError, not a wrong model', () => {
+  it('a truncated file is a MalformedOnnxError, not a wrong model', () => {
     const bytes = Uint8Array.from([0x3a, 0x10, 0x0a, 0x02]); // graph field claiming 16 bytes, holding 2
-    assert.throws(() => raiseNBitsAccuracy(bytes), MalformedProtoError);
+    assert.throws(() => raiseNBitsAccuracy(bytes), MalformedOnnxError);
   });
   it('a file with no graph is returned as it is', () => {
     const bytes = Uint8Array.from([0x08, 0x07]); // ir_version 7 only
