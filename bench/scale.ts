@@ -26,7 +26,7 @@ export const scaleBenchmark: Benchmark = {
   async run(ctx) {
     const dir = path.resolve(SCALE_MODEL_DIR);
     if (!existsSync(path.join(dir, 'config.json'))) {
-      const result = { available: false, note: `no model at ${SCALE_MODEL_DIR}; write it with /usr/bin/python3 tools/model/random_qwen05b.py` };
+      const result = { available: false, note: `no model at ${SCALE_MODEL_DIR}; write it with tools/model/random_qwen05b.py (bench/README.md)` };
       await writeResult({ ...ctx, modelDir: dir }, 'scale', result);
       return result;
     }

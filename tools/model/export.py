@@ -11,6 +11,7 @@ folding cannot duplicate it.
 Also writes config.json, generation_config.json and copies the tokenizer files.
 """
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -75,9 +76,11 @@ def export_onnx(model: Qwen2, path, opset=14, external_data=False):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp_dir = tempfile.mkdtemp(prefix="export-", dir=os.path.dirname(path))
     tmp = os.path.join(tmp_dir, "model.onnx")
+    # torch >= 2.9 defaults to the dynamo exporter; this layout is written by the TorchScript one
+    legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     with torch.no_grad():
         torch.onnx.export(wrapper, (ids, mask, pos, *past), tmp, input_names=inputs, output_names=outputs,
-                          dynamic_axes=dyn, opset_version=opset, do_constant_folding=True)
+                          dynamic_axes=dyn, opset_version=opset, do_constant_folding=True, **legacy)
     m = onnx.load(tmp)
     # drop the unused copy of the untransposed embedding if the exporter kept it
     used = set()
@@ -100,7 +103,7 @@ def export_onnx(model: Qwen2, path, opset=14, external_data=False):
 
 def write_configs(c: Config, out_dir, tokenizer_dir, extra=None):
     os.makedirs(out_dir, exist_ok=True)
-    for f in TOKENIZER_FILES:
+    for f in TOKENIZER_FILES if os.path.abspath(tokenizer_dir) != os.path.abspath(out_dir) else []:
         shutil.copy(os.path.join(tokenizer_dir, f), os.path.join(out_dir, f))
     tok = json.load(open(os.path.join(tokenizer_dir, "tokenizer.json"), encoding="utf-8"))
     sp = {a["content"]: a["id"] for a in tok["added_tokens"]}

@@ -87,7 +87,8 @@ def embedding_gathers(model, name):
     return [n for n in model.graph.node if n.op_type == "Gather" and n.input[0] == name]
 
 
-def quantize_q4(model):
+def quantize_q4(model, accuracy_level=4):
+    """accuracy_level 4: onnxruntime computes with int8 dot products; 0 keeps fp32 compute."""
     mms, inits = weight_matmuls(model)
     repl = {}
     new_inits = []
@@ -102,7 +103,7 @@ def quantize_q4(model):
                       numpy_helper.from_array(zpp, base + "_zp")]
         repl[node.name] = [helper.make_node("MatMulNBits", [node.input[0], base + "_B", base + "_scales", base + "_zp"],
                                             list(node.output), name=node.name + "_Q4", domain="com.microsoft",
-                                            K=K, N=N, bits=4, block_size=BLOCK, accuracy_level=0)]
+                                            K=K, N=N, bits=4, block_size=BLOCK, accuracy_level=accuracy_level)]
         drop.add(wname)
     # embedding lookups that read a now-quantized matrix: give them an fp16 copy
     for wname in list(drop):
@@ -173,12 +174,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model-dir", required=True, help="folder holding onnx/model.onnx")
     ap.add_argument("--variants", default="q4,int8")
+    ap.add_argument("--accuracy-level", type=int, default=4, choices=[0, 1, 2, 3, 4],
+                    help="MatMulNBits accuracy_level of the q4 file (4: int8 compute, 0: fp32)")
     args = ap.parse_args()
     src = os.path.join(args.model_dir, "onnx", "model.onnx")
     for v in args.variants.split(","):
         m = onnx.load(src)
         if v == "q4":
-            m = quantize_q4(m)
+            m = quantize_q4(m, args.accuracy_level)
             dst = os.path.join(args.model_dir, "onnx", "model_q4.onnx")
         elif v == "int8":
             m = quantize_int8(m)
