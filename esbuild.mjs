@@ -9,7 +9,7 @@ const watch = process.argv.includes('--watch');
 const dev = process.argv.includes('--dev');
 
 /** Native or editor-provided modules are loaded at run time, never bundled. */
-const nodeExternals = ['vscode', 'onnxruntime-node', 'mocha', '@huggingface/transformers'];
+const nodeExternals = ['vscode', 'onnxruntime-node', 'mocha', '@huggingface/transformers', 'node-llama-cpp'];
 
 /**
  * web-tree-sitter's ESM entry finds its wasm through import.meta.url, which a CommonJS bundle

@@ -1,9 +1,11 @@
-import { execSync } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as Transformers from '@huggingface/transformers';
 import { Engine, type EngineOptions } from '../src/engine';
+import { readModelFolder } from '../src/engine/modelFolder';
+import { TextTokenizer } from '../src/engine/tokenizer';
 
 /** Shared helpers of the benchmarks: statistics, result files, the peer, machine facts. */
 
@@ -142,4 +144,31 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; wallMs
 
 export function rssMiB(): number {
   return round(process.memoryUsage().rss / 2 ** 20, 1);
+}
+
+/** A model folder's tokenizer alone, without loading its weights. */
+export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
+  const folder = await readModelFolder(modelDir);
+  return TextTokenizer.create(path.join(folder.dir, 'tokenizer.json'), folder.tokenizerJson, folder.tokenizerConfig);
+}
+
+/** Runs this command again in a fresh process with `args` and returns the JSON of its last output line. */
+export function runCliProbe(args: readonly string[]): Promise<Record<string, unknown>> {
+  const entry = process.argv[1];
+  if (!entry) throw new Error('cannot find the command to re-run');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      } catch (err) {
+        reject(new Error(`${args.slice(0, 2).join(' ')} failed: ${(err as Error).message}: ${out.slice(-2000)}`));
+      }
+    });
+  });
 }

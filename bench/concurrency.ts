@@ -5,7 +5,7 @@ import { loadEngine, median, round, timed, writeResult, type BenchContext, type 
  * Aggregate decode throughput with 1, 4, 8 and 16 requests running at once (different prompts,
  * same length). The sequential rate is the 1-request rate; continuous batching should multiply it.
  */
-const PROMPTS = [
+export const CONCURRENCY_PROMPTS = [
   'import { readFile } from "node:fs/promises";\n',
   'function fibonacci(n) {\n',
   'export class Queue<T> {\n',
@@ -29,7 +29,7 @@ async function aggregate(engine: Engine, concurrency: number, tokens: number): P
   const { value: results, wallMs, cpuMs } = await timed(() =>
     Promise.all(
       Array.from({ length: concurrency }, (_, i) =>
-        generateText(engine, { prompt: PROMPTS[i % PROMPTS.length]!, maxTokens: tokens, stopAtEos: false, usePrefixCache: false }),
+        generateText(engine, { prompt: CONCURRENCY_PROMPTS[i % CONCURRENCY_PROMPTS.length]!, maxTokens: tokens, stopAtEos: false, usePrefixCache: false }),
       ),
     ),
   );

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { generateText, type ModelVariant } from '../src/engine';
-import { loadEngine, rssMiB, writeResult, type Benchmark } from './common';
+import { loadEngine, rssMiB, runCliProbe, writeResult, type Benchmark } from './common';
 import { SCALE_MODEL_DIR } from './scale';
 
 /**
@@ -21,23 +20,7 @@ export async function memoryProbe(args: string[]): Promise<Record<string, unknow
 }
 
 function runProbe(dir: string, variant: string): Promise<Record<string, unknown>> {
-  const entry = process.argv[1];
-  if (!entry) throw new Error('cannot find the command to re-run');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, entry, 'bench', 'memory-probe', '--model', dir, '--variant', variant], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolve(JSON.parse(line) as Record<string, unknown>);
-      } catch (err) {
-        reject(new Error(`memory probe for ${variant} failed: ${(err as Error).message}: ${out}`));
-      }
-    });
-  });
+  return runCliProbe(['bench', 'memory-probe', '--model', dir, '--variant', variant]);
 }
 
 export const memoryBenchmark: Benchmark = {

@@ -2,12 +2,13 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../common/errors';
 import { bundledModelDir } from '../engine';
-import { benchmarks, memoryProbe } from '../../bench';
+import { benchmarks, llamaProbe, memoryProbe } from '../../bench';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliCommand, type CliIO } from './command';
 
 const usage = `Usage: autoglm bench <name|all> [options]
 
-Runs the engine benchmarks against transformers.js on the same ONNX files and writes JSON results.
+Runs the engine benchmarks against transformers.js on the same ONNX files (and llama.cpp on the
+same weights as GGUF) and writes JSON results.
 
 Benchmarks:
 ${benchmarks.map((b) => `  ${b.name.padEnd(12)} ${b.summary}`).join('\n')}
@@ -39,6 +40,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout(`${JSON.stringify(await memoryProbe([modelDir, values.variant ?? 'fp32']))}\n`);
     return EXIT_OK;
   }
+  if (name === 'llama-probe') {
+    // Internal: one contender of the llama.cpp comparison, measured in this fresh process.
+    io.stdout(`${JSON.stringify(await llamaProbe(positionals.slice(1)))}\n`);
+    return EXIT_OK;
+  }
   const chosen = name === 'all' ? benchmarks : benchmarks.filter((b) => b.name === name);
   if (!name || chosen.length === 0) {
     io.stderr(`autoglm bench: ${name ? `unknown benchmark '${name}'` : 'which benchmark?'}\n\n${usage}\n`);
@@ -60,7 +66,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
 
 export const benchCommand: CliCommand = {
   name: 'bench',
-  summary: 'run the engine benchmarks (decode, typing, concurrency, scale, memory)',
+  summary: 'run the engine benchmarks (decode, typing, concurrency, scale, llama, memory, ...)',
   usage,
   run,
 };

@@ -5,11 +5,10 @@
  * and Q4_0 (GGUF) agree, which is not expected to be exact (different 4-bit formats).
  * Usage: npx tsx tools/model/check_gguf.ts [modelDir] [tokens]  (default tools/model/work/random-qwen05b, 32)
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Llama, Token } from 'node-llama-cpp';
 import { Engine, generateText } from '../../src/engine';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+import { loadTokenizer } from '../../bench/common';
 
 const PROMPTS = [
   'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n',
@@ -25,11 +24,6 @@ interface Row {
   engine: number[];
   llama: number[];
   agreeing: number;
-}
-
-async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
-  const readJson = async (f: string) => JSON.parse(await fs.readFile(path.join(modelDir, f), 'utf8')) as Record<string, unknown>;
-  return TextTokenizer.create(path.join(modelDir, 'tokenizer.json'), await readJson('tokenizer.json'), await readJson('tokenizer_config.json'));
 }
 
 /** Greedy continuation in llama.cpp with an F32 KV cache, so that only arithmetic order differs. */
