@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError } from '../common/errors';
 import type { KvArray, KvDtype, KvShape } from './kv';
+import { LOGITS_TO_KEEP } from './lastLogits';
 import type { ModelConfig } from './modelFolder';
 
 /**
@@ -17,6 +18,8 @@ export interface DecoderIo {
   pastKeys: string[];
   pastValues: string[];
   logits: string;
+  /** `num_logits_to_keep`: the graph projects only that many last positions onto the vocabulary. */
+  logitsToKeep: string | undefined;
   presentKeys: string[];
   presentValues: string[];
   idType: 'int64' | 'int32';
@@ -63,7 +66,7 @@ export function inspectIo(file: string, inputs: readonly Meta[], outputs: readon
     new ModelLoadError(file, `${what} (inputs: ${inputNames.join(', ')}; outputs: ${outputNames.join(', ')})`, code);
 
   const pastLayers = inputNames.filter((n) => /^past_key_values\.\d+\.key$/.test(n)).length;
-  const known = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch']);
+  const known = new Set(['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch', LOGITS_TO_KEEP]);
   const unknown = inputNames.filter((n) => !known.has(n) && !/^past_key_values\.\d+\.(key|value)$/.test(n));
   if (!inputNames.includes('input_ids') || !inputNames.includes('attention_mask') || unknown.length > 0) {
     throw problem(`is not a decoder with the expected inputs${unknown.length ? `; unrecognised: ${unknown.join(', ')}` : ''}`);
@@ -135,6 +138,7 @@ export function inspectIo(file: string, inputs: readonly Meta[], outputs: readon
     pastKeys,
     pastValues,
     logits: 'logits',
+    logitsToKeep: inputNames.includes(LOGITS_TO_KEEP) ? LOGITS_TO_KEEP : undefined,
     presentKeys,
     presentValues,
     idType,
@@ -156,11 +160,14 @@ export interface StepInput {
   pads: readonly number[];
   pastKeys: readonly KvArray[];
   pastValues: readonly KvArray[];
+  /** Last positions of each row whose logits are read (default 1); a graph without `num_logits_to_keep` returns all. */
+  logitsFor?: number;
 }
 
 export interface StepOutput {
-  /** Row-major [batch, seqLen, vocab]. */
+  /** Row-major [batch, positions, vocab]: the last `positions` of each row. */
   logits: Float32Array | Uint16Array;
+  positions: number;
   vocab: number;
   keys: KvArray[];
   values: KvArray[];
@@ -202,6 +209,9 @@ export class DecoderSession {
     if (io.positionIds) {
       feeds[io.positionIds] = new ort.Tensor(io.idType, posArray, [batch, seqLen]);
     }
+    if (io.logitsToKeep) {
+      feeds[io.logitsToKeep] = new ort.Tensor('int64', BigInt64Array.of(BigInt(Math.min(seqLen, input.logitsFor ?? 1))), []);
+    }
     if (io.useCacheBranch) {
       feeds[io.useCacheBranch] = new ort.Tensor('bool', new Uint8Array([pastWidth > 0 ? 1 : 0]), [1]);
     }
@@ -220,12 +230,17 @@ export class DecoderSession {
       values.push((out[io.presentValues[l]!] as ort.Tensor).data as KvArray);
     }
     const vocab = logits.dims[logits.dims.length - 1]!;
-    return { logits: logits.data as Float32Array | Uint16Array, vocab, keys, values };
+    const positions = logits.dims.length === 3 ? logits.dims[1]! : seqLen;
+    return { logits: logits.data as Float32Array | Uint16Array, positions, vocab, keys, values };
   }
 
-  /** A float32 copy of one position's logits (rows of float16 logits are converted). */
+  /** A float32 copy of the logits at position `pos` of a row of `seqLen` tokens (float16 logits are converted). */
   static logitsAt(output: StepOutput, row: number, seqLen: number, pos: number): Float32Array {
-    const start = (row * seqLen + pos) * output.vocab;
+    const index = pos - (seqLen - output.positions);
+    if (index < 0) {
+      throw new Error(`logits of position ${pos} of ${seqLen} were not computed (the run kept the last ${output.positions})`);
+    }
+    const start = (row * output.positions + index) * output.vocab;
     const slice = output.logits.subarray(start, start + output.vocab);
     if (slice instanceof Float32Array) {
       return slice.slice();

@@ -7,6 +7,7 @@ import { readModelFolder, type ConcreteVariant, type ModelConfig } from './model
 import { ModelRunner } from './modelRunner';
 import { PrefixCache } from './prefixCache';
 import { randomSeed, seededRandom } from './prng';
+import { DEFAULT_PROMPT_LOOKUP } from './promptLookup';
 import { openSession, type ConcreteProvider, type SessionFactory } from './providers';
 import { resolveSampling, type SamplingDefaults } from './samplingDefaults';
 import { Scheduler } from './scheduler';
@@ -39,8 +40,9 @@ export interface EngineOptions {
   prefillChunk?: number;
   /**
    * Speculative decoding with prompt-lookup drafts, used while one request decodes alone (a batch of
-   * two or more decodes one token per step). Output is unchanged. Default: off (false) until its
-   * speed-up is measured; `{ promptLookup: DEFAULT_PROMPT_LOOKUP }` is `{ maxDraft: 8, ngram: 3 }`.
+   * two or more decodes one token per step). Greedy output is unchanged (fp32 exactly; a 4-bit file
+   * with int8 compute may flip a near tie). Default: on, `{ promptLookup: DEFAULT_PROMPT_LOOKUP }`
+   * (`{ maxDraft: 4, ngram: 3 }`); false turns it off.
    */
   speculation?: PromptLookupSetting;
   /**
@@ -48,6 +50,12 @@ export interface EngineOptions {
    * raised to accuracy level 4 at load time); default true. False keeps the file's own level.
    */
   int8Compute?: boolean;
+  /**
+   * Prompt runs project only the positions whose logits are used (a `num_logits_to_keep` input,
+   * added to the graph at load time when it has none); default true. False computes every
+   * position's logits, as the file does.
+   */
+  lastLogitsOnly?: boolean;
   logger?: Logger;
   /** Opens ONNX sessions; tests replace it to simulate a provider that cannot load. */
   sessionFactory?: SessionFactory;
@@ -70,6 +78,8 @@ export interface ModelInfo {
   sampling: SamplingDefaults;
   /** 4-bit matrix products raised to int8 compute at load time (0: none, or the file already asked for it). */
   int8Rewritten: number;
+  /** Whether the session computes logits only for the positions asked for (`num_logits_to_keep`, the file's own or added at load time). */
+  lastLogitsOnly: boolean;
   /** Why providers tried before the one in use did not load. */
   fallbacks: ReadonlyArray<{ provider: string; variant: string; reason: string }>;
 }
@@ -99,7 +109,7 @@ export class Engine {
   ) {
     const vocab = session.io.vocab ?? model.config.vocabSize;
     const prefillChunk = options.prefillChunk ?? Math.min(512, Math.max(16, Math.floor((64 << 20) / (4 * vocab))));
-    this.speculation = options.speculation ?? false;
+    this.speculation = options.speculation ?? { promptLookup: DEFAULT_PROMPT_LOOKUP };
     const lookup = this.speculation === false ? undefined : this.speculation.promptLookup;
     this.runner = new ModelRunner(session, new PrefixCache(options.prefixCacheBytes ?? 256 << 20), prefillChunk, logger, lookup);
     this.scheduler = new Scheduler(this.runner, { maxBatch: options.maxBatch ?? 16, maxQueue: options.maxQueue ?? 64, prefillBudget: prefillChunk }, logger);
@@ -124,7 +134,7 @@ export class Engine {
       }
     }
     const chat = folder.chatTemplate && ChatTemplate.create(folder.chatTemplate.file, folder.chatTemplate.source, folder.tokenizerConfig);
-    const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads, int8Compute: options.int8Compute }, logger, options.sessionFactory);
+    const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads, int8Compute: options.int8Compute, lastLogitsOnly: options.lastLogitsOnly }, logger, options.sessionFactory);
     let session: DecoderSession;
     try {
       const io = inspectIo(opened.file, opened.session.inputMetadata, opened.session.outputMetadata, folder.config);
@@ -149,6 +159,7 @@ export class Engine {
       hasChatTemplate: chat !== undefined,
       sampling: folder.samplingDefaults,
       int8Rewritten: opened.int8Rewritten,
+      lastLogitsOnly: session.io.logitsToKeep !== undefined,
       fallbacks: opened.fallbacks,
     };
     logger.info('model loaded', { model: model.name, provider: model.provider, variant: model.variant, file: model.file, fallbacks: model.fallbacks });

@@ -208,7 +208,7 @@ export class ModelRunner implements BatchRunner<Sequence> {
   private async verify(seq: Sequence, draft: readonly number[]): Promise<void> {
     const batch = this.arrange([seq]);
     const ids = [seq.pending!, ...draft];
-    const out = await this.session.run({ batch: 1, seqLen: ids.length, ids, pastWidth: batch.width, pads: batch.pads, pastKeys: batch.keys, pastValues: batch.values });
+    const out = await this.session.run({ batch: 1, seqLen: ids.length, ids, pastWidth: batch.width, pads: batch.pads, pastKeys: batch.keys, pastValues: batch.values, logitsFor: ids.length });
     this.counters.decodeSteps++;
     this.counters.draftedTokens += draft.length;
     let fed = 1;

@@ -6,12 +6,11 @@
  * llama.cpp runs for Q4_0. onnxruntime has no session option that overrides the attribute of
  * nodes already in a file, hence this rewrite.
  *
- * Only the top-level graph's NodeProtos that need the change are re-encoded; every other byte of
- * the file is copied as it is. protobufjs would decode the whole file, inline weights included,
- * into objects, hence this small wire-format editor over the few ONNX fields involved (field
- * numbers from onnx/onnx.proto).
+ * Only the top-level graph's NodeProtos that need the change are re-encoded (onnxWire.ts); every
+ * other byte of the file is copied as it is.
  */
-import { GRAPH_NODE, MODEL_GRAPH, MalformedOnnxError, NODE_ATTRIBUTE } from './onnxExternalRefs';
+import { GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE } from './onnxExternalRefs';
+import { WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, type Field } from './onnxWire';
 
 const NODE_OP_TYPE = 4;
 const NODE_DOMAIN = 7;
@@ -19,83 +18,8 @@ const ATTRIBUTE_NAME = 1;
 const ATTRIBUTE_I = 3;
 const ATTRIBUTE_TYPE = 20;
 const ATTRIBUTE_TYPE_INT = 2;
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_BYTES = 2;
-const WIRE_FIXED32 = 5;
 
 export const INT8_ACCURACY_LEVEL = 4;
-
-interface Field {
-  field: number;
-  wire: number;
-  /** Offset of the tag. */
-  start: number;
-  /** Offset of the value (after the length prefix for length-delimited fields). */
-  valueStart: number;
-  end: number;
-  /** The value of a varint field. */
-  varint: number;
-}
-
-function readVarint(buf: Uint8Array, pos: number, end: number): [number, number] {
-  let value = 0;
-  for (let shift = 0; shift < 64; shift += 7) {
-    if (pos >= end) throw new MalformedOnnxError(`ends inside a varint at byte ${pos}`);
-    const b = buf[pos++]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return [value, pos];
-  }
-  throw new MalformedOnnxError(`varint too long at byte ${pos}`);
-}
-
-function* fields(buf: Uint8Array, from: number, to: number): Generator<Field> {
-  let pos = from;
-  while (pos < to) {
-    const start = pos;
-    const [tag, afterTag] = readVarint(buf, pos, to);
-    const field = Math.floor(tag / 8);
-    const wire = tag & 7;
-    let valueStart = afterTag;
-    let end: number;
-    let varint = 0;
-    if (wire === WIRE_VARINT) {
-      [varint, end] = readVarint(buf, afterTag, to);
-    } else if (wire === WIRE_BYTES) {
-      const [length, after] = readVarint(buf, afterTag, to);
-      valueStart = after;
-      end = after + length;
-    } else if (wire === WIRE_FIXED64) {
-      end = afterTag + 8;
-    } else if (wire === WIRE_FIXED32) {
-      end = afterTag + 4;
-    } else {
-      throw new MalformedOnnxError(`unsupported wire type ${wire} at byte ${start}`);
-    }
-    if (end > to) throw new MalformedOnnxError(`field ${field} at byte ${start} runs past its message`);
-    yield { field, wire, start, valueStart, end, varint };
-    pos = end;
-  }
-}
-
-function encodeVarint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
-
-function lengthDelimited(field: number, body: Uint8Array): Uint8Array[] {
-  return [Uint8Array.from([...encodeVarint(field * 8 + WIRE_BYTES), ...encodeVarint(body.length)]), body];
-}
-
-function text(buf: Uint8Array, f: Field): string {
-  return Buffer.from(buf.buffer, buf.byteOffset + f.valueStart, f.end - f.valueStart).toString('utf8');
-}
 
 /** Name and integer value of an AttributeProto. */
 function attribute(buf: Uint8Array, f: Field): { name: string; i: number | undefined } {
@@ -179,16 +103,9 @@ export function countBelowLevel(model: Uint8Array, level = INT8_ACCURACY_LEVEL):
  */
 export function raiseNBitsAccuracy(model: Uint8Array, level = INT8_ACCURACY_LEVEL): { model: Uint8Array; changed: number } {
   if (countBelowLevel(model, level) === 0) return { model, changed: 0 };
-  const parts: Uint8Array[] = [];
-  let changed = 0;
-  for (const f of fields(model, 0, model.length)) {
-    if (f.field === MODEL_GRAPH && f.wire === WIRE_BYTES) {
-      const graph = rewriteGraph(model, f, level);
-      parts.push(...lengthDelimited(MODEL_GRAPH, graph.bytes));
-      changed += graph.changed;
-    } else {
-      parts.push(model.subarray(f.start, f.end));
-    }
-  }
-  return { model: Buffer.concat(parts), changed };
+  const edited = editGraph(model, (buf, graph) => {
+    const { bytes, changed } = rewriteGraph(buf, graph, level);
+    return changed > 0 ? { bytes, report: changed } : undefined;
+  });
+  return { model: edited.model, changed: edited.report ?? 0 };
 }

@@ -4,13 +4,13 @@
  * sequence's last n tokens are a cheap guess of what comes next.
  */
 export interface PromptLookupOptions {
-  /** Most draft tokens per verify step; default 8. */
+  /** Most draft tokens per verify step; default 4. */
   maxDraft: number;
   /** Longest suffix (in tokens) looked up first; shorter ones down to 2 are tried after; default 3. */
   ngram: number;
 }
 
-export const DEFAULT_PROMPT_LOOKUP: PromptLookupOptions = { maxDraft: 8, ngram: 3 };
+export const DEFAULT_PROMPT_LOOKUP: PromptLookupOptions = { maxDraft: 4, ngram: 3 };
 
 /** Shortest suffix worth matching: a single token repeats too often to predict anything. */
 const MIN_NGRAM = 2;

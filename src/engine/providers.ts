@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { checkModelFile } from './externalData';
+import { keepLastLogits } from './lastLogits';
 import { INT8_ACCURACY_LEVEL, raiseNBitsAccuracy } from './nbitsAccuracy';
 import { missingRuntime } from './providerRuntime';
 import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
@@ -47,6 +48,11 @@ export interface SessionOptions {
    * load time when the file asks for less); default true. False keeps the file's level.
    */
   int8Compute?: boolean;
+  /**
+   * Give the graph a `num_logits_to_keep` input at load time when it has none, so that prompt
+   * runs project only their last position onto the vocabulary (lastLogits.ts); default true.
+   */
+  lastLogitsOnly?: boolean;
 }
 
 export const SMALL_MODEL_BYTES = 100 * 2 ** 20;
@@ -60,6 +66,8 @@ export interface OpenedSession {
   threads: number | undefined;
   /** 4-bit MatMulNBits nodes whose accuracy level was raised to int8 compute at load time. */
   int8Rewritten: number;
+  /** Whether `num_logits_to_keep` was added to the graph at load time. */
+  logitsInputAdded: boolean;
   /** Why the providers tried before this one did not load. */
   fallbacks: Array<{ provider: ConcreteProvider; variant: ConcreteVariant; reason: string }>;
 }
@@ -87,39 +95,44 @@ const defaultFactory: SessionFactory = async (model, options) => {
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 };
 
-/** Largest model file read into memory to raise its 4-bit accuracy level; larger ones load as they are. */
+/** Largest model file read into memory to edit its graph; larger ones load as they are. */
 export const REWRITE_MAX_BYTES = 1 << 30;
 
 interface ModelSource {
   model: string | Uint8Array;
   int8Rewritten: number;
+  logitsInputAdded: boolean;
   extra?: Record<string, Record<string, string>>;
 }
 
 function asIs(file: string): ModelSource {
-  return { model: file, int8Rewritten: 0 };
+  return { model: file, int8Rewritten: 0, logitsInputAdded: false };
 }
 
 /**
- * The file itself, or its graph with int8 compute for 4-bit matrix products (CPU only: the GPU
- * providers choose their own kernels). A rewritten model is opened from memory and told where its
- * external data lives.
+ * The file itself, or its graph edited in memory: int8 compute for 4-bit matrix products (CPU
+ * only: the GPU providers choose their own kernels) and logits of the last positions only. An
+ * edited model is opened from memory and told where its external data lives.
  */
 async function modelSource(file: string, provider: ConcreteProvider, variant: ConcreteVariant, options: SessionOptions, logger: Logger): Promise<ModelSource> {
-  if (provider !== 'cpu' || variant !== 'q4' || options.int8Compute === false) {
+  const raise = provider === 'cpu' && variant === 'q4' && options.int8Compute !== false;
+  const trim = options.lastLogitsOnly !== false;
+  if (!raise && !trim) {
     return asIs(file);
   }
   const { size } = await fs.stat(file);
   if (size > REWRITE_MAX_BYTES) {
-    logger.info('4-bit model file too large to rewrite in memory; its matrix products keep the accuracy level it sets', { file, size });
+    logger.info('model file too large to edit in memory; it loads as it is', { file, size });
     return asIs(file);
   }
-  const { model, changed } = raiseNBitsAccuracy(await fs.readFile(file), INT8_ACCURACY_LEVEL);
-  if (changed === 0) {
+  const read = await fs.readFile(file);
+  const levels = raise ? raiseNBitsAccuracy(read, INT8_ACCURACY_LEVEL) : { model: read, changed: 0 };
+  const logits = trim ? keepLastLogits(levels.model) : { model: levels.model, added: false };
+  if (levels.changed === 0 && !logits.added) {
     return asIs(file);
   }
-  logger.info('4-bit matrix products set to int8 compute (MatMulNBits accuracy level 4)', { file, nodes: changed });
-  return { model, int8Rewritten: changed, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
+  logger.info('model graph edited at load time', { file, int8ComputeNodes: levels.changed, logitsInputAdded: logits.added });
+  return { model: logits.model, int8Rewritten: levels.changed, logitsInputAdded: logits.added, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
 }
 
 /** The first line of a native error, without the source location onnxruntime puts before it, at most 300 characters. */
@@ -144,7 +157,7 @@ export async function openSession(
     for (const { variant, file } of provider === 'cpu' ? candidates : candidates.slice(0, 1)) {
       const { weightBytes } = await checkModelFile(file, folder.dir);
       const source = await modelSource(file, provider, variant, options, logger).catch((err: unknown) => {
-        logger.warn('could not rewrite the 4-bit accuracy level; the file loads as it is', { file, reason: errorMessage(err) });
+        logger.warn('could not edit the model graph at load time; the file loads as it is', { file, reason: errorMessage(err) });
         return asIs(file);
       });
       const threads = options.threads ?? (weightBytes < SMALL_MODEL_BYTES ? 1 : undefined);
@@ -160,8 +173,8 @@ export async function openSession(
       };
       try {
         const session = await create(source.model, sessionOptions);
-        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', int8Rewritten: source.int8Rewritten, fallbacks });
-        return { session, provider, variant, file, threads, int8Rewritten: source.int8Rewritten, fallbacks };
+        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', int8Rewritten: source.int8Rewritten, logitsInputAdded: source.logitsInputAdded, fallbacks });
+        return { session, provider, variant, file, threads, int8Rewritten: source.int8Rewritten, logitsInputAdded: source.logitsInputAdded, fallbacks };
       } catch (err) {
         const reason = oneLine(errorMessage(err));
         if (provider !== 'cpu') {

@@ -30,7 +30,7 @@ describe('templates: autoglm templates CLI', function () {
       target: 'node20',
       format: 'cjs',
       outfile: cli,
-      external: ['vscode', 'onnxruntime-node', 'mocha', '@huggingface/transformers'],
+      external: ['vscode', 'onnxruntime-node', 'mocha', '@huggingface/transformers', 'node-llama-cpp'],
       define: { __AUTOGLM_VERSION__: JSON.stringify('0.1.0') },
       logLevel: 'silent',
     });
