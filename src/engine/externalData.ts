@@ -6,7 +6,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from '../common/errors';
-import { externalRefs, MalformedOnnxError, type ExternalRef } from './onnxExternalRefs';
+import { externalRefs, type ExternalRef } from './onnxExternalRefs';
+import { MalformedOnnxError } from './onnxWire';
 
 export interface ModelFileCheck {
   /** Bytes of the ONNX file and of every external data file it uses. */

@@ -10,8 +10,7 @@
  * goes in front of that first node. A graph of any other shape, or one that already has the
  * input, is left as it is.
  */
-import { GRAPH_NODE } from './onnxExternalRefs';
-import { WIRE_BYTES, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
+import { GRAPH_NODE, WIRE_BYTES, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
 
 export const LOGITS_TO_KEEP = 'num_logits_to_keep';
 

@@ -9,8 +9,7 @@
  * Only the top-level graph's NodeProtos that need the change are re-encoded (onnxWire.ts); every
  * other byte of the file is copied as it is.
  */
-import { GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE } from './onnxExternalRefs';
-import { WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, type Field } from './onnxWire';
+import { GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, type Field } from './onnxWire';
 
 const NODE_OP_TYPE = 4;
 const NODE_DOMAIN = 7;

@@ -5,6 +5,7 @@
  * the few ONNX fields involved (field numbers from onnx/onnx.proto).
  */
 import { promises as fs } from 'node:fs';
+import { GRAPH_NODE, MODEL_GRAPH, MalformedOnnxError, NODE_ATTRIBUTE, lengthDelimited } from './onnxWire';
 
 export interface ExternalRef {
   tensor: string;
@@ -20,11 +21,7 @@ const MAX_DEPTH = 8;
 const MAX_STRING = 64 * 1024;
 const WINDOW = 64 * 1024;
 
-/** ONNX field numbers shared with the accuracy-level rewrite (nbitsAccuracy.ts). */
-export const MODEL_GRAPH = 7;
-export const GRAPH_NODE = 1;
 const GRAPH_INITIALIZER = 5;
-export const NODE_ATTRIBUTE = 5;
 const ATTRIBUTE_TENSOR = 5;
 const ATTRIBUTE_GRAPH = 6;
 const ATTRIBUTE_TENSORS = 10;
@@ -44,8 +41,6 @@ const CHILDREN: Readonly<Record<Kind, Readonly<Record<number, Kind>>>> = {
   attribute: { [ATTRIBUTE_TENSOR]: 'tensor', [ATTRIBUTE_GRAPH]: 'graph', [ATTRIBUTE_TENSORS]: 'tensor', [ATTRIBUTE_GRAPHS]: 'graph' },
   tensor: {},
 };
-
-export class MalformedOnnxError extends Error {}
 
 /** Positioned reads through one window of the file. */
 class FileCursor {
@@ -90,6 +85,13 @@ class FileCursor {
     const read = this.varintNow(pos);
     if (!read) throw new MalformedOnnxError(`ends inside a varint at byte ${pos}`);
     return read;
+  }
+
+  async bytes(pos: number, length: number): Promise<Buffer> {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await this.handle.read(buffer, 0, length, pos);
+    if (bytesRead !== length) throw new MalformedOnnxError(`ends inside a field at byte ${pos}`);
+    return buffer;
   }
 
   async text(pos: number, length: number): Promise<string> {
@@ -203,6 +205,38 @@ export async function externalRefs(file: string): Promise<ExternalRef[]> {
       if (f.number === MODEL_GRAPH && f.wire === 2) await walk(cursor, 'graph', f.start, f.end, 0, out);
     }
     return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Graph fields a skeleton keeps: node (1) and input (11). */
+const SKELETON_FIELDS = new Set([GRAPH_NODE, 11]);
+/** Most bytes of nodes and inputs in a skeleton; a graph of real decoder ops is a few MB. */
+export const MAX_SKELETON_BYTES = 64 * 2 ** 20;
+
+/**
+ * A ModelProto holding only the top-level graph's nodes and inputs, read without the
+ * initializers: enough to tell whether a load-time graph edit is needed, without bringing the
+ * weights of a large file into memory. MalformedOnnxError when it is not protobuf, or when the
+ * nodes alone exceed MAX_SKELETON_BYTES.
+ */
+export async function graphSkeleton(file: string): Promise<Uint8Array> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const cursor = new FileCursor(handle, (await handle.stat()).size);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (const f of await fields(cursor, 0, cursor.size)) {
+      if (f.number !== MODEL_GRAPH || f.wire !== 2) continue;
+      for (const g of await fields(cursor, f.start, f.end)) {
+        if (!SKELETON_FIELDS.has(g.number) || g.wire !== 2) continue;
+        total += g.end - g.start;
+        if (total > MAX_SKELETON_BYTES) throw new MalformedOnnxError(`has more than ${MAX_SKELETON_BYTES} bytes of graph nodes`);
+        parts.push(...lengthDelimited(g.number, await cursor.bytes(g.start, g.end - g.start)));
+      }
+    }
+    return Buffer.concat(lengthDelimited(MODEL_GRAPH, Buffer.concat(parts)));
   } finally {
     await handle.close();
   }

@@ -4,7 +4,13 @@
  * included, into objects; these edits re-encode only the messages they change and copy every
  * other byte as it is. Field numbers come from onnx/onnx.proto.
  */
-import { MODEL_GRAPH, MalformedOnnxError } from './onnxExternalRefs';
+
+/** ModelProto.graph, GraphProto.node, NodeProto.attribute. */
+export const MODEL_GRAPH = 7;
+export const GRAPH_NODE = 1;
+export const NODE_ATTRIBUTE = 5;
+
+export class MalformedOnnxError extends Error {}
 
 export const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;

@@ -5,7 +5,8 @@ import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { checkModelFile } from './externalData';
 import { keepLastLogits } from './lastLogits';
-import { INT8_ACCURACY_LEVEL, raiseNBitsAccuracy } from './nbitsAccuracy';
+import { INT8_ACCURACY_LEVEL, countBelowLevel, raiseNBitsAccuracy } from './nbitsAccuracy';
+import { graphSkeleton } from './onnxExternalRefs';
 import { missingRuntime } from './providerRuntime';
 import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
 import type { ModelVariant, ProviderSetting } from './types';
@@ -118,6 +119,11 @@ async function modelSource(file: string, provider: ConcreteProvider, variant: Co
   const raise = provider === 'cpu' && variant === 'q4' && options.int8Compute !== false;
   const trim = options.lastLogitsOnly !== false;
   if (!raise && !trim) {
+    return asIs(file);
+  }
+  // The nodes alone tell whether an edit is needed; the weights are read only when one is.
+  const skeleton = await graphSkeleton(file);
+  if (!(raise && countBelowLevel(skeleton, INT8_ACCURACY_LEVEL) > 0) && !(trim && keepLastLogits(skeleton).added)) {
     return asIs(file);
   }
   const { size } = await fs.stat(file);

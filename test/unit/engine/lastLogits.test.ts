@@ -1,10 +1,13 @@
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Logger } from '../../../src/common/logger';
 import { Engine, generateText } from '../../../src/engine';
 import { keepLastLogits } from '../../../src/engine/lastLogits';
-import { MalformedOnnxError } from '../../../src/engine/onnxExternalRefs';
-import { bytesField } from '../../../src/engine/onnxWire';
+import { countBelowLevel, raiseNBitsAccuracy } from '../../../src/engine/nbitsAccuracy';
+import { graphSkeleton } from '../../../src/engine/onnxExternalRefs';
+import { MalformedOnnxError, bytesField } from '../../../src/engine/onnxWire';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 
 const describeModel = modelPresent ? describe : describe.skip;
@@ -51,6 +54,53 @@ describeModel('last-logits graph edit on the bundled model (skipped when models/
       assert.equal(keepLastLogits(model).added, false);
     });
   }
+
+  it('the graph skeleton (nodes and inputs, no weights) tells the same as the whole file, at a fraction of its size', async () => {
+    const file = path.join(MODEL_DIR, 'onnx', 'model_q4.onnx');
+    const skeleton = await graphSkeleton(file);
+    const bytes = readFileSync(file);
+    assert.ok(skeleton.length < bytes.length / 4, `${skeleton.length} of ${bytes.length}`);
+    assert.equal(countBelowLevel(skeleton), countBelowLevel(bytes));
+    assert.equal(keepLastLogits(skeleton).added, true);
+    const edited = keepLastLogits(raiseNBitsAccuracy(bytes).model).model;
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-skeleton-'));
+    try {
+      await fs.writeFile(path.join(tmp, 'model_q4.onnx'), edited);
+      const again = await graphSkeleton(path.join(tmp, 'model_q4.onnx'));
+      assert.equal(countBelowLevel(again), 0);
+      assert.equal(keepLastLogits(again).added, false);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a file that already carries both edits loads as it is, with last-position logits', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-edited-'));
+    try {
+      for (const f of await fs.readdir(MODEL_DIR)) if (f.endsWith('.json') || f.endsWith('.jinja')) await fs.copyFile(path.join(MODEL_DIR, f), path.join(tmp, f));
+      await fs.mkdir(path.join(tmp, 'onnx'));
+      const bytes = readFileSync(path.join(MODEL_DIR, 'onnx', 'model_q4.onnx'));
+      await fs.writeFile(path.join(tmp, 'onnx', 'model_q4.onnx'), keepLastLogits(raiseNBitsAccuracy(bytes).model).model);
+      const lines: string[] = [];
+      const note = (m: string) => void lines.push(m);
+      const logger: Logger = { trace: note, debug: note, info: note, warn: note, error: note, child: () => logger };
+      const edited = await Engine.load({ modelDir: tmp, variant: 'q4', provider: 'cpu', logger });
+      const shipped = await Engine.load({ modelDir: MODEL_DIR, variant: 'q4', provider: 'cpu' });
+      try {
+        assert.equal(edited.model.lastLogitsOnly, true);
+        assert.equal(edited.model.int8Rewritten, 0);
+        assert.ok(!lines.includes('model graph edited at load time'), lines.join('\n'));
+        const prompt = 'export function add(a: number, b: number): number {\n';
+        const request = { prompt, maxTokens: 24, temperature: 0, stopAtEos: false };
+        assert.deepEqual((await generateText(edited, request)).tokenIds, (await generateText(shipped, request)).tokenIds);
+      } finally {
+        await edited.dispose();
+        await shipped.dispose();
+      }
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  });
 
   const prompts = ['export function add(a: number, b: number): number {\n', 'class Stack<T> {\n  private items: T[] = [];\n', 'def parse(argv):\n'];
   for (const variant of ['fp32', 'q4'] as const) {

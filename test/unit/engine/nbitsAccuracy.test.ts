@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Engine, generateText } from '../../../src/engine';
 import { countBelowLevel, raiseNBitsAccuracy } from '../../../src/engine/nbitsAccuracy';
-import { MalformedOnnxError } from '../../../src/engine/onnxExternalRefs';
+import { MalformedOnnxError } from '../../../src/engine/onnxWire';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 
 const describeModel = modelPresent ? describe : describe.skip;
