@@ -2,6 +2,7 @@ import { execSync, spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type * as Transformers from '@huggingface/transformers';
 import { Engine, type EngineOptions } from '../src/engine';
 import { readModelFolder } from '../src/engine/modelFolder';
@@ -130,6 +131,34 @@ export function memoryCopyBandwidth(bytes = 256 << 20, runs = 5): number {
     best = Math.min(best, performance.now() - t);
   }
   return bytes / (best / 1000);
+}
+
+/** A worker comparing two equal buffers on request: memcmp reads both, writes nothing. */
+const READER = `const { parentPort, workerData } = require('node:worker_threads');
+const a = Buffer.alloc(workerData, 1);
+const b = Buffer.alloc(workerData, 1);
+parentPort.on('message', () => { Buffer.compare(a, b); parentPort.postMessage(0); });`;
+
+/**
+ * Memory read bandwidth in bytes per second with `threads` threads reading at once (each
+ * comparing two buffers far larger than the caches; best of several runs): the limit a decode
+ * step that reads every weight once cannot pass.
+ */
+export async function memoryReadBandwidth(threads: number, bytes = 256 << 20, runs = 5): Promise<number> {
+  const workers = Array.from({ length: threads }, () => new Worker(READER, { eval: true, workerData: bytes }));
+  const once = () => Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage(0); })));
+  try {
+    await once();
+    let best = Infinity;
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await once();
+      best = Math.min(best, performance.now() - t);
+    }
+    return (2 * bytes * threads) / (best / 1000);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
 }
 
 /** Wall-clock and process CPU milliseconds spent in `fn`. CPU time is less disturbed by other processes competing for the cores. */

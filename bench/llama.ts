@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { qwenCoderTemplate } from '../src/completion/fimTemplates';
-import { loadTokenizer, median, memoryCopyBandwidth, round, runCliProbe, writeResult, type BenchContext, type Benchmark } from './common';
+import { loadTokenizer, median, memoryReadBandwidth, round, runCliProbe, writeResult, type BenchContext, type Benchmark } from './common';
 import { CONCURRENCY_PROMPTS } from './concurrency';
 import type { ContenderName, LlamaWorkload } from './llamaProbe';
 import { SCALE_MODEL_DIR } from './scale';
@@ -223,7 +223,7 @@ export const llamaBenchmark: Benchmark = {
     const workload = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'autoglm-llama-')), 'workload.json');
     await fs.writeFile(workload, JSON.stringify(w));
     const native = existsSync(LLAMA_BENCH_BIN);
-    const bandwidth = memoryCopyBandwidth();
+    const bandwidth = await memoryReadBandwidth(w.threads);
     const rounds = ctx.quick ? 1 : 3;
     const results: Record<string, unknown> = {};
     for (const variant of ctx.quick ? VARIANTS.slice(0, 1) : VARIANTS) {
@@ -244,13 +244,13 @@ export const llamaBenchmark: Benchmark = {
         concurrency: { levels: w.concurrency.levels, tokensPerRequest: w.concurrency.tokens },
       },
       llamaBench: native ? LLAMA_BENCH_BIN : 'not built (tools/model/build_llama_cpp.sh)',
-      memoryCopyBytesPerSecond: Math.round(bandwidth),
+      memoryReadBytesPerSecond: Math.round(bandwidth),
       definitions: {
         ratios: 'engine / llama.cpp as speed (above 1: the engine is faster), except peak memory (engine size / llama.cpp size); medians of per-round ratios',
         decode: 'tokens after the first / time after the first token, batch 1, greedy',
         timeToFirstToken: 'prompt of N tokens, no cache, until the first generated token',
         typing: 'FIM request per typed character, each contender with its own prompt cache; median TTFT over the keystrokes after the first',
-        bandwidthShare: 'decode tokens/s * bytes of weights read per token / memory copy bandwidth',
+        bandwidthShare: `decode tokens/s * bytes of weights read per token / memory read bandwidth of ${w.threads} threads (memcmp of 256 MiB buffers)`,
         peakMemory: 'peak resident set of the fresh process after the batch-1 phases (load, decode, prefill, typing)',
       },
       results,
