@@ -181,12 +181,12 @@ export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
   return TextTokenizer.create(path.join(folder.dir, 'tokenizer.json'), folder.tokenizerJson, folder.tokenizerConfig);
 }
 
-/** Runs this command again in a fresh process (Node flags `nodeFlags` first) with `args` and returns the JSON of its last output line. */
-export function runCliProbe(args: readonly string[], nodeFlags: readonly string[] = []): Promise<Record<string, unknown>> {
+/** Runs this command again in a fresh process with `args` and returns the JSON of its last output line. */
+export function runCliProbe(args: readonly string[]): Promise<Record<string, unknown>> {
   const entry = process.argv[1];
   if (!entry) throw new Error('cannot find the command to re-run');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, ...process.execArgv, entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);

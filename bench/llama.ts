@@ -3,7 +3,6 @@ import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { SERVICE_NODE_FLAGS } from '../src/backends/serviceLauncher';
 import { qwenCoderTemplate } from '../src/completion/fimTemplates';
 import { loadTokenizer, median, memoryReadBandwidth, round, runCliProbe, writeResult, type BenchContext, type Benchmark } from './common';
 import { CONCURRENCY_PROMPTS } from './concurrency';
@@ -98,9 +97,7 @@ async function llamaBench(gguf: string, w: LlamaWorkload): Promise<Record<string
 
 async function probe(workload: string, contender: ContenderName, variant: Variant, modelDir: string): Promise<Probe> {
   const loadAverage = round(os.loadavg()[0]!, 2);
-  // The engine runs with the Node flags its background service runs with.
-  const flags = contender === 'llama.cpp' ? [] : SERVICE_NODE_FLAGS;
-  const result = await runCliProbe(['bench', 'llama-probe', workload, contender, variant.name, modelDir, path.join(modelDir, 'gguf', variant.gguf)], flags);
+  const result = await runCliProbe(['bench', 'llama-probe', workload, contender, variant.name, modelDir, path.join(modelDir, 'gguf', variant.gguf)]);
   return { ...(result as Probe), loadAverage };
 }
 

@@ -181,18 +181,9 @@ export class ServiceLauncher {
   }
 }
 
-/**
- * Options for the service's Node runtime, before its script. V8's garbage collector marks the
- * heap on helper threads, which compete with onnxruntime's threads for the cores while the
- * engine decodes: on 2 cores a 0.5B model's decode step at 1,024 tokens of context took 86 ms
- * with them and 72 ms without (bench/README.md, section 7).
- */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
-
-/** The service's command line for these options: Node flags, `serviceArgs`, then the service's own options. */
+/** The service's arguments for these options (after `serviceArgs`, which come first). */
 export function serviceCommandLine(o: Omit<ServiceLaunchOptions, 'nodePath' | 'logger'>, runtimeDir: string): string[] {
   return [
-    ...SERVICE_NODE_FLAGS,
     ...o.serviceArgs,
     '--model', o.model.modelDir,
     '--variant', o.model.variant,

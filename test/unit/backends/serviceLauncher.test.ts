@@ -90,7 +90,7 @@ describe('service launcher', function () {
 
   it('passes the model, runtime folder and options to the service', () => {
     assert.deepEqual(serviceCommandLine({ serviceArgs: ['svc.js'], model, httpPort: 0, logDir: '/logs', logPrompts: true }, '/rt'), [
-      '--single-threaded-gc', 'svc.js', '--model', '/models/m', '--variant', 'auto', '--provider', 'cpu', '--threads', '0', '--runtime-dir', '/rt', '--idle-ms', '600000', '--log-level', 'info', '--log-dir', '/logs', '--port', '0', '--log-prompts',
+      'svc.js', '--model', '/models/m', '--variant', 'auto', '--provider', 'cpu', '--threads', '0', '--runtime-dir', '/rt', '--idle-ms', '600000', '--log-level', 'info', '--log-dir', '/logs', '--port', '0', '--log-prompts',
     ]);
   });
 });
