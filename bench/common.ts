@@ -175,6 +175,13 @@ export function rssMiB(): number {
   return round(process.memoryUsage().rss / 2 ** 20, 1);
 }
 
+/** How many leading items two token lists share. */
+export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}
+
 /** A model folder's tokenizer alone, without loading its weights. */
 export async function loadTokenizer(modelDir: string): Promise<TextTokenizer> {
   const folder = await readModelFolder(modelDir);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { qwenCoderTemplate } from '../src/completion/fimTemplates';
-import { loadTokenizer, median, memoryReadBandwidth, round, runCliProbe, writeResult, type BenchContext, type Benchmark } from './common';
+import { commonPrefixLength, loadTokenizer, median, memoryReadBandwidth, round, runCliProbe, writeResult, type BenchContext, type Benchmark } from './common';
 import { CONCURRENCY_PROMPTS } from './concurrency';
 import type { ContenderName, LlamaWorkload } from './llamaProbe';
 import { SCALE_MODEL_DIR } from './scale';
@@ -123,11 +123,6 @@ async function runRound(ctx: BenchContext, r: number, variant: Variant, workload
 }
 
 const medianOf = (rounds: readonly Round[], f: (r: Round) => number) => round(median(rounds.map(f)), 2);
-const leading = (a: readonly number[], b: readonly number[]) => {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-};
 
 function contenderSummary(rounds: readonly Round[], pick: (r: Round) => Probe, w: LlamaWorkload): Record<string, unknown> {
   const m = (f: (p: Probe) => number) => medianOf(rounds, (r) => f(pick(r)));
@@ -194,7 +189,7 @@ function variantSummary(variant: Variant, rounds: readonly Round[], w: LlamaWork
       llamaBatchingSpeedup8: medianOf(rounds, (r) => r.llama.concurrencyTokensPerSecond[8]! / r.llama.concurrencyTokensPerSecond[1]!),
       bytesReadPerToken: { engine: onnxBytes, llamaCpp: ggufBytes },
       bandwidthShare: { engine: share(engine.decodeTokensPerSecond as number, onnxBytes), llamaCpp: share(llama.decodeTokensPerSecond as number, ggufBytes) },
-      greedyLeadingAgreement: rounds.map((r) => leading(r.engine.decodeTokens, r.llama.decodeTokens)),
+      greedyLeadingAgreement: rounds.map((r) => commonPrefixLength(r.engine.decodeTokens, r.llama.decodeTokens)),
       engineInt8Rewritten: rounds[0]?.engine['int8Rewritten'],
       llamaContext: { contextSize: rounds[0]?.llama['contextSize'], flashAttention: rounds[0]?.llama['flashAttention'], threads: rounds[0]?.llama['threads'] },
       lookup: lookupSummary(rounds),

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { Engine, type GenerateRequest } from '../src/engine';
 import { DEFAULT_PROMPT_LOOKUP } from '../src/engine/promptLookup';
-import { round } from './common';
+import { commonPrefixLength, round } from './common';
 
 /**
  * One contender of the llama.cpp comparison, measured in a fresh process (`autoglm bench
@@ -83,12 +83,6 @@ async function engineRunner(modelDir: string, variant: string, lookup: boolean, 
   };
 }
 
-function commonPrefix(a: readonly number[], b: readonly number[]): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-}
-
 /**
  * Brings a llama.cpp sequence to `prompt` and returns the tokens still to evaluate: with `cached`,
  * the KV of the longest common prefix is kept (what llama-server's prompt cache does), otherwise
@@ -99,7 +93,7 @@ async function llamaPrepare(seq: LlamaContextSequence, prompt: readonly number[]
     await seq.clearHistory();
     return prompt as Token[];
   }
-  const keep = Math.min(commonPrefix(seq.contextTokens, prompt), prompt.length - 1);
+  const keep = Math.min(commonPrefixLength(seq.contextTokens, prompt), prompt.length - 1);
   if (keep < seq.nextTokenIndex) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
   return prompt.slice(keep) as Token[];
 }

@@ -10,7 +10,7 @@
  * goes in front of that first node. A graph of any other shape, or one that already has the
  * input, is left as it is.
  */
-import { GRAPH_NODE, WIRE_BYTES, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
+import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
 
 export const LOGITS_TO_KEEP = 'num_logits_to_keep';
 
@@ -18,8 +18,6 @@ const GRAPH_INPUT = 11;
 const NODE_INPUT = 1;
 const NODE_OUTPUT = 2;
 const NODE_NAME = 3;
-const NODE_OP_TYPE = 4;
-const NODE_ATTRIBUTE = 5;
 const VALUE_NAME = 1;
 const VALUE_TYPE = 2;
 const TYPE_TENSOR = 1;
@@ -28,9 +26,7 @@ const TENSOR_TYPE_SHAPE = 2;
 const TENSOR_DIMS = 1;
 const TENSOR_DATA_TYPE = 2;
 const TENSOR_RAW_DATA = 9;
-const ATTRIBUTE_NAME = 1;
 const ATTRIBUTE_T = 5;
-const ATTRIBUTE_TYPE = 20;
 const ATTRIBUTE_TYPE_TENSOR = 4;
 const INT64 = 7;
 

@@ -9,13 +9,10 @@
  * Only the top-level graph's NodeProtos that need the change are re-encoded (onnxWire.ts); every
  * other byte of the file is copied as it is.
  */
-import { GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, type Field } from './onnxWire';
+import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, type Field } from './onnxWire';
 
-const NODE_OP_TYPE = 4;
 const NODE_DOMAIN = 7;
-const ATTRIBUTE_NAME = 1;
 const ATTRIBUTE_I = 3;
-const ATTRIBUTE_TYPE = 20;
 const ATTRIBUTE_TYPE_INT = 2;
 
 export const INT8_ACCURACY_LEVEL = 4;

@@ -9,6 +9,10 @@
 export const MODEL_GRAPH = 7;
 export const GRAPH_NODE = 1;
 export const NODE_ATTRIBUTE = 5;
+/** NodeProto.op_type, AttributeProto.name and .type: read and written by the load-time edits. */
+export const NODE_OP_TYPE = 4;
+export const ATTRIBUTE_NAME = 1;
+export const ATTRIBUTE_TYPE = 20;
 
 export class MalformedOnnxError extends Error {}
 

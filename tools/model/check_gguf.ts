@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import type { Llama, Token } from 'node-llama-cpp';
 import { Engine, generateText } from '../../src/engine';
-import { loadTokenizer } from '../../bench/common';
+import { commonPrefixLength, loadTokenizer } from '../../bench/common';
 
 const PROMPTS = [
   'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n',
@@ -59,12 +59,6 @@ async function engineGreedy(modelDir: string, variant: 'fp32' | 'q4', prompts: r
   return { out, hasChatTemplate };
 }
 
-function leadingAgreement(a: readonly number[], b: readonly number[]): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
-}
-
 function compare(engineIds: readonly number[][], llamaIds: readonly Token[][], engineOut: readonly number[][], llamaOut: readonly Token[][]): Row[] {
   return engineIds.map((ids, i) => {
     const llamaPrompt = (llamaIds[i] ?? []).map(Number);
@@ -76,7 +70,7 @@ function compare(engineIds: readonly number[][], llamaIds: readonly Token[][], e
       promptTokens: ids.length,
       engine,
       llama,
-      agreeing: leadingAgreement(engine, llama),
+      agreeing: commonPrefixLength(engine, llama),
     };
   });
 }
