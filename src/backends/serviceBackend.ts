@@ -94,7 +94,7 @@ export class ServiceClientBackend implements LocalBackend {
     const gaveUp = this.crashes.gaveUp !== undefined;
     return {
       kind: 'local',
-      modelName: m?.name ?? path.basename(this.options.model.modelDir),
+      modelName: m?.name ?? path.basename(this.launcher.model.modelDir),
       ...(m?.modelType !== undefined ? { modelType: m.modelType } : {}),
       ...(m?.contextLength !== undefined ? { contextLength: m.contextLength } : {}),
       ...(m?.forcedPrefix !== undefined ? { forcedPrefix: m.forcedPrefix } : {}),
@@ -178,6 +178,8 @@ export class ServiceClientBackend implements LocalBackend {
 
   /** Loads another model in the running service (every window switches with it). */
   async switchModel(spec: ModelSpec): Promise<boolean> {
+    // A service started by the request below loads this model first, not the one it replaces.
+    this.launcher.model = spec;
     const model = await (await this.session()).connection.request(SwitchModelRequestType, spec);
     this.modelChanged(model);
     return true;

@@ -57,10 +57,15 @@ export class ServiceLauncher {
   /** How the last service started here ended, by pid. */
   private lastExit: { pid: number | undefined; text: string } | undefined;
 
+  /** What a service started from here loads first: the options' model until a switch asks for another. */
+  model: ModelSpec;
+
   constructor(
     readonly paths: ServicePaths,
     private readonly options: ServiceLaunchOptions,
-  ) {}
+  ) {
+    this.model = options.model;
+  }
 
   /** How the service with this pid ended, when this launcher started it and saw it exit. */
   exitOf(pid: number): string | undefined {
@@ -150,7 +155,7 @@ export class ServiceLauncher {
   /** Starts the service detached, its stderr in the runtime folder; returns what becomes of it. */
   private start(): StartedProcess {
     const o = this.options;
-    const args = serviceCommandLine(o, this.paths.runtimeDir);
+    const args = serviceCommandLine({ ...o, model: this.model }, this.paths.runtimeDir);
     const errFile = this.stderrFile();
     const errFd = fs.openSync(errFile, 'w', 0o600);
     const started: StartedProcess = { pid: undefined, code: undefined, at: performance.now() };

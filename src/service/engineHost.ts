@@ -34,6 +34,8 @@ export class EngineHost {
   private current: Engine | undefined;
   private loadError: string | undefined;
   private disposed = false;
+  /** Counts switches asked for, so that one overtaken by a later one is dropped. */
+  private switches = 0;
 
   constructor(
     spec: ModelSpec,
@@ -56,21 +58,35 @@ export class EngineHost {
     if (this.disposed) {
       return Promise.reject(new AutoGlmError('The service is shutting down', 'shutting-down'));
     }
-    if (!this.loading) {
-      this.loading = this.load(this.spec).then(
-        (engine) => {
-          this.current = engine;
-          this.options.onModelChange?.();
-          return engine;
-        },
-        (err: unknown) => {
-          this.loading = undefined;
-          this.options.onModelChange?.();
-          throw err;
-        },
-      );
-    }
+    this.loading ??= this.loadCurrent(this.spec);
     return this.loading;
+  }
+
+  /**
+   * The first load of `spec`. A switch that lands while it runs takes over: this load's engine is
+   * then released, and whoever waited on it gets the switched one.
+   */
+  private loadCurrent(spec: ModelSpec): Promise<Engine> {
+    const loading: Promise<Engine> = this.load(spec).then(
+      (engine) => {
+        if (this.loading !== loading) {
+          void engine.dispose();
+          return this.engine();
+        }
+        this.current = engine;
+        this.options.onModelChange?.();
+        return engine;
+      },
+      (err: unknown) => {
+        if (this.loading !== loading) {
+          return this.engine();
+        }
+        this.loading = undefined;
+        this.options.onModelChange?.();
+        throw err;
+      },
+    );
+    return loading;
   }
 
   private async load(spec: ModelSpec): Promise<Engine> {
@@ -102,22 +118,35 @@ export class EngineHost {
 
   /**
    * Loads `spec` beside the current model, then routes new requests to it; the old one finishes
-   * its requests (up to `drainMs`) and is released.
+   * its requests (up to `drainMs`) and is released. The model already loaded (or loading) is not
+   * loaded twice; of two switches under way, the later one asked for wins.
    */
   async switchModel(spec: ModelSpec): Promise<ServiceModelInfo> {
+    const ticket = ++this.switches;
+    if (sameSpec(spec, this.spec) && this.loading) {
+      const loaded = await this.loading.then(
+        () => true,
+        () => false,
+      );
+      if (loaded || ticket !== this.switches) return this.modelInfo();
+    }
     const next = await this.load(spec);
+    if (ticket !== this.switches || this.disposed) {
+      void next.dispose();
+      return this.modelInfo();
+    }
     const old = this.current;
-    const oldLoading = this.loading;
     this.spec = spec;
     this.current = next;
     this.loading = Promise.resolve(next);
-    const retire = old ?? (oldLoading ? await oldLoading.catch(() => undefined) : undefined);
-    if (retire && retire !== next) {
-      const drain = this.options.drainMs ?? 30_000;
-      void Promise.race([retire.whenIdle(), new Promise<void>((r) => setTimeout(r, drain).unref())]).then(() => retire.dispose());
-    }
+    if (old && old !== next) this.retire(old);
     this.options.onModelChange?.();
     return this.modelInfo();
+  }
+
+  private retire(old: Engine): void {
+    const drain = this.options.drainMs ?? 30_000;
+    void Promise.race([old.whenIdle(), new Promise<void>((r) => setTimeout(r, drain).unref())]).then(() => old.dispose());
   }
 
   modelInfo(): ServiceModelInfo {
@@ -183,4 +212,8 @@ export class EngineHost {
     this.current = undefined;
     await engine?.dispose();
   }
+}
+
+function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  return a.modelDir === b.modelDir && a.variant === b.variant && a.provider === b.provider && a.threads === b.threads;
 }

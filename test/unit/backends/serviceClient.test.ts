@@ -296,6 +296,16 @@ describe('service client backend (real service processes)', function () {
     assert.equal(stats.model.variant, 'q4');
   });
 
+  it('a switch before any service runs starts one with the switched model: one load, not the old model first', async () => {
+    const dir = tempDir();
+    const c = client(dir, { model: { modelDir, variant: 'fp32', provider: 'cpu', threads: 0 } });
+    assert.equal(await c.switchModel({ modelDir, variant: 'q4', provider: 'cpu', threads: 0 }), true);
+    remember(c);
+    const stats = await c.stats();
+    assert.equal(stats.model.variant, 'q4');
+    assert.equal(stats.modelLoads, 1);
+  });
+
   it('kill -9 fails the request in flight with a clear error; the next request restarts the service', async () => {
     const dir = tempDir();
     const c = client(dir);
