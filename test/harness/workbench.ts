@@ -67,15 +67,38 @@ export async function openWorkbench(settings: Record<string, unknown> = {}): Pro
 /** Runs a command through the command palette, as a user would. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  // F1 pressed while the workbench is busy (a notification, a view opening) can be lost: press it again.
+  const typed = `>${title}`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await openPalette(page);
+    await input.fill(typed);
+    // Enter runs the focused row: wait until the list has been filtered down to this command,
+    // or Enter may run the row that was on top before the filter applied.
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: title }).first().waitFor();
+    await page.keyboard.press('Enter');
+    // The palette closes, or another quick input (the command's own) replaces its text.
+    if (await leftPalette(page, typed)) return;
+  }
+  throw new Error(`the command palette did not run '${title}'`);
+}
+
+/** F1 pressed while the workbench is busy (a notification, a view opening) can be lost: press it again. */
+async function openPalette(page: Page): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
   for (let attempt = 0; attempt < 3 && !(await input.isVisible()); attempt++) {
     await page.keyboard.press('F1');
     await input.waitFor({ timeout: 10_000 }).catch(() => undefined);
   }
   await input.waitFor();
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
+}
+
+async function leftPalette(page: Page, typed: string): Promise<boolean> {
+  const input = page.locator('.quick-input-widget input');
+  const end = Date.now() + 5_000;
+  while (Date.now() < end) {
+    if (!(await input.isVisible()) || (await input.inputValue()) !== typed) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 /**
