@@ -56,6 +56,11 @@ export interface EngineOptions {
    * position's logits, as the file does.
    */
   lastLogitsOnly?: boolean;
+  /**
+   * A q4 file's fp32 output projection (the tied embedding behind a Transpose, as the standard
+   * exports leave it) is quantized to 8 bits at load time, CPU only; default true. False keeps it.
+   */
+  quantizeHead?: boolean;
   logger?: Logger;
   /** Opens ONNX sessions; tests replace it to simulate a provider that cannot load. */
   sessionFactory?: SessionFactory;
@@ -80,6 +85,8 @@ export interface ModelInfo {
   int8Rewritten: number;
   /** Whether the session computes logits only for the positions asked for (`num_logits_to_keep`, the file's own or added at load time). */
   lastLogitsOnly: boolean;
+  /** Whether the file's fp32 output projection was quantized to 8 bits at load time. */
+  headQuantized: boolean;
   /** Why providers tried before the one in use did not load. */
   fallbacks: ReadonlyArray<{ provider: string; variant: string; reason: string }>;
 }
@@ -134,7 +141,7 @@ export class Engine {
       }
     }
     const chat = folder.chatTemplate && ChatTemplate.create(folder.chatTemplate.file, folder.chatTemplate.source, folder.tokenizerConfig);
-    const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads, int8Compute: options.int8Compute, lastLogitsOnly: options.lastLogitsOnly }, logger, options.sessionFactory);
+    const opened = await openSession(folder, options.provider ?? 'auto', options.variant ?? 'auto', { threads: options.threads, int8Compute: options.int8Compute, lastLogitsOnly: options.lastLogitsOnly, quantizeHead: options.quantizeHead }, logger, options.sessionFactory);
     let session: DecoderSession;
     try {
       const io = inspectIo(opened.file, opened.session.inputMetadata, opened.session.outputMetadata, folder.config);
@@ -160,6 +167,7 @@ export class Engine {
       sampling: folder.samplingDefaults,
       int8Rewritten: opened.int8Rewritten,
       lastLogitsOnly: session.io.logitsToKeep !== undefined,
+      headQuantized: opened.headQuantized,
       fallbacks: opened.fallbacks,
     };
     logger.info('model loaded', { model: model.name, provider: model.provider, variant: model.variant, file: model.file, fallbacks: model.fallbacks });

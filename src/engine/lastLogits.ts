@@ -36,14 +36,14 @@ const PROJECTIONS = new Set(['MatMul', 'MatMulNBits']);
 const MAX_TAIL = 6;
 const PREFIX = 'autoglm_keep_logits';
 
-interface NodeInfo {
+export interface NodeInfo {
   field: Field;
   op: string;
   inputs: string[];
   outputs: string[];
 }
 
-function readNode(buf: Uint8Array, f: Field): NodeInfo {
+export function readNode(buf: Uint8Array, f: Field): NodeInfo {
   const node: NodeInfo = { field: f, op: '', inputs: [], outputs: [] };
   for (const x of fields(buf, f.valueStart, f.end)) {
     if (x.wire !== WIRE_BYTES) continue;
@@ -62,7 +62,7 @@ function valueName(buf: Uint8Array, f: Field): string {
 }
 
 /** The node whose first input is the hidden state to slice, or undefined when the graph does not have the expected shape. */
-function projectionInput(nodes: readonly NodeInfo[]): NodeInfo | undefined {
+export function projectionInput(nodes: readonly NodeInfo[]): NodeInfo | undefined {
   const producer = new Map<string, NodeInfo>();
   for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
   let node = producer.get('logits');

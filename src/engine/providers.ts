@@ -1,9 +1,11 @@
+import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { checkModelFile } from './externalData';
+import { hasFp32Head, quantizeHead, type ExternalReader } from './headQuantize';
 import { keepLastLogits } from './lastLogits';
 import { INT8_ACCURACY_LEVEL, countBelowLevel, raiseNBitsAccuracy } from './nbitsAccuracy';
 import { graphSkeleton } from './onnxExternalRefs';
@@ -54,6 +56,11 @@ export interface SessionOptions {
    * runs project only their last position onto the vocabulary (lastLogits.ts); default true.
    */
   lastLogitsOnly?: boolean;
+  /**
+   * Quantize a 4-bit file's fp32 output projection to 8 bits at load time (headQuantize.ts; CPU
+   * only); default true. False keeps it fp32.
+   */
+  quantizeHead?: boolean;
 }
 
 export const SMALL_MODEL_BYTES = 100 * 2 ** 20;
@@ -69,6 +76,8 @@ export interface OpenedSession {
   int8Rewritten: number;
   /** Whether `num_logits_to_keep` was added to the graph at load time. */
   logitsInputAdded: boolean;
+  /** Whether an fp32 output projection was quantized to 8 bits at load time. */
+  headQuantized: boolean;
   /** Why the providers tried before this one did not load. */
   fallbacks: Array<{ provider: ConcreteProvider; variant: ConcreteVariant; reason: string }>;
 }
@@ -103,27 +112,60 @@ interface ModelSource {
   model: string | Uint8Array;
   int8Rewritten: number;
   logitsInputAdded: boolean;
+  headQuantized: boolean;
   extra?: Record<string, Record<string, string>>;
 }
 
 function asIs(file: string): ModelSource {
-  return { model: file, int8Rewritten: 0, logitsInputAdded: false };
+  return { model: file, int8Rewritten: 0, logitsInputAdded: false, headQuantized: false };
+}
+
+/** Which load-time edits apply to this file on this provider. */
+interface Edits {
+  raise: boolean;
+  trim: boolean;
+  head: boolean;
+}
+
+function wantedEdits(provider: ConcreteProvider, variant: ConcreteVariant, options: SessionOptions): Edits {
+  const cpuQ4 = provider === 'cpu' && variant === 'q4';
+  return { raise: cpuQ4 && options.int8Compute !== false, trim: options.lastLogitsOnly !== false, head: cpuQ4 && options.quantizeHead !== false };
+}
+
+function neededOn(skeleton: Uint8Array, edits: Edits): boolean {
+  return (edits.raise && countBelowLevel(skeleton, INT8_ACCURACY_LEVEL) > 0) || (edits.trim && keepLastLogits(skeleton).added) || (edits.head && hasFp32Head(skeleton));
+}
+
+/** Reads external weight data from inside the model's folder only (checkModelFile vetted the references already). */
+function externalReader(dir: string): ExternalReader {
+  return ({ location, offset, length }) => {
+    const file = path.resolve(dir, location);
+    if (path.relative(dir, file).startsWith('..') || path.isAbsolute(location)) throw new Error(`external data ${location} is outside the model folder`);
+    const fd = fsSync.openSync(file, 'r');
+    try {
+      const size = length ?? fsSync.fstatSync(fd).size - offset;
+      const bytes = Buffer.alloc(size);
+      fsSync.readSync(fd, bytes, 0, size, offset);
+      return bytes;
+    } finally {
+      fsSync.closeSync(fd);
+    }
+  };
 }
 
 /**
- * The file itself, or its graph edited in memory: int8 compute for 4-bit matrix products (CPU
- * only: the GPU providers choose their own kernels) and logits of the last positions only. An
- * edited model is opened from memory and told where its external data lives.
+ * The file itself, or its graph edited in memory: an fp32 output projection quantized and int8
+ * compute for 4-bit matrix products (CPU only: the GPU providers choose their own kernels), and
+ * logits of the last positions only. An edited model is opened from memory and told where its
+ * external data lives.
  */
 async function modelSource(file: string, provider: ConcreteProvider, variant: ConcreteVariant, options: SessionOptions, logger: Logger): Promise<ModelSource> {
-  const raise = provider === 'cpu' && variant === 'q4' && options.int8Compute !== false;
-  const trim = options.lastLogitsOnly !== false;
-  if (!raise && !trim) {
+  const edits = wantedEdits(provider, variant, options);
+  if (!edits.raise && !edits.trim && !edits.head) {
     return asIs(file);
   }
   // The nodes alone tell whether an edit is needed; the weights are read only when one is.
-  const skeleton = await graphSkeleton(file);
-  if (!(raise && countBelowLevel(skeleton, INT8_ACCURACY_LEVEL) > 0) && !(trim && keepLastLogits(skeleton).added)) {
+  if (!neededOn(await graphSkeleton(file), edits)) {
     return asIs(file);
   }
   const { size } = await fs.stat(file);
@@ -132,13 +174,20 @@ async function modelSource(file: string, provider: ConcreteProvider, variant: Co
     return asIs(file);
   }
   const read = await fs.readFile(file);
-  const levels = raise ? raiseNBitsAccuracy(read, INT8_ACCURACY_LEVEL) : { model: read, changed: 0 };
-  const logits = trim ? keepLastLogits(levels.model) : { model: levels.model, added: false };
-  if (levels.changed === 0 && !logits.added) {
+  const head = edits.head ? quantizeHead(read, externalReader(path.dirname(file))) : { model: read, quantized: false };
+  const levels = edits.raise ? raiseNBitsAccuracy(head.model, INT8_ACCURACY_LEVEL) : { model: head.model, changed: 0 };
+  const logits = edits.trim ? keepLastLogits(levels.model) : { model: levels.model, added: false };
+  if (!head.quantized && levels.changed === 0 && !logits.added) {
     return asIs(file);
   }
-  logger.info('model graph edited at load time', { file, int8ComputeNodes: levels.changed, logitsInputAdded: logits.added });
-  return { model: logits.model, int8Rewritten: levels.changed, logitsInputAdded: logits.added, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
+  logger.info('model graph edited at load time', { file, headQuantized: head.quantized, int8ComputeNodes: levels.changed, logitsInputAdded: logits.added });
+  return {
+    model: logits.model,
+    int8Rewritten: levels.changed,
+    logitsInputAdded: logits.added,
+    headQuantized: head.quantized,
+    extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } },
+  };
 }
 
 /** The first line of a native error, without the source location onnxruntime puts before it, at most 300 characters. */
@@ -179,8 +228,8 @@ export async function openSession(
       };
       try {
         const session = await create(source.model, sessionOptions);
-        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', int8Rewritten: source.int8Rewritten, logitsInputAdded: source.logitsInputAdded, fallbacks });
-        return { session, provider, variant, file, threads, int8Rewritten: source.int8Rewritten, logitsInputAdded: source.logitsInputAdded, fallbacks };
+        logger.info('model session opened', { provider, variant, file, threads: threads ?? 'default', int8Rewritten: source.int8Rewritten, logitsInputAdded: source.logitsInputAdded, headQuantized: source.headQuantized, fallbacks });
+        return { session, provider, variant, file, threads, int8Rewritten: source.int8Rewritten, logitsInputAdded: source.logitsInputAdded, headQuantized: source.headQuantized, fallbacks };
       } catch (err) {
         const reason = oneLine(errorMessage(err));
         if (provider !== 'cpu') {

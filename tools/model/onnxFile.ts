@@ -33,6 +33,7 @@ export interface AttributeProto {
   name: string;
   type: number;
   i?: Int64;
+  ints?: Int64[];
   t?: TensorProto;
 }
 

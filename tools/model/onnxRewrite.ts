@@ -1,14 +1,15 @@
 /**
  * Rewrites a decoder export into the other layouts real ONNX model repositories ship, from the
  * same weights: another variant file name, external weight data (one file or numbered parts),
- * float16 KV cache and logits, no `position_ids` input. The engine's loading tests build their
- * fixtures with it from the bundled model.
+ * float16 KV cache and logits, no `position_ids` input, a q4 file's output projection in fp32
+ * behind a Transpose. The engine's loading tests build their fixtures with it from the bundled
+ * model.
  *
  * Usage: npx tsx tools/model/onnxRewrite.ts SRC.onnx DST.onnx [--fp16-io] [--drop-position-ids]
- *        [--external] [--part-bytes N]
+ *        [--fp32-tied-head] [--external] [--part-bytes N]
  */
 import { parseArgs } from 'node:util';
-import { AttributeType, DataType, readOnnx, writeOnnx, type ExternalDataOptions, type GraphProto, type ModelProto, type NodeProto } from './onnxFile';
+import { AttributeType, DataType, int64, readOnnx, writeOnnx, type ExternalDataOptions, type GraphProto, type ModelProto, type NodeProto } from './onnxFile';
 
 function renameInputs(graph: GraphProto, from: string, to: string): void {
   for (const node of graph.node) {
@@ -100,9 +101,63 @@ export function dropPositionIds(model: ModelProto): void {
   graph.node = [...computed, ...graph.node];
 }
 
+function initializer(graph: GraphProto, name: string): Uint8Array {
+  const raw = graph.initializer.find((t) => t.name === name)?.raw_data;
+  if (!raw) throw new Error(`initializer ${name} has no raw data`);
+  return Uint8Array.from(raw);
+}
+
+function intAttribute(node: NodeProto, name: string): number {
+  const value = node.attribute.find((a) => a.name === name)?.i;
+  if (value === undefined) throw new Error(`${node.op_type} has no ${name}`);
+  return int64(value);
+}
+
+/** MatMulNBits' 4-bit B [n, k blocks, block/2] with scales and packed zero points (default 8), as fp32 [n, k]. */
+function dequantize4(b: Uint8Array, scales: Float32Array, zp: Uint8Array | undefined, n: number, k: number, block: number): Float32Array {
+  const blocks = Math.ceil(k / block);
+  const zpStride = Math.ceil(blocks / 2);
+  const w = new Float32Array(n * k);
+  for (let row = 0; row < n; row++) {
+    for (let blk = 0; blk < blocks; blk++) {
+      const zero = zp ? (zp[row * zpStride + (blk >> 1)]! >> ((blk & 1) * 4)) & 15 : 8;
+      const scale = scales[row * blocks + blk]!;
+      for (let i = 0; i < block && blk * block + i < k; i++) {
+        const byte = b[(row * blocks + blk) * (block / 2) + (i >> 1)]!;
+        w[row * k + blk * block + i] = ((i & 1 ? byte >> 4 : byte & 15) - zero) * scale;
+      }
+    }
+  }
+  return w;
+}
+
+/**
+ * Gives a q4 export the output projection that published q4 files of tied-embedding models have:
+ * an fp32 [vocab, hidden] table reached through a Transpose and a plain MatMul (the quantizers
+ * skip a MatMul whose weight is not an initializer). The table is the 4-bit projection
+ * dequantized, so the logits are those of the same weights, computed in fp32.
+ */
+export function fp32TiedHead(model: ModelProto): void {
+  const graph = model.graph;
+  const head = graph.node.find((n) => n.output.includes('logits') && n.op_type === 'MatMulNBits');
+  if (!head || intAttribute(head, 'bits') !== 4) throw new Error('the model has no 4-bit MatMulNBits producing logits');
+  const [hidden, bName, sName, zName] = head.input as [string, string, string, string | undefined];
+  const n = intAttribute(head, 'N');
+  const k = intAttribute(head, 'K');
+  const scales = new Float32Array(initializer(graph, sName).buffer);
+  const w = dequantize4(initializer(graph, bName), scales, zName ? initializer(graph, zName) : undefined, n, k, intAttribute(head, 'block_size'));
+  const table = 'model.embed_tokens.weight_fp32';
+  graph.initializer = graph.initializer.filter((t) => ![bName, sName, zName].includes(t.name));
+  graph.initializer.push({ name: table, dims: [n, k], data_type: DataType.FLOAT, raw_data: new Uint8Array(w.buffer), external_data: [] });
+  const transpose: NodeProto = { input: [table], output: [`${table}_T`], name: '/lm_head/Transpose', op_type: 'Transpose', attribute: [] };
+  const matMul: NodeProto = { input: [hidden, `${table}_T`], output: head.output, name: '/lm_head/MatMul', op_type: 'MatMul', attribute: [] };
+  graph.node.splice(graph.node.indexOf(head), 1, transpose, matMul);
+}
+
 export interface RewriteOptions {
   fp16Io?: boolean;
   dropPositionIds?: boolean;
+  fp32TiedHead?: boolean;
   /** Move the weights to external data beside `dst`. */
   external?: ExternalDataOptions;
 }
@@ -112,6 +167,7 @@ export async function rewriteOnnx(src: string, dst: string, options: RewriteOpti
   const model = await readOnnx(src);
   if (options.dropPositionIds) dropPositionIds(model);
   if (options.fp16Io) float16Io(model);
+  if (options.fp32TiedHead) fp32TiedHead(model);
   return writeOnnx(model, dst, options.external);
 }
 
@@ -119,15 +175,15 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'fp16-io': { type: 'boolean' }, 'drop-position-ids': { type: 'boolean' }, external: { type: 'boolean' }, 'part-bytes': { type: 'string' } },
+    options: { 'fp16-io': { type: 'boolean' }, 'drop-position-ids': { type: 'boolean' }, 'fp32-tied-head': { type: 'boolean' }, external: { type: 'boolean' }, 'part-bytes': { type: 'string' } },
   });
   const [src, dst] = positionals;
   if (src === undefined || dst === undefined) {
-    throw new Error('usage: onnxRewrite.ts SRC.onnx DST.onnx [--fp16-io] [--drop-position-ids] [--external] [--part-bytes N]');
+    throw new Error('usage: onnxRewrite.ts SRC.onnx DST.onnx [--fp16-io] [--drop-position-ids] [--fp32-tied-head] [--external] [--part-bytes N]');
   }
   const partBytes = values['part-bytes'] === undefined ? undefined : Number(values['part-bytes']);
   const external = values.external || partBytes !== undefined ? { maxPartBytes: partBytes } : undefined;
-  const written = await rewriteOnnx(src, dst, { fp16Io: values['fp16-io'], dropPositionIds: values['drop-position-ids'], external });
+  const written = await rewriteOnnx(src, dst, { fp16Io: values['fp16-io'], dropPositionIds: values['drop-position-ids'], fp32TiedHead: values['fp32-tied-head'], external });
   console.log(written.join('\n'));
 }
 

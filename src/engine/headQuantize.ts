@@ -1,0 +1,238 @@
+/**
+ * Quantizes a 4-bit file's fp32 output projection to 8 bits, in memory, before onnxruntime opens
+ * the file. The standard exports of models with tied embeddings (Qwen2.5 among them) reach the
+ * output projection through a Transpose of the embedding table; the quantizers that write the
+ * published q4 files skip a MatMul whose weight is not an initializer, so the projection stays
+ * fp32: at Qwen's 151,936-token vocabulary that is most of the bytes a 0.5B model reads per token
+ * (544 MB of 768), and onnxruntime folds the Transpose into a second fp32 copy of the table.
+ *
+ * The MatMul is replaced by a MatMulNBits with 8-bit weights in blocks of 32 along the hidden
+ * size (one fp32 scale per block, symmetric: the default zero point 128) at accuracy level 4,
+ * the Transpose is dropped, and the embedding table stays for the token lookup. Eight bits rather
+ * than four because the projection decides every token (llama.cpp keeps it at 6 or 8 bits too).
+ * The weight is read inline or from the file's external data.
+ */
+import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
+import { projectionInput, readNode, type NodeInfo } from './lastLogits';
+
+const GRAPH_INITIALIZER = 5;
+const NODE_INPUT = 1;
+const NODE_OUTPUT = 2;
+const NODE_NAME = 3;
+const NODE_DOMAIN = 7;
+const ATTRIBUTE_I = 3;
+const ATTRIBUTE_INTS = 8;
+const ATTRIBUTE_TYPE_INT = 2;
+const TENSOR_DIMS = 1;
+const TENSOR_DATA_TYPE = 2;
+const TENSOR_FLOAT_DATA = 4;
+const TENSOR_NAME = 8;
+const TENSOR_RAW_DATA = 9;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
+const ENTRY_KEY = 1;
+const ENTRY_VALUE = 2;
+const FLOAT = 1;
+const UINT8 = 2;
+const EXTERNAL = 1;
+
+const BLOCK = 32;
+const BITS = 8;
+const ZERO_POINT = 128;
+const MS_DOMAIN = 'com.microsoft';
+const PREFIX = 'autoglm_head_q8';
+/** Smallest projection worth it: below this the fp32 read costs little. */
+const MIN_ELEMENTS = 1 << 20;
+
+/** Where the weight of an fp32 projection lives in the graph. */
+interface HeadPlan {
+  projection: NodeInfo;
+  /** The Transpose between the weight and the MatMul, when there is one; it is dropped. */
+  transpose: NodeInfo | undefined;
+  weight: string;
+}
+
+/** A 2-D fp32 initializer's bytes: inline, or where in which external file. */
+export interface WeightBytes {
+  dims: number[];
+  inline?: Uint8Array;
+  external?: { location: string; offset: number; length: number | undefined };
+}
+
+/** Reads an external weight's bytes; the caller keeps the location inside the model's folder. */
+export type ExternalReader = (ref: NonNullable<WeightBytes['external']>) => Uint8Array;
+
+function intsAttribute(buf: Uint8Array, node: Field, name: string): number[] | undefined {
+  for (const a of fields(buf, node.valueStart, node.end)) {
+    if (a.field !== NODE_ATTRIBUTE || a.wire !== WIRE_BYTES) continue;
+    let attrName = '';
+    const ints: number[] = [];
+    for (const x of fields(buf, a.valueStart, a.end)) {
+      if (x.field === ATTRIBUTE_NAME && x.wire === WIRE_BYTES) attrName = text(buf, x);
+      else if (x.field === ATTRIBUTE_INTS && x.wire === WIRE_VARINT) ints.push(x.varint);
+      else if (x.field === ATTRIBUTE_INTS && x.wire === WIRE_BYTES) for (const v of packedVarints(buf, x)) ints.push(v);
+    }
+    if (attrName === name) return ints;
+  }
+  return undefined;
+}
+
+function packedVarints(buf: Uint8Array, f: Field): number[] {
+  const out: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (let i = f.valueStart; i < f.end; i++) {
+    const b = buf[i]!;
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (b < 0x80) {
+      out.push(value);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return out;
+}
+
+/** The fp32 MatMul projection and its weight, or undefined when the graph has none to quantize. */
+function planHead(buf: Uint8Array, nodeFields: readonly Field[]): HeadPlan | undefined {
+  const nodes = nodeFields.map((f) => readNode(buf, f));
+  const projection = projectionInput(nodes);
+  if (projection?.op !== 'MatMul') return undefined;
+  const producer = new Map<string, NodeInfo>();
+  for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
+  const b = projection.inputs[1] ?? '';
+  const transpose = producer.get(b);
+  if (!transpose) return { projection, transpose: undefined, weight: b };
+  const perm = intsAttribute(buf, transpose.field, 'perm');
+  const source = transpose.inputs[0] ?? '';
+  if (transpose.op !== 'Transpose' || producer.has(source) || (perm !== undefined && (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0))) return undefined;
+  const shared = nodes.some((n) => n !== projection && n.inputs.includes(b));
+  return { projection, transpose: shared ? undefined : transpose, weight: source };
+}
+
+/** Name, dims, type and bytes of a TensorProto. */
+function readTensor(buf: Uint8Array, f: Field): { name: string; dataType: number; weight: WeightBytes } {
+  let name = '';
+  let dataType = 0;
+  const dims: number[] = [];
+  let inline: Uint8Array | undefined;
+  let location = 0;
+  const entries = new Map<string, string>();
+  for (const x of fields(buf, f.valueStart, f.end)) {
+    if (x.field === TENSOR_NAME && x.wire === WIRE_BYTES) name = text(buf, x);
+    else if (x.field === TENSOR_DATA_TYPE && x.wire === WIRE_VARINT) dataType = x.varint;
+    else if (x.field === TENSOR_DIMS && x.wire === WIRE_VARINT) dims.push(x.varint);
+    else if (x.field === TENSOR_DIMS && x.wire === WIRE_BYTES) dims.push(...packedVarints(buf, x));
+    else if ((x.field === TENSOR_RAW_DATA || x.field === TENSOR_FLOAT_DATA) && x.wire === WIRE_BYTES) inline = buf.subarray(x.valueStart, x.end);
+    else if (x.field === TENSOR_DATA_LOCATION && x.wire === WIRE_VARINT) location = x.varint;
+    else if (x.field === TENSOR_EXTERNAL_DATA && x.wire === WIRE_BYTES) {
+      let key = '';
+      let value = '';
+      for (const e of fields(buf, x.valueStart, x.end)) {
+        if (e.field === ENTRY_KEY && e.wire === WIRE_BYTES) key = text(buf, e);
+        else if (e.field === ENTRY_VALUE && e.wire === WIRE_BYTES) value = text(buf, e);
+      }
+      entries.set(key, value);
+    }
+  }
+  if (location !== EXTERNAL) return { name, dataType, weight: { dims, ...(inline ? { inline } : {}) } };
+  const length = entries.has('length') ? Number(entries.get('length')) : undefined;
+  return { name, dataType, weight: { dims, external: { location: entries.get('location') ?? '', offset: Number(entries.get('offset') ?? 0), length } } };
+}
+
+/**
+ * Symmetric 8-bit blocks of the projection y = x·Wᵀ for W given as [n, k] (`transposed`: W is
+ * stored [k, n] and multiplied as it is). Returns MatMulNBits' B [n, k/32, 32] and scales [n, k/32].
+ */
+export function quantizeRows(w: Float32Array, n: number, k: number, transposed: boolean): { b: Uint8Array; scales: Float32Array } {
+  const blocks = k / BLOCK;
+  const b = new Uint8Array(n * k);
+  const scales = new Float32Array(n * blocks);
+  const at = transposed ? (row: number, col: number) => w[col * n + row]! : (row: number, col: number) => w[row * k + col]!;
+  for (let row = 0; row < n; row++) {
+    for (let blk = 0; blk < blocks; blk++) {
+      let max = 0;
+      for (let i = 0; i < BLOCK; i++) max = Math.max(max, Math.abs(at(row, blk * BLOCK + i)));
+      const scale = max / 127 || 1;
+      scales[row * blocks + blk] = scale;
+      const base = row * k + blk * BLOCK;
+      for (let i = 0; i < BLOCK; i++) b[base + i] = Math.round(at(row, blk * BLOCK + i) / scale) + ZERO_POINT;
+    }
+  }
+  return { b, scales };
+}
+
+export function tensorProto(name: string, dataType: number, dims: readonly number[], raw: Uint8Array): Uint8Array {
+  return Buffer.concat([...dims.map((d) => varintField(TENSOR_DIMS, d)), varintField(TENSOR_DATA_TYPE, dataType), bytesField(TENSOR_NAME, name), bytesField(TENSOR_RAW_DATA, raw)]);
+}
+
+function intAttribute(name: string, value: number): Uint8Array {
+  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), varintField(ATTRIBUTE_I, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));
+}
+
+function matMulNBits(input: string, output: string, n: number, k: number): Uint8Array {
+  const attributes = [intAttribute('K', k), intAttribute('N', n), intAttribute('bits', BITS), intAttribute('block_size', BLOCK), intAttribute('accuracy_level', 4)];
+  const inputs = [input, `${PREFIX}_B`, `${PREFIX}_scales`].map((i) => bytesField(NODE_INPUT, i));
+  return bytesField(GRAPH_NODE, Buffer.concat([...inputs, bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, PREFIX), bytesField(NODE_OP_TYPE, 'MatMulNBits'), bytesField(NODE_DOMAIN, MS_DOMAIN), ...attributes]));
+}
+
+function usesMsDomain(buf: Uint8Array, nodeFields: readonly Field[]): boolean {
+  return nodeFields.some((node) => [...fields(buf, node.valueStart, node.end)].some((x) => x.field === NODE_DOMAIN && x.wire === WIRE_BYTES && text(buf, x) === MS_DOMAIN));
+}
+
+/** The fp32 weight as floats, or undefined when it is not a usable 2-D fp32 tensor. */
+function weightFloats(weight: WeightBytes, read: ExternalReader): Float32Array | undefined {
+  if (weight.dims.length !== 2) return undefined;
+  const bytes = weight.inline ?? (weight.external ? read(weight.external) : undefined);
+  const count = weight.dims[0]! * weight.dims[1]!;
+  if (!bytes || bytes.length !== count * 4) return undefined;
+  const floats = new Float32Array(count);
+  new Uint8Array(floats.buffer).set(bytes);
+  return floats;
+}
+
+function rewriteGraph(buf: Uint8Array, graph: Field, read: ExternalReader): { bytes: Uint8Array; report: true } | undefined {
+  const all = [...fields(buf, graph.valueStart, graph.end)];
+  const nodeFields = all.filter((f) => f.field === GRAPH_NODE && f.wire === WIRE_BYTES);
+  const plan = planHead(buf, nodeFields);
+  if (!plan || !usesMsDomain(buf, nodeFields)) return undefined;
+  const init = all.filter((f) => f.field === GRAPH_INITIALIZER && f.wire === WIRE_BYTES).map((f) => readTensor(buf, f)).find((t) => t.name === plan.weight);
+  if (!init || init.dataType !== FLOAT) return undefined;
+  const [rows, cols] = init.weight.dims as [number, number];
+  // With a Transpose the stored table is [n, k]; without one the MatMul's weight is [k, n].
+  const [n, k] = plan.transpose || plan.projection.inputs[1] !== plan.weight ? [rows, cols] : [cols, rows];
+  if (k % BLOCK !== 0 || n * k < MIN_ELEMENTS) return undefined;
+  const w = weightFloats(init.weight, read);
+  if (!w) return undefined;
+  const { b, scales } = quantizeRows(w, n, k, plan.projection.inputs[1] === plan.weight);
+  const parts: Uint8Array[] = [];
+  for (const f of all) {
+    if (f === plan.projection.field) parts.push(matMulNBits(plan.projection.inputs[0] ?? '', plan.projection.outputs[0] ?? '', n, k));
+    else if (f !== plan.transpose?.field) parts.push(buf.subarray(f.start, f.end));
+  }
+  parts.push(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_B`, UINT8, [n, k / BLOCK, BLOCK], b)));
+  parts.push(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_scales`, FLOAT, [n, k / BLOCK], new Uint8Array(scales.buffer))));
+  return { bytes: Buffer.concat(parts), report: true };
+}
+
+/** Whether the graph's nodes alone show an fp32 projection this module would quantize (a skeleton is enough). */
+export function hasFp32Head(model: Uint8Array): boolean {
+  let found = false;
+  editGraph(model, (buf, graph) => {
+    const nodeFields = [...fields(buf, graph.valueStart, graph.end)].filter((f) => f.field === GRAPH_NODE && f.wire === WIRE_BYTES);
+    found = planHead(buf, nodeFields) !== undefined && usesMsDomain(buf, nodeFields);
+    return undefined;
+  });
+  return found;
+}
+
+/**
+ * The model with its fp32 output projection quantized to 8 bits (see above), and whether it was;
+ * the same buffer when the graph has no such projection. Throws MalformedOnnxError on bytes that
+ * are not a well-formed protobuf.
+ */
+export function quantizeHead(model: Uint8Array, read: ExternalReader): { model: Uint8Array; quantized: boolean } {
+  const edited = editGraph(model, (buf, graph) => rewriteGraph(buf, graph, read));
+  return { model: edited.model, quantized: edited.report === true };
+}
