@@ -3,13 +3,14 @@ import { concurrencyBenchmark } from './concurrency';
 import { constrainedBenchmark } from './constrained';
 import { decodeBenchmark } from './decode';
 import { llamaBenchmark } from './llama';
+import { llamaHeadBenchmark } from './llamaHead';
 import { memoryBenchmark } from './memory';
 import { scaleBenchmark } from './scale';
 import { toolCallsBenchmark } from './toolCalls';
 import { typingBenchmark } from './typing';
 
 /** Every benchmark `autoglm bench` can run, in the order `all` runs them. */
-export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, llamaBenchmark, memoryBenchmark, constrainedBenchmark, toolCallsBenchmark];
+export const benchmarks: readonly Benchmark[] = [decodeBenchmark, typingBenchmark, concurrencyBenchmark, scaleBenchmark, llamaBenchmark, llamaHeadBenchmark, memoryBenchmark, constrainedBenchmark, toolCallsBenchmark];
 
 export { llamaProbe } from './llamaProbe';
 export { memoryProbe } from './memory';

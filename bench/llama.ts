@@ -30,7 +30,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'fp32', gguf: 'model-f32.gguf', label: 'fp32 vs F32' },
 ];
 
-type Probe = Record<string, unknown> & {
+export type Probe = Record<string, unknown> & {
   decodeTokens: number[];
   decodeTokensPerSecond: number;
   timeToFirstTokenMs: Record<string, number>;
@@ -47,7 +47,7 @@ const TYPING_HEAD_TOKENS = 1000;
 const TYPING_SUFFIX_CHARS = 200;
 
 /** The same token ids for every contender, written to a file each probe reads. */
-async function buildWorkload(modelDir: string, quick: boolean): Promise<LlamaWorkload> {
+export async function buildWorkload(modelDir: string, quick: boolean): Promise<LlamaWorkload> {
   const tokenizer = await loadTokenizer(modelDir);
   const source = readFileSync(path.resolve(TYPING_SOURCE), 'utf8');
   const sourceIds = tokenizer.encode(source);
@@ -95,9 +95,10 @@ async function llamaBench(gguf: string, w: LlamaWorkload): Promise<Record<string
   return out;
 }
 
-async function probe(workload: string, contender: ContenderName, variant: Variant, modelDir: string): Promise<Probe> {
+/** One contender in a fresh process; `gguf` is llama.cpp's file, `modelDir` the engine's folder. */
+export async function probe(workload: string, contender: ContenderName, variant: string, modelDir: string, gguf: string): Promise<Probe> {
   const loadAverage = round(os.loadavg()[0]!, 2);
-  const result = await runCliProbe(['bench', 'llama-probe', workload, contender, variant.name, modelDir, path.join(modelDir, 'gguf', variant.gguf)]);
+  const result = await runCliProbe(['bench', 'llama-probe', workload, contender, variant, modelDir, gguf]);
   return { ...(result as Probe), loadAverage };
 }
 
@@ -113,7 +114,7 @@ async function runRound(ctx: BenchContext, r: number, variant: Variant, workload
   const got = new Map<ContenderName, Probe>();
   for (let k = 0; k < contenders.length; k++) {
     const c = contenders[(r + k) % contenders.length]!;
-    got.set(c, await probe(workload, c, variant, modelDir));
+    got.set(c, await probe(workload, c, variant.name, modelDir, path.join(modelDir, 'gguf', variant.gguf)));
     ctx.log(`  round ${r + 1} ${variant.name} ${c}: decode ${got.get(c)!.decodeTokensPerSecond} tok/s, typing TTFT ${round(median(got.get(c)!.typing.ttftMs), 1)} ms`);
   }
   const round_: Round = { engine: got.get('autoglm')!, llama: got.get('llama.cpp')! };
@@ -122,9 +123,9 @@ async function runRound(ctx: BenchContext, r: number, variant: Variant, workload
   return round_;
 }
 
-const medianOf = (rounds: readonly Round[], f: (r: Round) => number) => round(median(rounds.map(f)), 2);
+export const medianOf = <R>(rounds: readonly R[], f: (r: R) => number) => round(median(rounds.map(f)), 2);
 
-function contenderSummary(rounds: readonly Round[], pick: (r: Round) => Probe, w: LlamaWorkload): Record<string, unknown> {
+export function contenderSummary<R>(rounds: readonly R[], pick: (r: R) => Probe, w: LlamaWorkload): Record<string, unknown> {
   const m = (f: (p: Probe) => number) => medianOf(rounds, (r) => f(pick(r)));
   return {
     decodeTokensPerSecond: m((p) => p.decodeTokensPerSecond),

@@ -19,7 +19,8 @@ export interface LlamaWorkload {
   contextSize: number;
 }
 
-export type ContenderName = 'autoglm' | 'autoglm-lookup' | 'llama.cpp';
+/** `autoglm-fp32-head`: the engine without quantizing an fp32 output projection at load time. */
+export type ContenderName = 'autoglm' | 'autoglm-lookup' | 'autoglm-fp32-head' | 'llama.cpp';
 
 interface Generated {
   tokens: number[];
@@ -53,13 +54,14 @@ async function* engineTokens(engine: Engine, request: GenerateRequest): AsyncIte
   }
 }
 
-async function engineRunner(modelDir: string, variant: string, lookup: boolean, w: LlamaWorkload): Promise<Runner> {
+async function engineRunner(modelDir: string, variant: string, contender: ContenderName, w: LlamaWorkload): Promise<Runner> {
   const engine = await Engine.load({
     modelDir,
     variant: variant as 'q4',
     provider: 'cpu',
     threads: w.threads,
-    speculation: lookup ? { promptLookup: DEFAULT_PROMPT_LOOKUP } : false,
+    speculation: contender === 'autoglm-lookup' ? { promptLookup: DEFAULT_PROMPT_LOOKUP } : false,
+    quantizeHead: contender !== 'autoglm-fp32-head',
   });
   const request = (prompt: readonly number[], tokens: number, cached: boolean): GenerateRequest => ({
     prompt,
@@ -77,7 +79,7 @@ async function engineRunner(modelDir: string, variant: string, lookup: boolean, 
     },
     extra() {
       const s = engine.stats();
-      return { int8Rewritten: engine.model.int8Rewritten, draftedTokens: s.draftedTokens, acceptedDraftTokens: s.acceptedDraftTokens };
+      return { int8Rewritten: engine.model.int8Rewritten, headQuantized: engine.model.headQuantized, draftedTokens: s.draftedTokens, acceptedDraftTokens: s.acceptedDraftTokens };
     },
     dispose: () => engine.dispose(),
   };
@@ -195,7 +197,7 @@ export async function llamaProbe(args: readonly string[]): Promise<Record<string
   const w = JSON.parse(await fs.readFile(workloadFile, 'utf8')) as LlamaWorkload;
   const rssBefore = round(process.memoryUsage().rss / 2 ** 20, 1);
   const t0 = performance.now();
-  const runner = contender === 'llama.cpp' ? await llamaRunner(ggufFile, w) : await engineRunner(modelDir, variant, contender === 'autoglm-lookup', w);
+  const runner = contender === 'llama.cpp' ? await llamaRunner(ggufFile, w) : await engineRunner(modelDir, variant, contender, w);
   const loadMs = round(performance.now() - t0, 0);
   const rssAfterLoad = round(process.memoryUsage().rss / 2 ** 20, 1);
   const measured = await measure(runner, w, contender !== 'autoglm-lookup');

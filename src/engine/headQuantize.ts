@@ -149,18 +149,30 @@ export function quantizeRows(w: Float32Array, n: number, k: number, transposed: 
   const blocks = k / BLOCK;
   const b = new Uint8Array(n * k);
   const scales = new Float32Array(n * blocks);
-  const at = transposed ? (row: number, col: number) => w[col * n + row]! : (row: number, col: number) => w[row * k + col]!;
-  for (let row = 0; row < n; row++) {
-    for (let blk = 0; blk < blocks; blk++) {
-      let max = 0;
-      for (let i = 0; i < BLOCK; i++) max = Math.max(max, Math.abs(at(row, blk * BLOCK + i)));
-      const scale = max / 127 || 1;
-      scales[row * blocks + blk] = scale;
-      const base = row * k + blk * BLOCK;
-      for (let i = 0; i < BLOCK; i++) b[base + i] = Math.round(at(row, blk * BLOCK + i) / scale) + ZERO_POINT;
-    }
+  // Row `row` of W [n, k] in order: stored contiguously, or every n-th float when transposed.
+  const row = new Float32Array(k);
+  for (let r = 0; r < n; r++) {
+    if (transposed) for (let c = 0; c < k; c++) row[c] = w[c * n + r]!;
+    else row.set(w.subarray(r * k, (r + 1) * k));
+    quantizeRow(row, b, r * k, scales, r * blocks);
   }
   return { b, scales };
+}
+
+function quantizeRow(row: Float32Array, b: Uint8Array, at: number, scales: Float32Array, scaleAt: number): void {
+  for (let first = 0, blk = 0; first < row.length; first += BLOCK, blk++) {
+    let max = 0;
+    for (let i = first; i < first + BLOCK; i++) {
+      const v = row[i]!;
+      if (v > max) max = v;
+      else if (-v > max) max = -v;
+    }
+    const scale = max / 127 || 1;
+    const inverse = 1 / scale;
+    scales[scaleAt + blk] = scale;
+    // round(x) + 128 for x in [-127, 127], as a truncation of a positive number (3x faster than Math.round here).
+    for (let i = first; i < first + BLOCK; i++) b[at + i] = (row[i]! * inverse + ZERO_POINT + 0.5) | 0;
+  }
 }
 
 export function tensorProto(name: string, dataType: number, dims: readonly number[], raw: Uint8Array): Uint8Array {
@@ -187,6 +199,8 @@ function weightFloats(weight: WeightBytes, read: ExternalReader): Float32Array |
   const bytes = weight.inline ?? (weight.external ? read(weight.external) : undefined);
   const count = weight.dims[0]! * weight.dims[1]!;
   if (!bytes || bytes.length !== count * 4) return undefined;
+  // A view where the bytes are aligned (the external read is); a copy otherwise (inline data).
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
   const floats = new Float32Array(count);
   new Uint8Array(floats.buffer).set(bytes);
   return floats;
