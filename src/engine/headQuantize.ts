@@ -12,7 +12,7 @@
  * than four because the projection decides every token (llama.cpp keeps it at 6 or 8 bits too).
  * The weight is read inline or from the file's external data.
  */
-import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
+import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, bytesField, editGraph, fields, messages, text, varintField, written, type Field, type GraphEdit, type GraphField } from './onnxWire';
 import { projectionInput, readNode, type NodeInfo } from './lastLogits';
 
 const GRAPH_INITIALIZER = 5;
@@ -62,7 +62,7 @@ export interface WeightBytes {
 /** Reads an external weight's bytes; the caller keeps the location inside the model's folder. */
 export type ExternalReader = (ref: NonNullable<WeightBytes['external']>) => Uint8Array;
 
-function intsAttribute(buf: Uint8Array, node: Field, name: string): number[] | undefined {
+function intsAttribute({ buf, f: node }: GraphField, name: string): number[] | undefined {
   for (const a of fields(buf, node.valueStart, node.end)) {
     if (a.field !== NODE_ATTRIBUTE || a.wire !== WIRE_BYTES) continue;
     let attrName = '';
@@ -95,8 +95,8 @@ function packedVarints(buf: Uint8Array, f: Field): number[] {
 }
 
 /** The fp32 MatMul projection and its weight, or undefined when the graph has none to quantize. */
-function planHead(buf: Uint8Array, nodeFields: readonly Field[]): HeadPlan | undefined {
-  const nodes = nodeFields.map((f) => readNode(buf, f));
+function planHead(nodeFields: readonly GraphField[]): HeadPlan | undefined {
+  const nodes = nodeFields.map(readNode);
   const projection = projectionInput(nodes);
   if (projection?.op !== 'MatMul') return undefined;
   const producer = new Map<string, NodeInfo>();
@@ -104,7 +104,7 @@ function planHead(buf: Uint8Array, nodeFields: readonly Field[]): HeadPlan | und
   const b = projection.inputs[1] ?? '';
   const transpose = producer.get(b);
   if (!transpose) return { projection, transpose: undefined, weight: b };
-  const perm = intsAttribute(buf, transpose.field, 'perm');
+  const perm = intsAttribute(transpose.field, 'perm');
   const source = transpose.inputs[0] ?? '';
   if (transpose.op !== 'Transpose' || producer.has(source) || (perm !== undefined && (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0))) return undefined;
   const shared = nodes.some((n) => n !== projection && n.inputs.includes(b));
@@ -112,7 +112,7 @@ function planHead(buf: Uint8Array, nodeFields: readonly Field[]): HeadPlan | und
 }
 
 /** Name, dims, type and bytes of a TensorProto. */
-function readTensor(buf: Uint8Array, f: Field): { name: string; dataType: number; weight: WeightBytes } {
+function readTensor({ buf, f }: GraphField): { name: string; dataType: number; weight: WeightBytes } {
   let name = '';
   let dataType = 0;
   const dims: number[] = [];
@@ -146,14 +146,25 @@ function readTensor(buf: Uint8Array, f: Field): { name: string; dataType: number
  * stored [k, n] and multiplied as it is). Returns MatMulNBits' B [n, k/32, 32] and scales [n, k/32].
  */
 export function quantizeRows(w: Float32Array, n: number, k: number, transposed: boolean): { b: Uint8Array; scales: Float32Array } {
+  // Row `r` of W [n, k] in order: stored contiguously, or every n-th float when transposed.
+  return quantizeEachRow(n, k, (r, row) => {
+    if (transposed) for (let c = 0; c < k; c++) row[c] = w[c * n + r]!;
+    else row.set(w.subarray(r * k, (r + 1) * k));
+  });
+}
+
+/** The same for W [n, k] stored as little-endian fp32 bytes at any alignment, one row copied at a time. */
+function quantizeByteRows(bytes: Uint8Array, n: number, k: number): { b: Uint8Array; scales: Float32Array } {
+  return quantizeEachRow(n, k, (r, row) => new Uint8Array(row.buffer).set(bytes.subarray(r * k * 4, (r + 1) * k * 4)));
+}
+
+function quantizeEachRow(n: number, k: number, fill: (r: number, row: Float32Array) => void): { b: Uint8Array; scales: Float32Array } {
   const blocks = k / BLOCK;
   const b = new Uint8Array(n * k);
   const scales = new Float32Array(n * blocks);
-  // Row `row` of W [n, k] in order: stored contiguously, or every n-th float when transposed.
   const row = new Float32Array(k);
   for (let r = 0; r < n; r++) {
-    if (transposed) for (let c = 0; c < k; c++) row[c] = w[c * n + r]!;
-    else row.set(w.subarray(r * k, (r + 1) * k));
+    fill(r, row);
     quantizeRow(row, b, r * k, scales, r * blocks);
   }
   return { b, scales };
@@ -189,53 +200,58 @@ function matMulNBits(input: string, output: string, n: number, k: number): Uint8
   return bytesField(GRAPH_NODE, Buffer.concat([...inputs, bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, PREFIX), bytesField(NODE_OP_TYPE, 'MatMulNBits'), bytesField(NODE_DOMAIN, MS_DOMAIN), ...attributes]));
 }
 
-function usesMsDomain(buf: Uint8Array, nodeFields: readonly Field[]): boolean {
-  return nodeFields.some((node) => [...fields(buf, node.valueStart, node.end)].some((x) => x.field === NODE_DOMAIN && x.wire === WIRE_BYTES && text(buf, x) === MS_DOMAIN));
+function usesMsDomain(nodeFields: readonly GraphField[]): boolean {
+  return nodeFields.some(({ buf, f }) => [...fields(buf, f.valueStart, f.end)].some((x) => x.field === NODE_DOMAIN && x.wire === WIRE_BYTES && text(buf, x) === MS_DOMAIN));
 }
 
-/** The fp32 weight as floats, or undefined when it is not a usable 2-D fp32 tensor. */
-function weightFloats(weight: WeightBytes, read: ExternalReader): Float32Array | undefined {
+/** The fp32 weight's bytes, or undefined when it is not a usable 2-D fp32 tensor. */
+function weightBytes(weight: WeightBytes, read: ExternalReader): Uint8Array | undefined {
   if (weight.dims.length !== 2) return undefined;
   const bytes = weight.inline ?? (weight.external ? read(weight.external) : undefined);
-  const count = weight.dims[0]! * weight.dims[1]!;
-  if (!bytes || bytes.length !== count * 4) return undefined;
-  // A view where the bytes are aligned (the external read is); a copy otherwise (inline data).
-  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, count);
-  const floats = new Float32Array(count);
-  new Uint8Array(floats.buffer).set(bytes);
-  return floats;
+  return bytes && bytes.length === weight.dims[0]! * weight.dims[1]! * 4 ? bytes : undefined;
 }
 
-function rewriteGraph(buf: Uint8Array, graph: Field, read: ExternalReader): { bytes: Uint8Array; report: true } | undefined {
-  const all = [...fields(buf, graph.valueStart, graph.end)];
-  const nodeFields = all.filter((f) => f.field === GRAPH_NODE && f.wire === WIRE_BYTES);
-  const plan = planHead(buf, nodeFields);
-  if (!plan || !usesMsDomain(buf, nodeFields)) return undefined;
-  const init = all.filter((f) => f.field === GRAPH_INITIALIZER && f.wire === WIRE_BYTES).map((f) => readTensor(buf, f)).find((t) => t.name === plan.weight);
-  if (!init || init.dataType !== FLOAT) return undefined;
-  const [rows, cols] = init.weight.dims as [number, number];
-  // With a Transpose the stored table is [n, k]; without one the MatMul's weight is [k, n].
-  const [n, k] = plan.transpose || plan.projection.inputs[1] !== plan.weight ? [rows, cols] : [cols, rows];
-  if (k % BLOCK !== 0 || n * k < MIN_ELEMENTS) return undefined;
-  const w = weightFloats(init.weight, read);
-  if (!w) return undefined;
-  const { b, scales } = quantizeRows(w, n, k, plan.projection.inputs[1] === plan.weight);
-  const parts: Uint8Array[] = [];
-  for (const f of all) {
-    if (f === plan.projection.field) parts.push(matMulNBits(plan.projection.inputs[0] ?? '', plan.projection.outputs[0] ?? '', n, k));
-    else if (f !== plan.transpose?.field) parts.push(buf.subarray(f.start, f.end));
-  }
-  parts.push(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_B`, UINT8, [n, k / BLOCK, BLOCK], b)));
-  parts.push(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_scales`, FLOAT, [n, k / BLOCK], new Uint8Array(scales.buffer))));
-  return { bytes: Buffer.concat(parts), report: true };
+/** Quantizes W read from `bytes`; a weight stored [k, n] (`direct`) needs it as floats, whole. */
+function quantizeWeight(bytes: Uint8Array, n: number, k: number, direct: boolean): { b: Uint8Array; scales: Float32Array } {
+  if (!direct) return quantizeByteRows(bytes, n, k);
+  const floats = new Float32Array(n * k);
+  new Uint8Array(floats.buffer).set(bytes);
+  return quantizeRows(floats, n, k, true);
+}
+
+/** The graph edit: the fp32 projection replaced by an 8-bit MatMulNBits and its two new initializers. */
+export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
+  return (graph) => {
+    const nodeFields = messages(graph, GRAPH_NODE);
+    const plan = planHead(nodeFields);
+    if (!plan || !usesMsDomain(nodeFields)) return undefined;
+    const init = messages(graph, GRAPH_INITIALIZER).map(readTensor).find((t) => t.name === plan.weight);
+    if (!init || init.dataType !== FLOAT) return undefined;
+    const direct = plan.projection.inputs[1] === plan.weight;
+    const [rows, cols] = init.weight.dims as [number, number];
+    // With a Transpose the stored table is [n, k]; without one the MatMul's weight is [k, n].
+    const [n, k] = direct ? [cols, rows] : [rows, cols];
+    if (k % BLOCK !== 0 || n * k < MIN_ELEMENTS) return undefined;
+    const bytes = weightBytes(init.weight, read);
+    if (!bytes) return undefined;
+    const { b, scales } = quantizeWeight(bytes, n, k, direct);
+    const out: GraphField[] = [];
+    for (const g of graph) {
+      if (g === plan.projection.field) out.push(written(matMulNBits(plan.projection.inputs[0] ?? '', plan.projection.outputs[0] ?? '', n, k)));
+      else if (g !== plan.transpose?.field) out.push(g);
+    }
+    out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_B`, UINT8, [n, k / BLOCK, BLOCK], b))));
+    out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_scales`, FLOAT, [n, k / BLOCK], new Uint8Array(scales.buffer)))));
+    return { graph: out, report: true };
+  };
 }
 
 /** Whether the graph's nodes alone show an fp32 projection this module would quantize (a skeleton is enough). */
 export function hasFp32Head(model: Uint8Array): boolean {
   let found = false;
-  editGraph(model, (buf, graph) => {
-    const nodeFields = [...fields(buf, graph.valueStart, graph.end)].filter((f) => f.field === GRAPH_NODE && f.wire === WIRE_BYTES);
-    found = planHead(buf, nodeFields) !== undefined && usesMsDomain(buf, nodeFields);
+  editGraph(model, (graph) => {
+    const nodeFields = messages(graph, GRAPH_NODE);
+    found = planHead(nodeFields) !== undefined && usesMsDomain(nodeFields);
     return undefined;
   });
   return found;
@@ -247,6 +263,6 @@ export function hasFp32Head(model: Uint8Array): boolean {
  * are not a well-formed protobuf.
  */
 export function quantizeHead(model: Uint8Array, read: ExternalReader): { model: Uint8Array; quantized: boolean } {
-  const edited = editGraph(model, (buf, graph) => rewriteGraph(buf, graph, read));
+  const edited = editGraph(model, quantizeHeadEdit(read));
   return { model: edited.model, quantized: edited.report === true };
 }

@@ -10,7 +10,7 @@
  * goes in front of that first node. A graph of any other shape, or one that already has the
  * input, is left as it is.
  */
-import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, bytesField, editGraph, fields, text, varintField, type Field } from './onnxWire';
+import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, bytesField, editGraph, fields, messages, text, varintField, written, type GraphEdit, type GraphField } from './onnxWire';
 
 export const LOGITS_TO_KEEP = 'num_logits_to_keep';
 
@@ -37,14 +37,15 @@ const MAX_TAIL = 6;
 const PREFIX = 'autoglm_keep_logits';
 
 export interface NodeInfo {
-  field: Field;
+  field: GraphField;
   op: string;
   inputs: string[];
   outputs: string[];
 }
 
-export function readNode(buf: Uint8Array, f: Field): NodeInfo {
-  const node: NodeInfo = { field: f, op: '', inputs: [], outputs: [] };
+export function readNode(field: GraphField): NodeInfo {
+  const { buf, f } = field;
+  const node: NodeInfo = { field, op: '', inputs: [], outputs: [] };
   for (const x of fields(buf, f.valueStart, f.end)) {
     if (x.wire !== WIRE_BYTES) continue;
     if (x.field === NODE_INPUT) node.inputs.push(text(buf, x));
@@ -54,7 +55,7 @@ export function readNode(buf: Uint8Array, f: Field): NodeInfo {
   return node;
 }
 
-function valueName(buf: Uint8Array, f: Field): string {
+function valueName({ buf, f }: GraphField): string {
   for (const x of fields(buf, f.valueStart, f.end)) {
     if (x.field === VALUE_NAME && x.wire === WIRE_BYTES) return text(buf, x);
   }
@@ -103,7 +104,7 @@ function sliceNodes(hidden: string): Uint8Array[] {
 }
 
 /** The NodeProto with its first input renamed. */
-function withFirstInput(buf: Uint8Array, node: Field, input: string): Uint8Array {
+function withFirstInput({ buf, f: node }: GraphField, input: string): Uint8Array {
   const parts: Uint8Array[] = [];
   let first = true;
   for (const f of fields(buf, node.valueStart, node.end)) {
@@ -122,21 +123,21 @@ function scalarInt64Input(name: string): Uint8Array {
   return bytesField(GRAPH_INPUT, Buffer.concat([bytesField(VALUE_NAME, name), bytesField(VALUE_TYPE, bytesField(TYPE_TENSOR, tensorType))]));
 }
 
-function rewriteGraph(buf: Uint8Array, graph: Field): { bytes: Uint8Array; report: true } | undefined {
-  const all = [...fields(buf, graph.valueStart, graph.end)];
-  if (all.some((f) => f.field === GRAPH_INPUT && f.wire === WIRE_BYTES && valueName(buf, f) === LOGITS_TO_KEEP)) return undefined;
-  const nodes = all.filter((f) => f.field === GRAPH_NODE && f.wire === WIRE_BYTES).map((f) => readNode(buf, f));
+/** The graph edit: the slice in front of the output projection and the input it reads. */
+export const keepLastLogitsEdit: GraphEdit<true> = (graph) => {
+  if (messages(graph, GRAPH_INPUT).some((g) => valueName(g) === LOGITS_TO_KEEP)) return undefined;
+  const nodes = messages(graph, GRAPH_NODE).map(readNode);
   const target = projectionInput(nodes);
   const hidden = target?.inputs[0];
   if (!target || !hidden) return undefined;
-  const parts: Uint8Array[] = [];
-  for (const f of all) {
-    if (f === target.field) parts.push(...sliceNodes(hidden), withFirstInput(buf, f, `${PREFIX}_hidden`));
-    else parts.push(buf.subarray(f.start, f.end));
+  const out: GraphField[] = [];
+  for (const g of graph) {
+    if (g === target.field) out.push(...sliceNodes(hidden).map(written), written(withFirstInput(g, `${PREFIX}_hidden`)));
+    else out.push(g);
   }
-  parts.push(scalarInt64Input(LOGITS_TO_KEEP));
-  return { bytes: Buffer.concat(parts), report: true };
-}
+  out.push(written(scalarInt64Input(LOGITS_TO_KEEP)));
+  return { graph: out, report: true };
+};
 
 /**
  * The model with a `num_logits_to_keep` input (see above) and whether it was added; the same
@@ -144,6 +145,6 @@ function rewriteGraph(buf: Uint8Array, graph: Field): { bytes: Uint8Array; repor
  * Throws MalformedOnnxError on bytes that are not a well-formed protobuf.
  */
 export function keepLastLogits(model: Uint8Array): { model: Uint8Array; added: boolean } {
-  const edited = editGraph(model, rewriteGraph);
+  const edited = editGraph(model, keepLastLogitsEdit);
   return { model: edited.model, added: edited.report === true };
 }

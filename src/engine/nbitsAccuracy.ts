@@ -9,7 +9,7 @@
  * Only the top-level graph's NodeProtos that need the change are re-encoded (onnxWire.ts); every
  * other byte of the file is copied as it is.
  */
-import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, type Field } from './onnxWire';
+import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, written, type Field, type GraphEdit } from './onnxWire';
 
 const NODE_DOMAIN = 7;
 const ATTRIBUTE_I = 3;
@@ -67,18 +67,17 @@ function rewriteNode(buf: Uint8Array, node: Field, level: number): Uint8Array {
   return Buffer.concat(parts);
 }
 
-function rewriteGraph(buf: Uint8Array, graph: Field, level: number): { bytes: Uint8Array; changed: number } {
-  const parts: Uint8Array[] = [];
-  let changed = 0;
-  for (const f of fields(buf, graph.valueStart, graph.end)) {
-    if (f.field === GRAPH_NODE && f.wire === WIRE_BYTES && needsLevel(buf, f, level)) {
-      parts.push(...lengthDelimited(GRAPH_NODE, rewriteNode(buf, f, level)));
+/** The graph edit for `level`: each 4-bit MatMulNBits node below it re-encoded; reports how many. */
+export function raiseLevelEdit(level = INT8_ACCURACY_LEVEL): GraphEdit<number> {
+  return (graph) => {
+    let changed = 0;
+    const out = graph.map((g) => {
+      if (g.f.field !== GRAPH_NODE || g.f.wire !== WIRE_BYTES || !needsLevel(g.buf, g.f, level)) return g;
       changed++;
-    } else {
-      parts.push(buf.subarray(f.start, f.end));
-    }
-  }
-  return { bytes: Buffer.concat(parts), changed };
+      return written(Buffer.concat(lengthDelimited(GRAPH_NODE, rewriteNode(g.buf, g.f, level))));
+    });
+    return changed > 0 ? { graph: out, report: changed } : undefined;
+  };
 }
 
 /** How many top-level 4-bit MatMulNBits nodes of a model file run below `level`. */
@@ -98,10 +97,6 @@ export function countBelowLevel(model: Uint8Array, level = INT8_ACCURACY_LEVEL):
  * changed; the same buffer when none needed it.
  */
 export function raiseNBitsAccuracy(model: Uint8Array, level = INT8_ACCURACY_LEVEL): { model: Uint8Array; changed: number } {
-  if (countBelowLevel(model, level) === 0) return { model, changed: 0 };
-  const edited = editGraph(model, (buf, graph) => {
-    const { bytes, changed } = rewriteGraph(buf, graph, level);
-    return changed > 0 ? { bytes, report: changed } : undefined;
-  });
+  const edited = editGraph(model, raiseLevelEdit(level));
   return { model: edited.model, changed: edited.report ?? 0 };
 }

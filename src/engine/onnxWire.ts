@@ -102,20 +102,58 @@ export function text(buf: Uint8Array, f: Field): string {
 }
 
 /**
- * The model with its top-level graph replaced by what `edit` returns for it (undefined: no
- * change), and whatever `edit` reports; the same buffer when nothing changed.
+ * One field of the top-level graph and the bytes it lives in: a field copied from the file is a
+ * view of the file's bytes (its offsets are the file's), a field an edit wrote has bytes of its own.
  */
-export function editGraph<T>(model: Uint8Array, edit: (buf: Uint8Array, graph: Field) => { bytes: Uint8Array; report: T } | undefined): { model: Uint8Array; report: T | undefined } {
-  const parts: Uint8Array[] = [];
-  let report: T | undefined;
-  for (const f of fields(model, 0, model.length)) {
-    const edited = f.field === MODEL_GRAPH && f.wire === WIRE_BYTES && report === undefined ? edit(model, f) : undefined;
-    if (edited) {
-      parts.push(...lengthDelimited(MODEL_GRAPH, edited.bytes));
-      report = edited.report;
-    } else {
-      parts.push(model.subarray(f.start, f.end));
-    }
-  }
-  return report === undefined ? { model, report } : { model: Buffer.concat(parts), report };
+export interface GraphField {
+  buf: Uint8Array;
+  f: Field;
+}
+
+/** A graph edit: the graph's fields after the edit and what it reports, or undefined for no change. */
+export type GraphEdit<T> = (graph: readonly GraphField[]) => { graph: GraphField[]; report: T } | undefined;
+
+/** A field an edit wrote, from its encoding (tag included, as bytesField returns it). */
+export function written(bytes: Uint8Array): GraphField {
+  const [f] = fields(bytes, 0, bytes.length);
+  if (!f || f.end !== bytes.length) throw new Error('an edited field must be one encoded field');
+  return { buf: bytes, f };
+}
+
+/** The fields of `graph` that are `field` with length-delimited values (nodes, initializers, inputs). */
+export function messages(graph: readonly GraphField[], field: number): GraphField[] {
+  return graph.filter((g) => g.f.field === field && g.f.wire === WIRE_BYTES);
+}
+
+/**
+ * The model with the edits applied in turn to its top-level graph, and each edit's report
+ * (undefined: it changed nothing); the same buffer when none changed anything. The fields no edit
+ * touched are copied once, into the result, whatever the number of edits.
+ */
+export function editGraphs(model: Uint8Array, edits: ReadonlyArray<GraphEdit<unknown>>): { model: Uint8Array; reports: unknown[] } {
+  const top = [...fields(model, 0, model.length)];
+  const at = top.findIndex((f) => f.field === MODEL_GRAPH && f.wire === WIRE_BYTES);
+  const reports: unknown[] = edits.map(() => undefined);
+  if (at < 0) return { model, reports };
+  let graph: GraphField[] = [...fields(model, top[at]!.valueStart, top[at]!.end)].map((f) => ({ buf: model, f }));
+  let changed = false;
+  edits.forEach((edit, i) => {
+    const edited = edit(graph);
+    if (!edited) return;
+    graph = edited.graph;
+    reports[i] = edited.report;
+    changed = true;
+  });
+  if (!changed) return { model, reports };
+  const body = graph.map((g) => g.buf.subarray(g.f.start, g.f.end));
+  const length = body.reduce((n, b) => n + b.length, 0);
+  const header = Uint8Array.from([...encodeVarint(MODEL_GRAPH * 8 + WIRE_BYTES), ...encodeVarint(length)]);
+  const around = (f: Field) => model.subarray(f.start, f.end);
+  return { model: Buffer.concat([...top.slice(0, at).map(around), header, ...body, ...top.slice(at + 1).map(around)]), reports };
+}
+
+/** One edit: the model and the edit's report (undefined: no change). */
+export function editGraph<T>(model: Uint8Array, edit: GraphEdit<T>): { model: Uint8Array; report: T | undefined } {
+  const { model: edited, reports } = editGraphs(model, [edit]);
+  return { model: edited, report: reports[0] as T | undefined };
 }

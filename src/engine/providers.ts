@@ -5,10 +5,11 @@ import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { checkModelFile } from './externalData';
-import { hasFp32Head, quantizeHead, type ExternalReader } from './headQuantize';
-import { keepLastLogits } from './lastLogits';
-import { INT8_ACCURACY_LEVEL, countBelowLevel, raiseNBitsAccuracy } from './nbitsAccuracy';
+import { hasFp32Head, quantizeHeadEdit, type ExternalReader } from './headQuantize';
+import { keepLastLogits, keepLastLogitsEdit } from './lastLogits';
+import { INT8_ACCURACY_LEVEL, countBelowLevel, raiseLevelEdit } from './nbitsAccuracy';
 import { graphSkeleton } from './onnxExternalRefs';
+import { editGraphs, type GraphEdit } from './onnxWire';
 import { missingRuntime } from './providerRuntime';
 import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
 import type { ModelVariant, ProviderSetting } from './types';
@@ -173,21 +174,19 @@ async function modelSource(file: string, provider: ConcreteProvider, variant: Co
     logger.info('model file too large to edit in memory; it loads as it is', { file, size });
     return asIs(file);
   }
-  const read = await fs.readFile(file);
-  const head = edits.head ? quantizeHead(read, externalReader(path.dirname(file))) : { model: read, quantized: false };
-  const levels = edits.raise ? raiseNBitsAccuracy(head.model, INT8_ACCURACY_LEVEL) : { model: head.model, changed: 0 };
-  const logits = edits.trim ? keepLastLogits(levels.model) : { model: levels.model, added: false };
-  if (!head.quantized && levels.changed === 0 && !logits.added) {
+  const { model, reports } = editGraphs(await fs.readFile(file), graphEdits(edits, path.dirname(file)));
+  const [headQuantized, int8Rewritten, logitsInputAdded] = [reports[0] === true, typeof reports[1] === 'number' ? reports[1] : 0, reports[2] === true];
+  if (!headQuantized && int8Rewritten === 0 && !logitsInputAdded) {
     return asIs(file);
   }
-  logger.info('model graph edited at load time', { file, headQuantized: head.quantized, int8ComputeNodes: levels.changed, logitsInputAdded: logits.added });
-  return {
-    model: logits.model,
-    int8Rewritten: levels.changed,
-    logitsInputAdded: logits.added,
-    headQuantized: head.quantized,
-    extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } },
-  };
+  logger.info('model graph edited at load time', { file, headQuantized, int8ComputeNodes: int8Rewritten, logitsInputAdded });
+  return { model, int8Rewritten, logitsInputAdded, headQuantized, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
+}
+
+/** The edits in one pass, so that the bytes none of them touches are copied once: projection, accuracy level, last logits. */
+function graphEdits(edits: Edits, dir: string): Array<GraphEdit<unknown>> {
+  const none: GraphEdit<unknown> = () => undefined;
+  return [edits.head ? quantizeHeadEdit(externalReader(dir)) : none, edits.raise ? raiseLevelEdit(INT8_ACCURACY_LEVEL) : none, edits.trim ? keepLastLogitsEdit : none];
 }
 
 /** The first line of a native error, without the source location onnxruntime puts before it, at most 300 characters. */
