@@ -13,6 +13,7 @@ import { Engine } from '../../../src/engine';
 import { hasFp32Head, quantizeHead, quantizeRows } from '../../../src/engine/headQuantize';
 import { graphSkeleton } from '../../../src/engine/onnxExternalRefs';
 import { MalformedOnnxError } from '../../../src/engine/onnxWire';
+import { rewriteRefusal } from '../../../src/engine/providers';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 import { useRewrittenModel } from './rewrittenModel';
 
@@ -138,5 +139,15 @@ describeModel('output projection quantized to 8 bits on the bundled model (skipp
     assertWithinTolerance(plain.runs, edited.runs);
     const inlineEdited = await greedySteps(inline(), true);
     assert.deepEqual(edited.runs, inlineEdited.runs, 'external and inline tables give the same edit');
+  });
+});
+
+describe('whether a model file is edited in memory', () => {
+  it('needs four times the file free, and a file under protobuf’s 2 GiB', () => {
+    const gb = 2 ** 30;
+    assert.equal(rewriteRefusal(1.8 * gb, 16 * gb), undefined, 'a 1.5B q4 file on a machine with 16 GB free');
+    assert.match(rewriteRefusal(1.8 * gb, 6 * gb) ?? '', /not enough free memory/);
+    assert.match(rewriteRefusal(2 * gb, 64 * gb) ?? '', /too large/);
+    assert.equal(rewriteRefusal(0.8 * gb, 3.2 * gb), undefined);
   });
 });
