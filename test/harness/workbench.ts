@@ -81,14 +81,25 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   throw new Error(`the command palette did not run '${title}'`);
 }
 
-/** F1 pressed while the workbench is busy (a notification, a view opening) can be lost: press it again. */
+/** Ways to open the command palette, tried in turn until its input shows: F1, the command center in the title bar, Ctrl+Shift+P. */
+const PALETTE_OPENERS: ReadonlyArray<(page: Page) => Promise<void>> = [
+  (page) => page.keyboard.press('F1'),
+  (page) => page.locator('.command-center .command-center-center').first().click({ timeout: 5_000 }),
+  (page) => page.keyboard.press('Control+Shift+P'),
+];
+
+/**
+ * A key pressed while the workbench is busy (a notification, a view opening, the walkthrough
+ * taking the focus) can be lost; the palette is then opened another way, as a user would.
+ */
 async function openPalette(page: Page): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  for (let attempt = 0; attempt < 3 && !(await input.isVisible()); attempt++) {
-    await page.keyboard.press('F1');
-    await input.waitFor({ timeout: 10_000 }).catch(() => undefined);
+  for (let attempt = 0; !(await input.isVisible()); attempt++) {
+    const open = PALETTE_OPENERS[attempt % PALETTE_OPENERS.length]!;
+    if (attempt >= 2 * PALETTE_OPENERS.length) throw new Error('the command palette did not open');
+    await open(page).catch(() => undefined);
+    await input.waitFor({ timeout: 5_000 }).catch(() => undefined);
   }
-  await input.waitFor();
 }
 
 async function leftPalette(page: Page, typed: string): Promise<boolean> {
