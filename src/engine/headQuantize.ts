@@ -50,6 +50,8 @@ interface HeadPlan {
   /** The Transpose between the weight and the MatMul, when there is one; it is dropped. */
   transpose: NodeInfo | undefined;
   weight: string;
+  /** Whether another node (the token lookup) reads the weight: it stays; otherwise it is dropped too. */
+  weightShared: boolean;
 }
 
 /** A 2-D fp32 initializer's bytes: inline, or where in which external file. */
@@ -103,12 +105,13 @@ function planHead(nodeFields: readonly GraphField[]): HeadPlan | undefined {
   for (const n of nodes) for (const o of n.outputs) producer.set(o, n);
   const b = projection.inputs[1] ?? '';
   const transpose = producer.get(b);
-  if (!transpose) return { projection, transpose: undefined, weight: b };
+  const readers = (name: string, besides: readonly NodeInfo[]) => nodes.some((n) => !besides.includes(n) && n.inputs.includes(name));
+  if (!transpose) return { projection, transpose: undefined, weight: b, weightShared: readers(b, [projection]) };
   const perm = intsAttribute(transpose.field, 'perm');
   const source = transpose.inputs[0] ?? '';
   if (transpose.op !== 'Transpose' || producer.has(source) || (perm !== undefined && (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0))) return undefined;
-  const shared = nodes.some((n) => n !== projection && n.inputs.includes(b));
-  return { projection, transpose: shared ? undefined : transpose, weight: source };
+  const shared = readers(b, [projection]);
+  return { projection, transpose: shared ? undefined : transpose, weight: source, weightShared: shared || readers(source, [transpose]) };
 }
 
 /** Name, dims, type and bytes of a TensorProto. */
@@ -225,7 +228,7 @@ export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
     const nodeFields = messages(graph, GRAPH_NODE);
     const plan = planHead(nodeFields);
     if (!plan || !usesMsDomain(nodeFields)) return undefined;
-    const init = messages(graph, GRAPH_INITIALIZER).map(readTensor).find((t) => t.name === plan.weight);
+    const init = messages(graph, GRAPH_INITIALIZER).map((g) => ({ g, ...readTensor(g) })).find((t) => t.name === plan.weight);
     if (!init || init.dataType !== FLOAT) return undefined;
     const direct = plan.projection.inputs[1] === plan.weight;
     const [rows, cols] = init.weight.dims as [number, number];
@@ -238,7 +241,7 @@ export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
     const out: GraphField[] = [];
     for (const g of graph) {
       if (g === plan.projection.field) out.push(written(matMulNBits(plan.projection.inputs[0] ?? '', plan.projection.outputs[0] ?? '', n, k)));
-      else if (g !== plan.transpose?.field) out.push(g);
+      else if (g !== plan.transpose?.field && (plan.weightShared || g !== init.g)) out.push(g);
     }
     out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_B`, UINT8, [n, k / BLOCK, BLOCK], b))));
     out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_scales`, FLOAT, [n, k / BLOCK], new Uint8Array(scales.buffer)))));

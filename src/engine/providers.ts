@@ -136,7 +136,7 @@ function asIs(file: string): ModelSource {
 }
 
 /** Which load-time edits apply to this file on this provider. */
-interface Edits {
+export interface Edits {
   raise: boolean;
   trim: boolean;
   head: boolean;
@@ -198,8 +198,11 @@ async function modelSource(file: string, provider: ConcreteProvider, variant: Co
   return { model, int8Rewritten, logitsInputAdded, headQuantized, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
 }
 
-/** The edits in one pass, so that the bytes none of them touches are copied once: projection, accuracy level, last logits. */
-function graphEdits(edits: Edits, dir: string): Array<GraphEdit<unknown>> {
+/**
+ * The edits in one pass, so that the bytes none of them touches are copied once: projection,
+ * accuracy level, last logits (reports in that order: true, a node count, true).
+ */
+export function graphEdits(edits: Edits, dir: string): Array<GraphEdit<unknown>> {
   const none: GraphEdit<unknown> = () => undefined;
   return [edits.head ? quantizeHeadEdit(externalReader(dir)) : none, edits.raise ? raiseLevelEdit(INT8_ACCURACY_LEVEL) : none, edits.trim ? keepLastLogitsEdit : none];
 }

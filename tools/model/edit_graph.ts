@@ -1,22 +1,25 @@
 /**
  * Writes the engine's load-time graph edits into ONNX files, so that the engine opens them as
- * they are (without reading a large file into memory to edit it): 4-bit MatMulNBits nodes at
+ * they are (without reading a large file into memory to edit it): an fp32 output projection of
+ * a q4 file quantized to 8 bits (src/engine/headQuantize.ts), 4-bit MatMulNBits nodes at
  * accuracy level 4 (src/engine/nbitsAccuracy.ts) and a `num_logits_to_keep` input
- * (src/engine/lastLogits.ts). External weight data beside a file is left untouched.
+ * (src/engine/lastLogits.ts). External weight data beside a file is read, never changed.
  * Usage: npx tsx tools/model/edit_graph.ts FILE.onnx...
  */
 import { promises as fs } from 'node:fs';
-import { keepLastLogits } from '../../src/engine/lastLogits';
-import { INT8_ACCURACY_LEVEL, raiseNBitsAccuracy } from '../../src/engine/nbitsAccuracy';
+import * as path from 'node:path';
+import { INT8_ACCURACY_LEVEL } from '../../src/engine/nbitsAccuracy';
+import { editGraphs } from '../../src/engine/onnxWire';
+import { graphEdits } from '../../src/engine/providers';
 
 async function editFile(file: string): Promise<string> {
-  const levels = raiseNBitsAccuracy(await fs.readFile(file), INT8_ACCURACY_LEVEL);
-  const logits = keepLastLogits(levels.model);
-  if (levels.changed === 0 && !logits.added) return `${file}: nothing to change`;
+  const { model, reports } = editGraphs(await fs.readFile(file), graphEdits({ head: true, raise: true, trim: true }, path.dirname(file)));
+  const [head, levels, logits] = [reports[0] === true, typeof reports[1] === 'number' ? reports[1] : 0, reports[2] === true];
+  if (!head && levels === 0 && !logits) return `${file}: nothing to change`;
   const tmp = `${file}.edit-${process.pid}`;
-  await fs.writeFile(tmp, logits.model);
+  await fs.writeFile(tmp, model);
   await fs.rename(tmp, file);
-  return `${file}: ${levels.changed} MatMulNBits nodes at accuracy level ${INT8_ACCURACY_LEVEL}; num_logits_to_keep ${logits.added ? 'added' : 'already there'}`;
+  return `${file}: output projection ${head ? 'quantized to 8 bits' : 'left as it is'}; ${levels} MatMulNBits nodes at accuracy level ${INT8_ACCURACY_LEVEL}; num_logits_to_keep ${logits ? 'added' : 'already there'}`;
 }
 
 async function main(): Promise<void> {
