@@ -66,7 +66,7 @@ export interface ModelProto {
 /** TensorProto.DataType values used by the tools. */
 export const DataType = { FLOAT: 1, INT64: 7, FLOAT16: 10 } as const;
 /** AttributeProto.AttributeType values used by the tools. */
-export const AttributeType = { INT: 2, TENSOR: 4 } as const;
+export const AttributeType = { INT: 2, TENSOR: 4, INTS: 7 } as const;
 
 const EXTERNAL = 1;
 

@@ -132,10 +132,29 @@ function dequantize4(b: Uint8Array, scales: Float32Array, zp: Uint8Array | undef
 }
 
 /**
+ * Points the project's token lookup (Gather on axis 1 of an fp16 [hidden, vocab] copy, then a
+ * Cast) at the fp32 [vocab, hidden] `table`, as published files' lookups read the table the
+ * projection uses: Gather on axis 0, then a Transpose to the same [hidden, ids] layout (the
+ * project's lookup gathers a flattened, 1-D list of ids).
+ */
+function lookupFromTable(graph: GraphProto, table: string): void {
+  const fp16 = new Set(graph.initializer.filter((t) => t.data_type === DataType.FLOAT16).map((t) => t.name));
+  const lookup = graph.node.find((n) => n.op_type === 'Gather' && fp16.has(n.input[0] ?? ''));
+  const cast = graph.node.find((n) => n.op_type === 'Cast' && n.input[0] === lookup?.output[0]);
+  if (!lookup || !cast || intAttribute(lookup, 'axis') !== 1) throw new Error('the model has no fp16 token lookup on axis 1');
+  const rows: NodeProto = { input: [table, lookup.input[1]!], output: [`${table}_rows`], name: '/embed_tokens/Gather', op_type: 'Gather', attribute: [{ name: 'axis', type: AttributeType.INT, i: 0 }] };
+  const layout: NodeProto = { input: [`${table}_rows`], output: cast.output, name: '/embed_tokens/Transpose', op_type: 'Transpose', attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [1, 0] }] };
+  graph.node.splice(graph.node.indexOf(lookup), 1, rows, layout);
+  graph.node.splice(graph.node.indexOf(cast), 1);
+  graph.initializer = graph.initializer.filter((t) => t.name !== lookup.input[0]);
+}
+
+/**
  * Gives a q4 export the output projection that published q4 files of tied-embedding models have:
  * an fp32 [vocab, hidden] table reached through a Transpose and a plain MatMul (the quantizers
- * skip a MatMul whose weight is not an initializer). The table is the 4-bit projection
- * dequantized, so the logits are those of the same weights, computed in fp32.
+ * skip a MatMul whose weight is not an initializer), the same table the token lookup reads. The
+ * table is the 4-bit projection dequantized, so the logits are those of the same weights,
+ * computed in fp32.
  */
 export function fp32TiedHead(model: ModelProto): void {
   const graph = model.graph;
@@ -152,6 +171,7 @@ export function fp32TiedHead(model: ModelProto): void {
   const transpose: NodeProto = { input: [table], output: [`${table}_T`], name: '/lm_head/Transpose', op_type: 'Transpose', attribute: [] };
   const matMul: NodeProto = { input: [hidden, `${table}_T`], output: head.output, name: '/lm_head/MatMul', op_type: 'MatMul', attribute: [] };
   graph.node.splice(graph.node.indexOf(head), 1, transpose, matMul);
+  lookupFromTable(graph, table);
 }
 
 export interface RewriteOptions {
