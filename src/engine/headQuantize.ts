@@ -8,12 +8,13 @@
  *
  * The MatMul is replaced by a MatMulNBits with 8-bit weights in blocks of 32 along the hidden
  * size (one fp32 scale per block, symmetric: the default zero point 128) at accuracy level 4,
- * the Transpose is dropped, and the embedding table stays for the token lookup. Eight bits rather
- * than four because the projection decides every token (llama.cpp keeps it at 6 or 8 bits too).
- * The weight is read inline or from the file's external data.
+ * the Transpose is dropped, and a token lookup (Gather on axis 0) that read the same table reads
+ * the 8-bit blocks instead (GatherBlockQuantized), so the fp32 table goes. Eight bits rather than
+ * four because the projection decides every token (llama.cpp keeps it at 6 or 8 bits too). The
+ * weight is read inline or from the file's external data, a block of rows at a time.
  */
 import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, bytesField, editGraph, fields, messages, text, varintField, written, type Field, type GraphEdit, type GraphField } from './onnxWire';
-import { projectionInput, readNode, type NodeInfo } from './lastLogits';
+import { int64Tensor, projectionInput, readNode, type NodeInfo } from './lastLogits';
 
 const GRAPH_INITIALIZER = 5;
 const NODE_INPUT = 1;
@@ -22,6 +23,8 @@ const NODE_NAME = 3;
 const NODE_DOMAIN = 7;
 const ATTRIBUTE_I = 3;
 const ATTRIBUTE_INTS = 8;
+const ATTRIBUTE_T = 5;
+const ATTRIBUTE_TYPE_TENSOR = 4;
 const ATTRIBUTE_TYPE_INT = 2;
 const TENSOR_DIMS = 1;
 const TENSOR_DATA_TYPE = 2;
@@ -50,7 +53,9 @@ interface HeadPlan {
   /** The Transpose between the weight and the MatMul, when there is one; it is dropped. */
   transpose: NodeInfo | undefined;
   weight: string;
-  /** Whether another node (the token lookup) reads the weight: it stays; otherwise it is dropped too. */
+  /** Token lookups (Gather on axis 0 of the [n, k] table) that read the 8-bit blocks instead. */
+  lookups: NodeInfo[];
+  /** Whether a node other than those reads the weight: it stays; otherwise it is dropped too. */
   weightShared: boolean;
 }
 
@@ -61,8 +66,17 @@ export interface WeightBytes {
   external?: { location: string; offset: number; length: number | undefined };
 }
 
-/** Reads an external weight's bytes; the caller keeps the location inside the model's folder. */
-export type ExternalReader = (ref: NonNullable<WeightBytes['external']>) => Uint8Array;
+/**
+ * Reads `length` bytes of an external weight from `start` on (relative to the weight's offset);
+ * throws when the file holds fewer. The caller keeps the location inside the model's folder.
+ */
+export type ExternalReader = (ref: NonNullable<WeightBytes['external']>, start: number, length: number) => Uint8Array;
+
+/** Bytes of a weight by range, wherever they are stored. */
+type ByteRange = (start: number, length: number) => Uint8Array;
+
+/** Rows of the table read from external data at a time: about 1 MB at Qwen's sizes, not the whole table. */
+const ROWS_PER_READ = 256;
 
 function intsAttribute({ buf, f: node }: GraphField, name: string): number[] | undefined {
   for (const a of fields(buf, node.valueStart, node.end)) {
@@ -75,6 +89,21 @@ function intsAttribute({ buf, f: node }: GraphField, name: string): number[] | u
       else if (x.field === ATTRIBUTE_INTS && x.wire === WIRE_BYTES) for (const v of packedVarints(buf, x)) ints.push(v);
     }
     if (attrName === name) return ints;
+  }
+  return undefined;
+}
+
+/** An integer attribute of a node, or undefined when it has none of that name. */
+function intAttribute({ buf, f: node }: GraphField, name: string): number | undefined {
+  for (const a of fields(buf, node.valueStart, node.end)) {
+    if (a.field !== NODE_ATTRIBUTE || a.wire !== WIRE_BYTES) continue;
+    let attrName = '';
+    let value: number | undefined;
+    for (const x of fields(buf, a.valueStart, a.end)) {
+      if (x.field === ATTRIBUTE_NAME && x.wire === WIRE_BYTES) attrName = text(buf, x);
+      else if (x.field === ATTRIBUTE_I && x.wire === WIRE_VARINT) value = x.varint;
+    }
+    if (attrName === name) return value;
   }
   return undefined;
 }
@@ -106,12 +135,14 @@ function planHead(nodeFields: readonly GraphField[]): HeadPlan | undefined {
   const b = projection.inputs[1] ?? '';
   const transpose = producer.get(b);
   const readers = (name: string, besides: readonly NodeInfo[]) => nodes.some((n) => !besides.includes(n) && n.inputs.includes(name));
-  if (!transpose) return { projection, transpose: undefined, weight: b, weightShared: readers(b, [projection]) };
+  if (!transpose) return { projection, transpose: undefined, weight: b, lookups: [], weightShared: readers(b, [projection]) };
   const perm = intsAttribute(transpose.field, 'perm');
   const source = transpose.inputs[0] ?? '';
   if (transpose.op !== 'Transpose' || producer.has(source) || (perm !== undefined && (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0))) return undefined;
   const shared = readers(b, [projection]);
-  return { projection, transpose: shared ? undefined : transpose, weight: source, weightShared: shared || readers(source, [transpose]) };
+  const lookups = nodes.filter((n) => n.op === 'Gather' && n.inputs[0] === source && (intAttribute(n.field, 'axis') ?? 0) === 0);
+  const kept = shared ? [projection] : [transpose];
+  return { projection, transpose: shared ? undefined : transpose, weight: source, lookups, weightShared: shared || readers(source, [...kept, ...lookups]) };
 }
 
 /** Name, dims, type and bytes of a TensorProto. */
@@ -156,9 +187,19 @@ export function quantizeRows(w: Float32Array, n: number, k: number, transposed: 
   });
 }
 
-/** The same for W [n, k] stored as little-endian fp32 bytes at any alignment, one row copied at a time. */
-function quantizeByteRows(bytes: Uint8Array, n: number, k: number): { b: Uint8Array; scales: Float32Array } {
-  return quantizeEachRow(n, k, (r, row) => new Uint8Array(row.buffer).set(bytes.subarray(r * k * 4, (r + 1) * k * 4)));
+/** The same for W [n, k] stored as little-endian fp32 bytes at any alignment, read a block of rows at a time. */
+function quantizeByteRows(bytesAt: ByteRange, n: number, k: number): { b: Uint8Array; scales: Float32Array } {
+  const rowBytes = k * 4;
+  let chunk: Uint8Array = new Uint8Array(0);
+  let chunkStart = 0;
+  return quantizeEachRow(n, k, (r, row) => {
+    if (r === 0 || r - chunkStart >= ROWS_PER_READ) {
+      chunkStart = r;
+      chunk = bytesAt(r * rowBytes, Math.min(ROWS_PER_READ, n - r) * rowBytes);
+    }
+    const at = (r - chunkStart) * rowBytes;
+    new Uint8Array(row.buffer).set(chunk.subarray(at, at + rowBytes));
+  });
 }
 
 function quantizeEachRow(n: number, k: number, fill: (r: number, row: Float32Array) => void): { b: Uint8Array; scales: Float32Array } {
@@ -193,32 +234,57 @@ export function tensorProto(name: string, dataType: number, dims: readonly numbe
   return Buffer.concat([...dims.map((d) => varintField(TENSOR_DIMS, d)), varintField(TENSOR_DATA_TYPE, dataType), bytesField(TENSOR_NAME, name), bytesField(TENSOR_RAW_DATA, raw)]);
 }
 
-function intAttribute(name: string, value: number): Uint8Array {
+function encodeIntAttribute(name: string, value: number): Uint8Array {
   return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), varintField(ATTRIBUTE_I, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));
 }
 
 function matMulNBits(input: string, output: string, n: number, k: number): Uint8Array {
-  const attributes = [intAttribute('K', k), intAttribute('N', n), intAttribute('bits', BITS), intAttribute('block_size', BLOCK), intAttribute('accuracy_level', 4)];
+  const attributes = [encodeIntAttribute('K', k), encodeIntAttribute('N', n), encodeIntAttribute('bits', BITS), encodeIntAttribute('block_size', BLOCK), encodeIntAttribute('accuracy_level', 4)];
   const inputs = [input, `${PREFIX}_B`, `${PREFIX}_scales`].map((i) => bytesField(NODE_INPUT, i));
   return bytesField(GRAPH_NODE, Buffer.concat([...inputs, bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, PREFIX), bytesField(NODE_OP_TYPE, 'MatMulNBits'), bytesField(NODE_DOMAIN, MS_DOMAIN), ...attributes]));
+}
+
+function encodeNode(op: string, inputs: readonly string[], output: string, extra: readonly Uint8Array[] = []): Uint8Array {
+  return bytesField(GRAPH_NODE, Buffer.concat([...inputs.map((i) => bytesField(NODE_INPUT, i)), bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, output), bytesField(NODE_OP_TYPE, op), ...extra]));
+}
+
+/**
+ * A token lookup of `ids` from the 8-bit blocks [n, k/32, 32], reshaped to the [ids..., k] the
+ * Gather gave: GatherBlockQuantized on axis 0, each block its own scale (the default zero point 128).
+ */
+function lookupNodes(lookup: NodeInfo, k: number, index: number): Uint8Array[] {
+  const name = (s: string) => `${PREFIX}_lookup${index}_${s}`;
+  const ids = lookup.inputs[1] ?? '';
+  const gather = [encodeIntAttribute('gather_axis', 0), encodeIntAttribute('quantize_axis', 2), encodeIntAttribute('block_size', BLOCK), encodeIntAttribute('bits', BITS), bytesField(NODE_DOMAIN, MS_DOMAIN)];
+  const constant = bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, 'value'), bytesField(ATTRIBUTE_T, int64Tensor([BigInt(k)])), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]));
+  return [
+    encodeNode('GatherBlockQuantized', [`${PREFIX}_B`, ids, `${PREFIX}_lookup_scales`], name('blocks'), gather),
+    encodeNode('Shape', [ids], name('ids_shape')),
+    encodeNode('Constant', [], name('width'), [constant]),
+    encodeNode('Concat', [name('ids_shape'), name('width')], name('shape'), [encodeIntAttribute('axis', 0)]),
+    encodeNode('Reshape', [name('blocks'), name('shape')], lookup.outputs[0] ?? ''),
+  ];
 }
 
 function usesMsDomain(nodeFields: readonly GraphField[]): boolean {
   return nodeFields.some(({ buf, f }) => [...fields(buf, f.valueStart, f.end)].some((x) => x.field === NODE_DOMAIN && x.wire === WIRE_BYTES && text(buf, x) === MS_DOMAIN));
 }
 
-/** The fp32 weight's bytes, or undefined when it is not a usable 2-D fp32 tensor. */
-function weightBytes(weight: WeightBytes, read: ExternalReader): Uint8Array | undefined {
+/** The fp32 weight's bytes by range, or undefined when it is not a 2-D fp32 tensor of the size its dims say. */
+function weightRange(weight: WeightBytes, read: ExternalReader): ByteRange | undefined {
   if (weight.dims.length !== 2) return undefined;
-  const bytes = weight.inline ?? (weight.external ? read(weight.external) : undefined);
-  return bytes && bytes.length === weight.dims[0]! * weight.dims[1]! * 4 ? bytes : undefined;
+  const size = weight.dims[0]! * weight.dims[1]! * 4;
+  const { inline, external } = weight;
+  if (inline) return inline.length === size ? (start, length) => inline.subarray(start, start + length) : undefined;
+  if (!external || (external.length !== undefined && external.length !== size)) return undefined;
+  return (start, length) => read(external, start, length);
 }
 
-/** Quantizes W read from `bytes`; a weight stored [k, n] (`direct`) needs it as floats, whole. */
-function quantizeWeight(bytes: Uint8Array, n: number, k: number, direct: boolean): { b: Uint8Array; scales: Float32Array } {
-  if (!direct) return quantizeByteRows(bytes, n, k);
+/** Quantizes W read through `bytesAt`; a weight stored [k, n] (`direct`) is read whole, as floats. */
+function quantizeWeight(bytesAt: ByteRange, n: number, k: number, direct: boolean): { b: Uint8Array; scales: Float32Array } {
+  if (!direct) return quantizeByteRows(bytesAt, n, k);
   const floats = new Float32Array(n * k);
-  new Uint8Array(floats.buffer).set(bytes);
+  new Uint8Array(floats.buffer).set(bytesAt(0, n * k * 4));
   return quantizeRows(floats, n, k, true);
 }
 
@@ -235,16 +301,21 @@ export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
     // With a Transpose the stored table is [n, k]; without one the MatMul's weight is [k, n].
     const [n, k] = direct ? [cols, rows] : [rows, cols];
     if (k % BLOCK !== 0 || n * k < MIN_ELEMENTS) return undefined;
-    const bytes = weightBytes(init.weight, read);
-    if (!bytes) return undefined;
-    const { b, scales } = quantizeWeight(bytes, n, k, direct);
+    const bytesAt = weightRange(init.weight, read);
+    if (!bytesAt) return undefined;
+    const { b, scales } = quantizeWeight(bytesAt, n, k, direct);
+    const lookups = direct ? [] : plan.lookups;
     const out: GraphField[] = [];
     for (const g of graph) {
+      const lookup = lookups.findIndex((l) => l.field === g);
       if (g === plan.projection.field) out.push(written(matMulNBits(plan.projection.inputs[0] ?? '', plan.projection.outputs[0] ?? '', n, k)));
-      else if (g !== plan.transpose?.field && (plan.weightShared || g !== init.g)) out.push(g);
+      else if (lookup >= 0) out.push(...lookupNodes(lookups[lookup]!, k, lookup).map(written));
+      else if (g !== plan.transpose?.field && (plan.weightShared || lookups.length !== plan.lookups.length || g !== init.g)) out.push(g);
     }
+    const scaleBytes = new Uint8Array(scales.buffer);
     out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_B`, UINT8, [n, k / BLOCK, BLOCK], b))));
-    out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_scales`, FLOAT, [n, k / BLOCK], new Uint8Array(scales.buffer)))));
+    out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_scales`, FLOAT, [n, k / BLOCK], scaleBytes))));
+    if (lookups.length > 0) out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_lookup_scales`, FLOAT, [n, k / BLOCK, 1], scaleBytes))));
     return { graph: out, report: true };
   };
 }

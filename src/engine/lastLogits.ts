@@ -79,7 +79,7 @@ export function projectionInput(nodes: readonly NodeInfo[]): NodeInfo | undefine
   return undefined;
 }
 
-function int64Tensor(values: readonly bigint[]): Uint8Array {
+export function int64Tensor(values: readonly bigint[]): Uint8Array {
   const raw = Buffer.alloc(8 * values.length);
   values.forEach((v, i) => raw.writeBigInt64LE(v, 8 * i));
   return Buffer.concat([varintField(TENSOR_DIMS, values.length), varintField(TENSOR_DATA_TYPE, INT64), bytesField(TENSOR_RAW_DATA, raw)]);

@@ -153,14 +153,13 @@ function neededOn(skeleton: Uint8Array, edits: Edits): boolean {
 
 /** Reads external weight data from inside the model's folder only (checkModelFile vetted the references already). */
 function externalReader(dir: string): ExternalReader {
-  return ({ location, offset, length }) => {
+  return ({ location, offset }, start, length) => {
     const file = path.resolve(dir, location);
     if (path.relative(dir, file).startsWith('..') || path.isAbsolute(location)) throw new Error(`external data ${location} is outside the model folder`);
     const fd = fsSync.openSync(file, 'r');
     try {
-      const size = length ?? fsSync.fstatSync(fd).size - offset;
-      const bytes = Buffer.alloc(size);
-      fsSync.readSync(fd, bytes, 0, size, offset);
+      const bytes = Buffer.alloc(length);
+      if (fsSync.readSync(fd, bytes, 0, length, offset + start) !== length) throw new Error(`external data ${location} ends before ${offset + start + length} bytes`);
       return bytes;
     } finally {
       fsSync.closeSync(fd);
