@@ -1,4 +1,3 @@
-import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,11 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { ModelLoadError, errorMessage } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { checkModelFile } from './externalData';
-import { hasFp32Head, quantizeHeadEdit, type ExternalReader } from './headQuantize';
-import { keepLastLogits, keepLastLogitsEdit } from './lastLogits';
-import { INT8_ACCURACY_LEVEL, countBelowLevel, raiseLevelEdit } from './nbitsAccuracy';
+import { applyGraphEdits, neededOn, rewriteRefusal, type Edits } from './graphEdits';
 import { graphSkeleton } from './onnxExternalRefs';
-import { editGraphs, type GraphEdit } from './onnxWire';
 import { missingRuntime } from './providerRuntime';
 import { variantCandidates, type ConcreteVariant, type ModelFolder } from './modelFolder';
 import type { ModelVariant, ProviderSetting } from './types';
@@ -107,22 +103,6 @@ const defaultFactory: SessionFactory = async (model, options) => {
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 };
 
-/** Largest model file read into memory to edit its graph (protobuf's own limit for one file); larger ones load as they are. */
-export const REWRITE_MAX_BYTES = 2 ** 31 - 1;
-/**
- * Memory an in-memory edit needs, as a multiple of the file: the file, its edited copy and
- * onnxruntime's own copy are resident at once until the garbage collector frees the first two
- * (measured 3.5x at load on a 1.05 GB file).
- */
-export const REWRITE_MEMORY_FACTOR = 4;
-
-/** Why a file of `size` bytes is not edited in memory with `available` bytes free, or undefined when it can be. */
-export function rewriteRefusal(size: number, available: number): string | undefined {
-  if (size > REWRITE_MAX_BYTES) return 'model file too large to edit in memory';
-  if (size * REWRITE_MEMORY_FACTOR > available) return 'not enough free memory to edit the model file in memory';
-  return undefined;
-}
-
 interface ModelSource {
   model: string | Uint8Array;
   int8Rewritten: number;
@@ -135,36 +115,9 @@ function asIs(file: string): ModelSource {
   return { model: file, int8Rewritten: 0, logitsInputAdded: false, headQuantized: false };
 }
 
-/** Which load-time edits apply to this file on this provider. */
-export interface Edits {
-  raise: boolean;
-  trim: boolean;
-  head: boolean;
-}
-
 function wantedEdits(provider: ConcreteProvider, variant: ConcreteVariant, options: SessionOptions): Edits {
   const cpuQ4 = provider === 'cpu' && variant === 'q4';
   return { raise: cpuQ4 && options.int8Compute !== false, trim: options.lastLogitsOnly !== false, head: cpuQ4 && options.quantizeHead !== false };
-}
-
-function neededOn(skeleton: Uint8Array, edits: Edits): boolean {
-  return (edits.raise && countBelowLevel(skeleton, INT8_ACCURACY_LEVEL) > 0) || (edits.trim && keepLastLogits(skeleton).added) || (edits.head && hasFp32Head(skeleton));
-}
-
-/** Reads external weight data from inside the model's folder only (checkModelFile vetted the references already). */
-function externalReader(dir: string): ExternalReader {
-  return ({ location, offset }, start, length) => {
-    const file = path.resolve(dir, location);
-    if (path.relative(dir, file).startsWith('..') || path.isAbsolute(location)) throw new Error(`external data ${location} is outside the model folder`);
-    const fd = fsSync.openSync(file, 'r');
-    try {
-      const bytes = Buffer.alloc(length);
-      if (fsSync.readSync(fd, bytes, 0, length, offset + start) !== length) throw new Error(`external data ${location} ends before ${offset + start + length} bytes`);
-      return bytes;
-    } finally {
-      fsSync.closeSync(fd);
-    }
-  };
 }
 
 /**
@@ -188,22 +141,12 @@ async function modelSource(file: string, provider: ConcreteProvider, variant: Co
     logger.info(`${refusal}; it loads as it is`, { file, size, freeMemory: os.freemem() });
     return asIs(file);
   }
-  const { model, reports } = editGraphs(await fs.readFile(file), graphEdits(edits, path.dirname(file)));
-  const [headQuantized, int8Rewritten, logitsInputAdded] = [reports[0] === true, typeof reports[1] === 'number' ? reports[1] : 0, reports[2] === true];
+  const { model, headQuantized, int8Rewritten, logitsInputAdded } = applyGraphEdits(await fs.readFile(file), edits, path.dirname(file));
   if (!headQuantized && int8Rewritten === 0 && !logitsInputAdded) {
     return asIs(file);
   }
   logger.info('model graph edited at load time', { file, headQuantized, int8ComputeNodes: int8Rewritten, logitsInputAdded });
   return { model, int8Rewritten, logitsInputAdded, headQuantized, extra: { session: { model_external_initializers_file_folder_path: path.dirname(file) } } };
-}
-
-/**
- * The edits in one pass, so that the bytes none of them touches are copied once: projection,
- * accuracy level, last logits (reports in that order: true, a node count, true).
- */
-export function graphEdits(edits: Edits, dir: string): Array<GraphEdit<unknown>> {
-  const none: GraphEdit<unknown> = () => undefined;
-  return [edits.head ? quantizeHeadEdit(externalReader(dir)) : none, edits.raise ? raiseLevelEdit(INT8_ACCURACY_LEVEL) : none, edits.trim ? keepLastLogitsEdit : none];
 }
 
 /** The first line of a native error, without the source location onnxruntime puts before it, at most 300 characters. */

@@ -8,13 +8,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { applyGraphEdits } from '../../src/engine/graphEdits';
 import { INT8_ACCURACY_LEVEL } from '../../src/engine/nbitsAccuracy';
-import { editGraphs } from '../../src/engine/onnxWire';
-import { graphEdits } from '../../src/engine/providers';
 
 async function editFile(file: string): Promise<string> {
-  const { model, reports } = editGraphs(await fs.readFile(file), graphEdits({ head: true, raise: true, trim: true }, path.dirname(file)));
-  const [head, levels, logits] = [reports[0] === true, typeof reports[1] === 'number' ? reports[1] : 0, reports[2] === true];
+  const edited = applyGraphEdits(await fs.readFile(file), { head: true, raise: true, trim: true }, path.dirname(file));
+  const { model, headQuantized: head, int8Rewritten: levels, logitsInputAdded: logits } = edited;
   if (!head && levels === 0 && !logits) return `${file}: nothing to change`;
   const tmp = `${file}.edit-${process.pid}`;
   await fs.writeFile(tmp, model);

@@ -13,7 +13,7 @@ import { Engine } from '../../../src/engine';
 import { hasFp32Head, quantizeHead, quantizeRows, tensorProto } from '../../../src/engine/headQuantize';
 import { graphSkeleton } from '../../../src/engine/onnxExternalRefs';
 import { MalformedOnnxError, bytesField } from '../../../src/engine/onnxWire';
-import { rewriteRefusal } from '../../../src/engine/providers';
+import { rewriteRefusal } from '../../../src/engine/graphEdits';
 import { MODEL_DIR, modelPresent } from './modelFixture';
 import { useRewrittenModel } from './rewrittenModel';
 
