@@ -13,28 +13,40 @@
  * four because the projection decides every token (llama.cpp keeps it at 6 or 8 bits too). The
  * weight is read inline or from the file's external data, a block of rows at a time.
  */
-import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, bytesField, editGraph, fields, messages, text, varintField, written, type Field, type GraphEdit, type GraphField } from './onnxWire';
+import {
+  ENTRY_KEY,
+  ENTRY_VALUE,
+  GRAPH_INITIALIZER,
+  GRAPH_NODE,
+  MS_DOMAIN,
+  NODE_DOMAIN,
+  TENSOR_DATA_LOCATION,
+  TENSOR_DATA_TYPE,
+  TENSOR_DIMS,
+  TENSOR_EXTERNAL_DATA,
+  TENSOR_FLOAT_DATA,
+  TENSOR_NAME,
+  TENSOR_RAW_DATA,
+  WIRE_BYTES,
+  WIRE_VARINT,
+  bytesField,
+  editGraph,
+  fields,
+  graphFields,
+  intAttribute,
+  messages,
+  nodeAttribute,
+  nodeProto,
+  packedVarints,
+  tensorAttribute,
+  text,
+  varintField,
+  written,
+  type GraphEdit,
+  type GraphField,
+} from './onnxWire';
 import { int64Tensor, projectionInput, readNode, type NodeInfo } from './lastLogits';
 
-const GRAPH_INITIALIZER = 5;
-const NODE_INPUT = 1;
-const NODE_OUTPUT = 2;
-const NODE_NAME = 3;
-const NODE_DOMAIN = 7;
-const ATTRIBUTE_I = 3;
-const ATTRIBUTE_INTS = 8;
-const ATTRIBUTE_T = 5;
-const ATTRIBUTE_TYPE_TENSOR = 4;
-const ATTRIBUTE_TYPE_INT = 2;
-const TENSOR_DIMS = 1;
-const TENSOR_DATA_TYPE = 2;
-const TENSOR_FLOAT_DATA = 4;
-const TENSOR_NAME = 8;
-const TENSOR_RAW_DATA = 9;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
-const ENTRY_KEY = 1;
-const ENTRY_VALUE = 2;
 const FLOAT = 1;
 const UINT8 = 2;
 const EXTERNAL = 1;
@@ -42,7 +54,6 @@ const EXTERNAL = 1;
 const BLOCK = 32;
 const BITS = 8;
 const ZERO_POINT = 128;
-const MS_DOMAIN = 'com.microsoft';
 const PREFIX = 'autoglm_head_q8';
 /** Smallest projection worth it: below this the fp32 read costs little. */
 const MIN_ELEMENTS = 1 << 20;
@@ -78,55 +89,9 @@ type ByteRange = (start: number, length: number) => Uint8Array;
 /** Rows of the table read from external data at a time: about 1 MB at Qwen's sizes, not the whole table. */
 const ROWS_PER_READ = 256;
 
-function intsAttribute({ buf, f: node }: GraphField, name: string): number[] | undefined {
-  for (const a of fields(buf, node.valueStart, node.end)) {
-    if (a.field !== NODE_ATTRIBUTE || a.wire !== WIRE_BYTES) continue;
-    let attrName = '';
-    const ints: number[] = [];
-    for (const x of fields(buf, a.valueStart, a.end)) {
-      if (x.field === ATTRIBUTE_NAME && x.wire === WIRE_BYTES) attrName = text(buf, x);
-      else if (x.field === ATTRIBUTE_INTS && x.wire === WIRE_VARINT) ints.push(x.varint);
-      else if (x.field === ATTRIBUTE_INTS && x.wire === WIRE_BYTES) for (const v of packedVarints(buf, x)) ints.push(v);
-    }
-    if (attrName === name) return ints;
-  }
-  return undefined;
-}
-
-/** An integer attribute of a node, or undefined when it has none of that name. */
-function intAttribute({ buf, f: node }: GraphField, name: string): number | undefined {
-  for (const a of fields(buf, node.valueStart, node.end)) {
-    if (a.field !== NODE_ATTRIBUTE || a.wire !== WIRE_BYTES) continue;
-    let attrName = '';
-    let value: number | undefined;
-    for (const x of fields(buf, a.valueStart, a.end)) {
-      if (x.field === ATTRIBUTE_NAME && x.wire === WIRE_BYTES) attrName = text(buf, x);
-      else if (x.field === ATTRIBUTE_I && x.wire === WIRE_VARINT) value = x.varint;
-    }
-    if (attrName === name) return value;
-  }
-  return undefined;
-}
-
-function packedVarints(buf: Uint8Array, f: Field): number[] {
-  const out: number[] = [];
-  let value = 0;
-  let shift = 0;
-  for (let i = f.valueStart; i < f.end; i++) {
-    const b = buf[i]!;
-    value += (b & 0x7f) * 2 ** shift;
-    shift += 7;
-    if (b < 0x80) {
-      out.push(value);
-      value = 0;
-      shift = 0;
-    }
-  }
-  return out;
-}
-
-/** The fp32 MatMul projection and its weight, or undefined when the graph has none to quantize. */
+/** The fp32 MatMul projection and its weight, or undefined when the graph has none to quantize (a file without onnxruntime's operators is not a q4 file). */
 function planHead(nodeFields: readonly GraphField[]): HeadPlan | undefined {
+  if (!usesMsDomain(nodeFields)) return undefined;
   const nodes = nodeFields.map(readNode);
   const projection = projectionInput(nodes);
   if (projection?.op !== 'MatMul') return undefined;
@@ -136,11 +101,11 @@ function planHead(nodeFields: readonly GraphField[]): HeadPlan | undefined {
   const transpose = producer.get(b);
   const readers = (name: string, besides: readonly NodeInfo[]) => nodes.some((n) => !besides.includes(n) && n.inputs.includes(name));
   if (!transpose) return { projection, transpose: undefined, weight: b, lookups: [], weightShared: readers(b, [projection]) };
-  const perm = intsAttribute(transpose.field, 'perm');
+  const perm = nodeAttribute(transpose.field.buf, transpose.field.f, 'perm')?.ints;
   const source = transpose.inputs[0] ?? '';
   if (transpose.op !== 'Transpose' || producer.has(source) || (perm !== undefined && (perm.length !== 2 || perm[0] !== 1 || perm[1] !== 0))) return undefined;
   const shared = readers(b, [projection]);
-  const lookups = nodes.filter((n) => n.op === 'Gather' && n.inputs[0] === source && (intAttribute(n.field, 'axis') ?? 0) === 0);
+  const lookups = nodes.filter((n) => n.op === 'Gather' && n.inputs[0] === source && (nodeAttribute(n.field.buf, n.field.f, 'axis')?.i ?? 0) === 0);
   const kept = shared ? [projection] : [transpose];
   return { projection, transpose: shared ? undefined : transpose, weight: source, lookups, weightShared: shared || readers(source, [...kept, ...lookups]) };
 }
@@ -234,18 +199,9 @@ export function tensorProto(name: string, dataType: number, dims: readonly numbe
   return Buffer.concat([...dims.map((d) => varintField(TENSOR_DIMS, d)), varintField(TENSOR_DATA_TYPE, dataType), bytesField(TENSOR_NAME, name), bytesField(TENSOR_RAW_DATA, raw)]);
 }
 
-function encodeIntAttribute(name: string, value: number): Uint8Array {
-  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), varintField(ATTRIBUTE_I, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));
-}
-
 function matMulNBits(input: string, output: string, n: number, k: number): Uint8Array {
-  const attributes = [encodeIntAttribute('K', k), encodeIntAttribute('N', n), encodeIntAttribute('bits', BITS), encodeIntAttribute('block_size', BLOCK), encodeIntAttribute('accuracy_level', 4)];
-  const inputs = [input, `${PREFIX}_B`, `${PREFIX}_scales`].map((i) => bytesField(NODE_INPUT, i));
-  return bytesField(GRAPH_NODE, Buffer.concat([...inputs, bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, PREFIX), bytesField(NODE_OP_TYPE, 'MatMulNBits'), bytesField(NODE_DOMAIN, MS_DOMAIN), ...attributes]));
-}
-
-function encodeNode(op: string, inputs: readonly string[], output: string, extra: readonly Uint8Array[] = []): Uint8Array {
-  return bytesField(GRAPH_NODE, Buffer.concat([...inputs.map((i) => bytesField(NODE_INPUT, i)), bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, output), bytesField(NODE_OP_TYPE, op), ...extra]));
+  const attributes = [intAttribute('K', k), intAttribute('N', n), intAttribute('bits', BITS), intAttribute('block_size', BLOCK), intAttribute('accuracy_level', 4)];
+  return nodeProto('MatMulNBits', [input, `${PREFIX}_B`, `${PREFIX}_scales`], output, [bytesField(NODE_DOMAIN, MS_DOMAIN), ...attributes]);
 }
 
 /**
@@ -255,14 +211,13 @@ function encodeNode(op: string, inputs: readonly string[], output: string, extra
 function lookupNodes(lookup: NodeInfo, k: number, index: number): Uint8Array[] {
   const name = (s: string) => `${PREFIX}_lookup${index}_${s}`;
   const ids = lookup.inputs[1] ?? '';
-  const gather = [encodeIntAttribute('gather_axis', 0), encodeIntAttribute('quantize_axis', 2), encodeIntAttribute('block_size', BLOCK), encodeIntAttribute('bits', BITS), bytesField(NODE_DOMAIN, MS_DOMAIN)];
-  const constant = bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, 'value'), bytesField(ATTRIBUTE_T, int64Tensor([BigInt(k)])), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]));
+  const gather = [intAttribute('gather_axis', 0), intAttribute('quantize_axis', 2), intAttribute('block_size', BLOCK), intAttribute('bits', BITS), bytesField(NODE_DOMAIN, MS_DOMAIN)];
   return [
-    encodeNode('GatherBlockQuantized', [`${PREFIX}_B`, ids, `${PREFIX}_lookup_scales`], name('blocks'), gather),
-    encodeNode('Shape', [ids], name('ids_shape')),
-    encodeNode('Constant', [], name('width'), [constant]),
-    encodeNode('Concat', [name('ids_shape'), name('width')], name('shape'), [encodeIntAttribute('axis', 0)]),
-    encodeNode('Reshape', [name('blocks'), name('shape')], lookup.outputs[0] ?? ''),
+    nodeProto('GatherBlockQuantized', [`${PREFIX}_B`, ids, `${PREFIX}_lookup_scales`], name('blocks'), gather),
+    nodeProto('Shape', [ids], name('ids_shape')),
+    nodeProto('Constant', [], name('width'), [tensorAttribute('value', int64Tensor([BigInt(k)]))]),
+    nodeProto('Concat', [name('ids_shape'), name('width')], name('shape'), [intAttribute('axis', 0)]),
+    nodeProto('Reshape', [name('blocks'), name('shape')], lookup.outputs[0] ?? ''),
   ];
 }
 
@@ -293,7 +248,7 @@ export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
   return (graph) => {
     const nodeFields = messages(graph, GRAPH_NODE);
     const plan = planHead(nodeFields);
-    if (!plan || !usesMsDomain(nodeFields)) return undefined;
+    if (!plan) return undefined;
     const init = messages(graph, GRAPH_INITIALIZER).map((g) => ({ g, ...readTensor(g) })).find((t) => t.name === plan.weight);
     if (!init || init.dataType !== FLOAT) return undefined;
     const direct = plan.projection.inputs[1] === plan.weight;
@@ -304,13 +259,13 @@ export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
     const bytesAt = weightRange(init.weight, read);
     if (!bytesAt) return undefined;
     const { b, scales } = quantizeWeight(bytesAt, n, k, direct);
-    const lookups = direct ? [] : plan.lookups;
+    const { lookups } = plan;
     const out: GraphField[] = [];
     for (const g of graph) {
       const lookup = lookups.findIndex((l) => l.field === g);
       if (g === plan.projection.field) out.push(written(matMulNBits(plan.projection.inputs[0] ?? '', plan.projection.outputs[0] ?? '', n, k)));
       else if (lookup >= 0) out.push(...lookupNodes(lookups[lookup]!, k, lookup).map(written));
-      else if (g !== plan.transpose?.field && (plan.weightShared || lookups.length !== plan.lookups.length || g !== init.g)) out.push(g);
+      else if (g !== plan.transpose?.field && (plan.weightShared || g !== init.g)) out.push(g);
     }
     const scaleBytes = new Uint8Array(scales.buffer);
     out.push(written(bytesField(GRAPH_INITIALIZER, tensorProto(`${PREFIX}_B`, UINT8, [n, k / BLOCK, BLOCK], b))));
@@ -322,13 +277,7 @@ export function quantizeHeadEdit(read: ExternalReader): GraphEdit<true> {
 
 /** Whether the graph's nodes alone show an fp32 projection this module would quantize (a skeleton is enough). */
 export function hasFp32Head(model: Uint8Array): boolean {
-  let found = false;
-  editGraph(model, (graph) => {
-    const nodeFields = messages(graph, GRAPH_NODE);
-    found = planHead(nodeFields) !== undefined && usesMsDomain(nodeFields);
-    return undefined;
-  });
-  return found;
+  return planHead(messages(graphFields(model), GRAPH_NODE)) !== undefined;
 }
 
 /**

@@ -10,24 +10,15 @@
  * goes in front of that first node. A graph of any other shape, or one that already has the
  * input, is left as it is.
  */
-import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, bytesField, editGraph, fields, messages, text, varintField, written, type GraphEdit, type GraphField } from './onnxWire';
+import { GRAPH_INPUT, GRAPH_NODE, NODE_INPUT, NODE_OP_TYPE, NODE_OUTPUT, TENSOR_DATA_TYPE, TENSOR_DIMS, TENSOR_RAW_DATA, WIRE_BYTES, bytesField, editGraph, fields, messages, nodeProto, tensorAttribute, text, varintField, written, type GraphEdit, type GraphField } from './onnxWire';
 
 export const LOGITS_TO_KEEP = 'num_logits_to_keep';
 
-const GRAPH_INPUT = 11;
-const NODE_INPUT = 1;
-const NODE_OUTPUT = 2;
-const NODE_NAME = 3;
 const VALUE_NAME = 1;
 const VALUE_TYPE = 2;
 const TYPE_TENSOR = 1;
 const TENSOR_TYPE_ELEM = 1;
 const TENSOR_TYPE_SHAPE = 2;
-const TENSOR_DIMS = 1;
-const TENSOR_DATA_TYPE = 2;
-const TENSOR_RAW_DATA = 9;
-const ATTRIBUTE_T = 5;
-const ATTRIBUTE_TYPE_TENSOR = 4;
 const INT64 = 7;
 
 /** Ops between the projection and `logits` that act on each position alone. */
@@ -86,8 +77,7 @@ export function int64Tensor(values: readonly bigint[]): Uint8Array {
 }
 
 function encodeNode(op: string, inputs: readonly string[], output: string, tensor?: Uint8Array): Uint8Array {
-  const attribute = tensor ? [bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, 'value'), bytesField(ATTRIBUTE_T, tensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]))] : [];
-  return bytesField(GRAPH_NODE, Buffer.concat([...inputs.map((i) => bytesField(NODE_INPUT, i)), bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, output), bytesField(NODE_OP_TYPE, op), ...attribute]));
+  return nodeProto(op, inputs, output, tensor ? [tensorAttribute('value', tensor)] : []);
 }
 
 /** hidden[:, -num_logits_to_keep:, :] as `${PREFIX}_hidden`. */

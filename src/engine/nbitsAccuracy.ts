@@ -9,24 +9,9 @@
  * Only the top-level graph's NodeProtos that need the change are re-encoded (onnxWire.ts); every
  * other byte of the file is copied as it is.
  */
-import { ATTRIBUTE_NAME, ATTRIBUTE_TYPE, GRAPH_NODE, MODEL_GRAPH, NODE_ATTRIBUTE, NODE_OP_TYPE, WIRE_BYTES, WIRE_VARINT, editGraph, encodeVarint, fields, lengthDelimited, text, written, type Field, type GraphEdit } from './onnxWire';
-
-const NODE_DOMAIN = 7;
-const ATTRIBUTE_I = 3;
-const ATTRIBUTE_TYPE_INT = 2;
+import { GRAPH_NODE, MODEL_GRAPH, MS_DOMAIN, NODE_ATTRIBUTE, NODE_DOMAIN, NODE_OP_TYPE, WIRE_BYTES, editGraph, fields, intAttribute, lengthDelimited, readAttribute, text, written, type Field, type GraphEdit } from './onnxWire';
 
 export const INT8_ACCURACY_LEVEL = 4;
-
-/** Name and integer value of an AttributeProto. */
-function attribute(buf: Uint8Array, f: Field): { name: string; i: number | undefined } {
-  let name = '';
-  let i: number | undefined;
-  for (const a of fields(buf, f.valueStart, f.end)) {
-    if (a.field === ATTRIBUTE_NAME && a.wire === WIRE_BYTES) name = text(buf, a);
-    else if (a.field === ATTRIBUTE_I && a.wire === WIRE_VARINT) i = a.varint;
-  }
-  return { name, i };
-}
 
 /** Whether a NodeProto is a 4-bit MatMulNBits below `level`. */
 function needsLevel(buf: Uint8Array, node: Field, level: number): boolean {
@@ -38,32 +23,22 @@ function needsLevel(buf: Uint8Array, node: Field, level: number): boolean {
     if (f.field === NODE_OP_TYPE && f.wire === WIRE_BYTES) opType = text(buf, f);
     else if (f.field === NODE_DOMAIN && f.wire === WIRE_BYTES) domain = text(buf, f);
     else if (f.field === NODE_ATTRIBUTE && f.wire === WIRE_BYTES) {
-      const a = attribute(buf, f);
+      const a = readAttribute(buf, f);
       if (a.name === 'bits' && a.i !== undefined) bits = a.i;
       if (a.name === 'accuracy_level' && a.i !== undefined) accuracy = a.i;
     }
   }
-  return opType === 'MatMulNBits' && domain === 'com.microsoft' && bits === 4 && accuracy < level;
-}
-
-function levelAttribute(level: number): Uint8Array {
-  const name = Buffer.from('accuracy_level', 'utf8');
-  const body = Uint8Array.from([
-    ...encodeVarint(ATTRIBUTE_NAME * 8 + WIRE_BYTES), ...encodeVarint(name.length), ...name,
-    ...encodeVarint(ATTRIBUTE_I * 8 + WIRE_VARINT), ...encodeVarint(level),
-    ...encodeVarint(ATTRIBUTE_TYPE * 8 + WIRE_VARINT), ...encodeVarint(ATTRIBUTE_TYPE_INT),
-  ]);
-  return Buffer.concat(lengthDelimited(NODE_ATTRIBUTE, body));
+  return opType === 'MatMulNBits' && domain === MS_DOMAIN && bits === 4 && accuracy < level;
 }
 
 /** The NodeProto without its accuracy_level attribute, with one of `level` appended. */
 function rewriteNode(buf: Uint8Array, node: Field, level: number): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const f of fields(buf, node.valueStart, node.end)) {
-    const isLevel = f.field === NODE_ATTRIBUTE && f.wire === WIRE_BYTES && attribute(buf, f).name === 'accuracy_level';
+    const isLevel = f.field === NODE_ATTRIBUTE && f.wire === WIRE_BYTES && readAttribute(buf, f).name === 'accuracy_level';
     if (!isLevel) parts.push(buf.subarray(f.start, f.end));
   }
-  parts.push(levelAttribute(level));
+  parts.push(intAttribute('accuracy_level', level));
   return Buffer.concat(parts);
 }
 

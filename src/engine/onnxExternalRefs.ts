@@ -5,7 +5,7 @@
  * the few ONNX fields involved (field numbers from onnx/onnx.proto).
  */
 import { promises as fs } from 'node:fs';
-import { GRAPH_NODE, MODEL_GRAPH, MalformedOnnxError, NODE_ATTRIBUTE, lengthDelimited } from './onnxWire';
+import { ATTRIBUTE_T, ENTRY_KEY, ENTRY_VALUE, GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_NODE, MODEL_GRAPH, MalformedOnnxError, NODE_ATTRIBUTE, TENSOR_DATA_LOCATION, TENSOR_EXTERNAL_DATA, TENSOR_NAME, lengthDelimited } from './onnxWire';
 
 export interface ExternalRef {
   tensor: string;
@@ -21,16 +21,9 @@ const MAX_DEPTH = 8;
 const MAX_STRING = 64 * 1024;
 const WINDOW = 64 * 1024;
 
-const GRAPH_INITIALIZER = 5;
-const ATTRIBUTE_TENSOR = 5;
 const ATTRIBUTE_GRAPH = 6;
 const ATTRIBUTE_TENSORS = 10;
 const ATTRIBUTE_GRAPHS = 11;
-const TENSOR_NAME = 8;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
-const ENTRY_KEY = 1;
-const ENTRY_VALUE = 2;
 
 type Kind = 'graph' | 'node' | 'attribute' | 'tensor';
 
@@ -38,7 +31,7 @@ type Kind = 'graph' | 'node' | 'attribute' | 'tensor';
 const CHILDREN: Readonly<Record<Kind, Readonly<Record<number, Kind>>>> = {
   graph: { [GRAPH_NODE]: 'node', [GRAPH_INITIALIZER]: 'tensor' },
   node: { [NODE_ATTRIBUTE]: 'attribute' },
-  attribute: { [ATTRIBUTE_TENSOR]: 'tensor', [ATTRIBUTE_GRAPH]: 'graph', [ATTRIBUTE_TENSORS]: 'tensor', [ATTRIBUTE_GRAPHS]: 'graph' },
+  attribute: { [ATTRIBUTE_T]: 'tensor', [ATTRIBUTE_GRAPH]: 'graph', [ATTRIBUTE_TENSORS]: 'tensor', [ATTRIBUTE_GRAPHS]: 'graph' },
   tensor: {},
 };
 
@@ -211,7 +204,7 @@ export async function externalRefs(file: string): Promise<ExternalRef[]> {
 }
 
 /** Graph fields a skeleton keeps: node (1) and input (11). */
-const SKELETON_FIELDS = new Set([GRAPH_NODE, 11]);
+const SKELETON_FIELDS = new Set([GRAPH_NODE, GRAPH_INPUT]);
 /** Most bytes of nodes and inputs in a skeleton; a graph of real decoder ops is a few MB. */
 export const MAX_SKELETON_BYTES = 64 * 2 ** 20;
 

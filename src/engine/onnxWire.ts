@@ -5,14 +5,38 @@
  * other byte as it is. Field numbers come from onnx/onnx.proto.
  */
 
-/** ModelProto.graph, GraphProto.node, NodeProto.attribute. */
+/** ModelProto.graph; GraphProto.node, .initializer, .input. */
 export const MODEL_GRAPH = 7;
 export const GRAPH_NODE = 1;
-export const NODE_ATTRIBUTE = 5;
-/** NodeProto.op_type, AttributeProto.name and .type: read and written by the load-time edits. */
+export const GRAPH_INITIALIZER = 5;
+export const GRAPH_INPUT = 11;
+/** NodeProto fields read and written by the load-time edits. */
+export const NODE_INPUT = 1;
+export const NODE_OUTPUT = 2;
+export const NODE_NAME = 3;
 export const NODE_OP_TYPE = 4;
+export const NODE_ATTRIBUTE = 5;
+export const NODE_DOMAIN = 7;
+/** AttributeProto fields, and the AttributeType values of an int and a tensor. */
 export const ATTRIBUTE_NAME = 1;
+export const ATTRIBUTE_I = 3;
+export const ATTRIBUTE_T = 5;
+export const ATTRIBUTE_INTS = 8;
 export const ATTRIBUTE_TYPE = 20;
+export const ATTRIBUTE_TYPE_INT = 2;
+export const ATTRIBUTE_TYPE_TENSOR = 4;
+/** TensorProto fields, and StringStringEntryProto's (external_data). */
+export const TENSOR_DIMS = 1;
+export const TENSOR_DATA_TYPE = 2;
+export const TENSOR_FLOAT_DATA = 4;
+export const TENSOR_NAME = 8;
+export const TENSOR_RAW_DATA = 9;
+export const TENSOR_EXTERNAL_DATA = 13;
+export const TENSOR_DATA_LOCATION = 14;
+export const ENTRY_KEY = 1;
+export const ENTRY_VALUE = 2;
+/** The ONNX operator domain of onnxruntime's own operators (MatMulNBits, GatherBlockQuantized). */
+export const MS_DOMAIN = 'com.microsoft';
 
 export class MalformedOnnxError extends Error {}
 
@@ -97,6 +121,56 @@ export function varintField(field: number, value: number): Uint8Array {
   return Uint8Array.from([...encodeVarint(field * 8 + WIRE_VARINT), ...encodeVarint(value)]);
 }
 
+/** The varints of a packed repeated field. */
+export function packedVarints(buf: Uint8Array, f: Field): number[] {
+  const out: number[] = [];
+  for (let pos = f.valueStart; pos < f.end; ) {
+    const [value, next] = readVarint(buf, pos, f.end);
+    out.push(value);
+    pos = next;
+  }
+  return out;
+}
+
+/** Name, integer and integers of an AttributeProto. */
+export function readAttribute(buf: Uint8Array, f: Field): { name: string; i: number | undefined; ints: number[] } {
+  let name = '';
+  let i: number | undefined;
+  const ints: number[] = [];
+  for (const a of fields(buf, f.valueStart, f.end)) {
+    if (a.field === ATTRIBUTE_NAME && a.wire === WIRE_BYTES) name = text(buf, a);
+    else if (a.field === ATTRIBUTE_I && a.wire === WIRE_VARINT) i = a.varint;
+    else if (a.field === ATTRIBUTE_INTS && a.wire === WIRE_VARINT) ints.push(a.varint);
+    else if (a.field === ATTRIBUTE_INTS && a.wire === WIRE_BYTES) ints.push(...packedVarints(buf, a));
+  }
+  return { name, i, ints };
+}
+
+/** The attribute `name` of a NodeProto, or undefined when it has none. */
+export function nodeAttribute(buf: Uint8Array, node: Field, name: string): ReturnType<typeof readAttribute> | undefined {
+  for (const a of fields(buf, node.valueStart, node.end)) {
+    if (a.field !== NODE_ATTRIBUTE || a.wire !== WIRE_BYTES) continue;
+    const attribute = readAttribute(buf, a);
+    if (attribute.name === name) return attribute;
+  }
+  return undefined;
+}
+
+/** An integer attribute, as a NodeProto field. */
+export function intAttribute(name: string, value: number): Uint8Array {
+  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), varintField(ATTRIBUTE_I, value), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT)]));
+}
+
+/** A tensor attribute (an encoded TensorProto), as a NodeProto field. */
+export function tensorAttribute(name: string, tensor: Uint8Array): Uint8Array {
+  return bytesField(NODE_ATTRIBUTE, Buffer.concat([bytesField(ATTRIBUTE_NAME, name), bytesField(ATTRIBUTE_T, tensor), varintField(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_TENSOR)]));
+}
+
+/** A NodeProto named after its one output, as a GraphProto field; `extra` are more of its fields (attributes, domain). */
+export function nodeProto(op: string, inputs: readonly string[], output: string, extra: readonly Uint8Array[] = []): Uint8Array {
+  return bytesField(GRAPH_NODE, Buffer.concat([...inputs.map((i) => bytesField(NODE_INPUT, i)), bytesField(NODE_OUTPUT, output), bytesField(NODE_NAME, output), bytesField(NODE_OP_TYPE, op), ...extra]));
+}
+
 export function text(buf: Uint8Array, f: Field): string {
   return Buffer.from(buf.buffer, buf.byteOffset + f.valueStart, f.end - f.valueStart).toString('utf8');
 }
@@ -135,7 +209,7 @@ export function editGraphs(model: Uint8Array, edits: ReadonlyArray<GraphEdit<unk
   const at = top.findIndex((f) => f.field === MODEL_GRAPH && f.wire === WIRE_BYTES);
   const reports: unknown[] = edits.map(() => undefined);
   if (at < 0) return { model, reports };
-  let graph: GraphField[] = [...fields(model, top[at]!.valueStart, top[at]!.end)].map((f) => ({ buf: model, f }));
+  let graph = fieldsOf(model, top[at]!);
   let changed = false;
   edits.forEach((edit, i) => {
     const edited = edit(graph);
@@ -150,6 +224,16 @@ export function editGraphs(model: Uint8Array, edits: ReadonlyArray<GraphEdit<unk
   const header = Uint8Array.from([...encodeVarint(MODEL_GRAPH * 8 + WIRE_BYTES), ...encodeVarint(length)]);
   const around = (f: Field) => model.subarray(f.start, f.end);
   return { model: Buffer.concat([...top.slice(0, at).map(around), header, ...body, ...top.slice(at + 1).map(around)]), reports };
+}
+
+function fieldsOf(model: Uint8Array, graph: Field): GraphField[] {
+  return [...fields(model, graph.valueStart, graph.end)].map((f) => ({ buf: model, f }));
+}
+
+/** The fields of the model's top-level graph, read without a change (empty when it has none). */
+export function graphFields(model: Uint8Array): GraphField[] {
+  const graph = [...fields(model, 0, model.length)].find((f) => f.field === MODEL_GRAPH && f.wire === WIRE_BYTES);
+  return graph ? fieldsOf(model, graph) : [];
 }
 
 /** One edit: the model and the edit's report (undefined: no change). */
