@@ -140,14 +140,22 @@ export function contenderSummary<R>(rounds: readonly R[], pick: (r: R) => Probe,
 }
 
 /** engine / llama.cpp per round, as speed (above 1: the engine is faster) or, for memory, as size. */
+/** Contender `a` over `b` per round, medians: speed ratios (above 1: `a` is faster), and memory as size. */
+export function probeRatios<R>(rounds: readonly R[], a: (r: R) => Probe, b: (r: R) => Probe, w: LlamaWorkload): Record<string, unknown> {
+  const r = (f: (x: R) => number) => medianOf(rounds, f);
+  return {
+    decode: r((x) => a(x).decodeTokensPerSecond / b(x).decodeTokensPerSecond),
+    timeToFirstToken: Object.fromEntries(w.prefill.map((p) => [p.label, r((x) => b(x).timeToFirstTokenMs[p.label]! / a(x).timeToFirstTokenMs[p.label]!)])),
+    typingTtft: r((x) => median(b(x).typing.ttftMs) / median(a(x).typing.ttftMs)),
+    peakMemoryBatch1: r((x) => a(x).peakRssBatch1MiB / b(x).peakRssBatch1MiB),
+  };
+}
+
 function ratios(rounds: readonly Round[], w: LlamaWorkload): Record<string, unknown> {
   const r = (f: (x: Round) => number) => medianOf(rounds, f);
   return {
-    decode: r((x) => x.engine.decodeTokensPerSecond / x.llama.decodeTokensPerSecond),
-    timeToFirstToken: Object.fromEntries(w.prefill.map((p) => [p.label, r((x) => x.llama.timeToFirstTokenMs[p.label]! / x.engine.timeToFirstTokenMs[p.label]!)])),
-    typingTtft: r((x) => median(x.llama.typing.ttftMs) / median(x.engine.typing.ttftMs)),
+    ...probeRatios(rounds, (x) => x.engine, (x) => x.llama, w),
     concurrency: Object.fromEntries(w.concurrency.levels.map((l) => [l, r((x) => x.engine.concurrencyTokensPerSecond[l]! / x.llama.concurrencyTokensPerSecond[l]!)])),
-    peakMemoryBatch1: r((x) => x.engine.peakRssBatch1MiB / x.llama.peakRssBatch1MiB),
     ...(rounds[0]?.native
       ? {
           decodeVsLlamaBench: r((x) => x.engine.decodeTokensPerSecond / x.native![`tg${w.decode.tokens}`]!),

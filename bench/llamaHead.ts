@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { median, round, writeResult, type BenchContext, type Benchmark } from './common';
-import { buildWorkload, contenderSummary, medianOf, probe, type Probe } from './llama';
+import { buildWorkload, contenderSummary, medianOf, probe, probeRatios, type Probe } from './llama';
 import type { ContenderName, LlamaWorkload } from './llamaProbe';
 import { SCALE_MODEL_DIR } from './scale';
 
@@ -52,12 +52,9 @@ async function runRound(ctx: BenchContext, r: number, workload: string, dirs: { 
 function pairRatios(rounds: readonly Round[], a: ContenderName, b: ContenderName, w: LlamaWorkload): Record<string, unknown> {
   const r = (f: (x: Round) => number) => medianOf(rounds, f);
   return {
-    decode: r((x) => x[a].decodeTokensPerSecond / x[b].decodeTokensPerSecond),
-    timeToFirstToken: Object.fromEntries(w.prefill.map((p) => [p.label, r((x) => x[b].timeToFirstTokenMs[p.label]! / x[a].timeToFirstTokenMs[p.label]!)])),
-    typingTtft: r((x) => median(x[b].typing.ttftMs) / median(x[a].typing.ttftMs)),
+    ...probeRatios(rounds, (x) => x[a], (x) => x[b], w),
     typingDecode: r((x) => x[a].typing.decodeTokensPerSecond / x[b].typing.decodeTokensPerSecond),
     concurrency8: r((x) => x[a].concurrencyTokensPerSecond[8]! / x[b].concurrencyTokensPerSecond[8]!),
-    peakMemoryBatch1: r((x) => x[a].peakRssBatch1MiB / x[b].peakRssBatch1MiB),
   };
 }
 
